@@ -1,0 +1,155 @@
+import { IpcError, PluginError } from '../errors';
+import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS } from './kernel';
+
+/** Host functions offered to one plugin instance, by import module. */
+export interface HostFunctionTable {
+  /** `extism:host/env` functions the host implements (config, vars, logs, HTTP). */
+  env: Record<string, (...args: never[]) => unknown>;
+  /** `extism:host/user` functions; also offered under `env` for plain `extern "C"` imports. */
+  user: Record<string, (...args: never[]) => unknown>;
+}
+
+const USER_MODULES = new Set(['extism:host/user', 'env']);
+
+/**
+ * One plugin module instantiated against its own kernel. Not reentrant: the runtime makes sure a
+ * call never enters an instance that is already running.
+ */
+export class PluginInstance {
+  private readonly kernel: Kernel;
+  private readonly k: KernelExports;
+  private readonly exportsByName: Record<string, unknown>;
+  private view: Uint8Array;
+
+  constructor(
+    readonly label: string,
+    module: WebAssembly.Module,
+    maxPages: number,
+    host: (self: PluginInstance) => HostFunctionTable,
+  ) {
+    this.kernel = createKernel(maxPages, (requested) => {
+      throw new PluginError(
+        `${this.label}: out of memory: allocating ${requested} bytes would pass the limit of ${maxPages} pages ` +
+          `(${maxPages * 64} KiB) of Extism memory`,
+      );
+    });
+    this.k = this.kernel.exports;
+    this.view = new Uint8Array(this.kernel.memory.buffer);
+    const instance = new WebAssembly.Instance(module, this.imports(module, host(this)));
+    this.exportsByName = instance.exports as Record<string, unknown>;
+    const init = this.exportsByName._initialize;
+    if (typeof init === 'function') init();
+  }
+
+  private imports(module: WebAssembly.Module, table: HostFunctionTable): WebAssembly.Imports {
+    const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+    const kernelExports = this.k as unknown as Record<string, WebAssembly.ImportValue>;
+    for (const imp of WebAssembly.Module.imports(module)) {
+      let value: WebAssembly.ImportValue | undefined;
+      if (imp.kind === 'function') {
+        if (imp.module === 'extism:host/env') {
+          value = KERNEL_FUNCTIONS.has(imp.name) ? kernelExports[imp.name] : table.env[imp.name];
+        } else if (USER_MODULES.has(imp.module)) {
+          value = table.user[imp.name] ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
+        } else if (imp.module === 'wasi_snapshot_preview1') {
+          throw new PluginError(`${this.label} imports WASI (wasi_snapshot_preview1.${imp.name}); grant WASI to run it`);
+        }
+      }
+      if (value === undefined) {
+        throw new PluginError(`${this.label} imports ${imp.kind} "${imp.module}"."${imp.name}", which this host does not offer`);
+      }
+      (imports[imp.module] ??= {})[imp.name] = value;
+    }
+    return imports;
+  }
+
+  /** AssemblyScript's `env.abort(message, file, line, column)`: strings live in the plugin's own memory. */
+  private readonly abort = (message: number, file: number, line: number, column: number): never => {
+    const memory = this.exportsByName.memory;
+    const text = (ptr: number) => {
+      if (!(memory instanceof WebAssembly.Memory) || ptr < 4 || ptr >= memory.buffer.byteLength) return '?';
+      const bytes = new Uint32Array(memory.buffer.slice(ptr - 4, ptr))[0];
+      return Buffer.from(memory.buffer, ptr, Math.min(bytes, memory.buffer.byteLength - ptr)).toString('utf16le');
+    };
+    throw new PluginError(`${this.label} aborted: ${text(message)} at ${text(file)}:${line}:${column}`);
+  };
+
+  exportNames(): string[] {
+    return Object.keys(this.exportsByName).filter((n) => typeof this.exportsByName[n] === 'function');
+  }
+
+  hasExport(name: string): boolean {
+    return typeof this.exportsByName[name] === 'function';
+  }
+
+  /** A view of the Extism memory; renewed when the memory has grown. */
+  memory(): Uint8Array {
+    if (this.view.buffer !== this.kernel.memory.buffer) this.view = new Uint8Array(this.kernel.memory.buffer);
+    return this.view;
+  }
+
+  /** The bytes of an Extism memory block, as a view valid until the plugin runs again. */
+  readBlock(offs: bigint, what: string): Uint8Array {
+    if (offs === 0n) return this.memory().subarray(0, 0);
+    const length = this.k.length(offs);
+    if (length === 0n) {
+      throw new PluginError(`${what}: 0x${offs.toString(16)} is not an Extism memory block of ${this.label}`);
+    }
+    const start = Number(offs);
+    return this.memory().subarray(start, start + Number(length));
+  }
+
+  readString(offs: bigint, what: string): string {
+    const bytes = this.readBlock(offs, what);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  }
+
+  /** Copies bytes into a new Extism memory block of this plugin; returns its offset. */
+  writeBlock(data: Uint8Array): bigint {
+    if (data.byteLength === 0) return 0n;
+    const offs = this.k.alloc(BigInt(data.byteLength));
+    this.memory().set(data, Number(offs));
+    return offs;
+  }
+
+  /**
+   * Runs an export with the input; returns the output as a view into this plugin's memory, valid
+   * until its next call, so a nested call copies it once, straight into its caller's memory.
+   */
+  call(func: string, input: Uint8Array): Uint8Array {
+    const fn = this.exportsByName[func] as () => number | undefined;
+    const k = this.k;
+    k.reset();
+    k.input_set(this.writeBlock(input), BigInt(input.byteLength));
+    let rc: number | undefined;
+    try {
+      rc = fn();
+    } catch (error) {
+      throw this.failure(func, error);
+    }
+    const err = k.error_get();
+    if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
+    if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
+    const start = Number(k.output_offset());
+    return this.memory().subarray(start, start + Number(k.output_length()));
+  }
+
+  private errorText(offs: bigint): string {
+    try {
+      return this.readString(offs, 'error_get');
+    } catch {
+      return `(unreadable error message at 0x${offs.toString(16)})`;
+    }
+  }
+
+  private failure(func: string, error: unknown): Error {
+    if (error instanceof IpcError) return error;
+    const err = this.k.error_get();
+    if (err !== 0n) return new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
+    if (error instanceof WebAssembly.RuntimeError) return new PluginError(`${this.label}.${func} trapped: ${error.message}`);
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      return new PluginError(`${this.label}.${func}: call stack exhausted`);
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}

@@ -1,0 +1,154 @@
+;; The Extism kernel of this host: the `extism:host/env` memory and I/O functions a plugin imports.
+;; One instance per plugin, linked wasm-to-wasm into the plugin, so the PDKs' byte-by-byte and
+;; 8-byte reads of input and memory never cross into JavaScript.
+;;
+;; Memory is imported so the host sets its page limit. Blocks are 8-byte aligned and carry a 16-byte
+;; header just before the offset handed out: u32 magic (used or free), u32 capacity, u64 length.
+;; Offset 0 means "none", as everywhere in the Extism ABI.
+(module
+  (import "host" "memory" (memory $mem 1))
+  ;; Called when the memory cannot grow: the host throws a clear error naming the limit.
+  (import "host" "out_of_memory" (func $out_of_memory (param i64)))
+
+  (global $heap_start i32 (i32.const 64))
+  (global $used_magic i32 (i32.const 0x45585449)) ;; "EXTI"
+  (global $free_magic i32 (i32.const 0x46524545)) ;; "FREE"
+  (global $top (mut i32) (i32.const 64))
+  (global $free_list (mut i32) (i32.const 0))
+  (global $input_offset (mut i64) (i64.const 0))
+  (global $input_length (mut i64) (i64.const 0))
+  (global $output_offset (mut i64) (i64.const 0))
+  (global $output_length (mut i64) (i64.const 0))
+  (global $error (mut i64) (i64.const 0))
+
+  (func $capacity (param $p i32) (result i32)
+    (i32.load (i32.sub (local.get $p) (i32.const 12))))
+
+  (func $set_header (param $p i32) (param $magic i32) (param $cap i32) (param $len i64)
+    (i32.store (i32.sub (local.get $p) (i32.const 16)) (local.get $magic))
+    (i32.store (i32.sub (local.get $p) (i32.const 12)) (local.get $cap))
+    (i64.store (i32.sub (local.get $p) (i32.const 8)) (local.get $len)))
+
+  ;; A live block: in the heap, aligned, marked used, inside the heap top.
+  (func $is_block (param $offs i64) (result i32)
+    (local $p i32)
+    (if (i64.gt_u (local.get $offs) (i64.const 0xffffffff)) (then (return (i32.const 0))))
+    (local.set $p (i32.wrap_i64 (local.get $offs)))
+    (if (i32.lt_u (local.get $p) (i32.add (global.get $heap_start) (i32.const 16)))
+      (then (return (i32.const 0))))
+    (if (i32.and (local.get $p) (i32.const 7)) (then (return (i32.const 0))))
+    (if (i32.gt_u (local.get $p) (global.get $top)) (then (return (i32.const 0))))
+    (if (i32.ne (i32.load (i32.sub (local.get $p) (i32.const 16))) (global.get $used_magic))
+      (then (return (i32.const 0))))
+    (i32.le_u (i32.add (local.get $p) (call $capacity (local.get $p))) (global.get $top)))
+
+  (func $alloc (export "alloc") (param $n i64) (result i64)
+    (local $cap i32) (local $p i32) (local $prev i32) (local $next i32) (local $have i32)
+    (local $end i32) (local $size i32) (local $rest i32)
+    (if (i64.eqz (local.get $n)) (then (return (i64.const 0))))
+    (if (i64.gt_u (local.get $n) (i64.const 0xfff00000))
+      (then (call $out_of_memory (local.get $n)) (return (i64.const 0))))
+    (local.set $cap (i32.and (i32.add (i32.wrap_i64 (local.get $n)) (i32.const 7)) (i32.const -8)))
+    ;; first fit in the free list; a large remainder becomes a free block of its own
+    (local.set $p (global.get $free_list))
+    (block $done
+      (loop $walk
+        (br_if $done (i32.eqz (local.get $p)))
+        (local.set $next (i32.load (local.get $p)))
+        (local.set $have (call $capacity (local.get $p)))
+        (if (i32.ge_u (local.get $have) (local.get $cap))
+          (then
+            (if (local.get $prev)
+              (then (i32.store (local.get $prev) (local.get $next)))
+              (else (global.set $free_list (local.get $next))))
+            (if (i32.ge_u (i32.sub (local.get $have) (local.get $cap)) (i32.const 64))
+              (then
+                (local.set $rest (i32.add (i32.add (local.get $p) (local.get $cap)) (i32.const 16)))
+                (call $set_header (local.get $rest) (global.get $free_magic)
+                  (i32.sub (i32.sub (local.get $have) (local.get $cap)) (i32.const 16)) (i64.const 0))
+                (i32.store (local.get $rest) (global.get $free_list))
+                (global.set $free_list (local.get $rest))
+                (local.set $have (local.get $cap))))
+            (call $set_header (local.get $p) (global.get $used_magic) (local.get $have) (local.get $n))
+            (return (i64.extend_i32_u (local.get $p)))))
+        (local.set $prev (local.get $p))
+        (local.set $p (local.get $next))
+        (br $walk)))
+    ;; bump
+    (local.set $p (i32.add (global.get $top) (i32.const 16)))
+    (local.set $end (i32.add (local.get $p) (local.get $cap)))
+    (if (i32.lt_u (local.get $end) (local.get $p))
+      (then (call $out_of_memory (local.get $n)) (return (i64.const 0))))
+    (local.set $size (i32.shl (memory.size) (i32.const 16)))
+    (if (i32.gt_u (local.get $end) (local.get $size))
+      (then
+        (if (i32.eq
+              (memory.grow (i32.shr_u (i32.add (i32.sub (local.get $end) (local.get $size)) (i32.const 0xffff))
+                                      (i32.const 16)))
+              (i32.const -1))
+          (then (call $out_of_memory (local.get $n)) (return (i64.const 0))))))
+    (call $set_header (local.get $p) (global.get $used_magic) (local.get $cap) (local.get $n))
+    (global.set $top (local.get $end))
+    (i64.extend_i32_u (local.get $p)))
+
+  (func (export "free") (param $offs i64)
+    (local $p i32)
+    (if (i32.eqz (call $is_block (local.get $offs))) (then (return)))
+    (local.set $p (i32.wrap_i64 (local.get $offs)))
+    (if (i32.eq (i32.add (local.get $p) (call $capacity (local.get $p))) (global.get $top))
+      (then
+        (i32.store (i32.sub (local.get $p) (i32.const 16)) (i32.const 0))
+        (global.set $top (i32.sub (local.get $p) (i32.const 16)))
+        (return)))
+    (i32.store (i32.sub (local.get $p) (i32.const 16)) (global.get $free_magic))
+    (i32.store (local.get $p) (global.get $free_list))
+    (global.set $free_list (local.get $p)))
+
+  (func (export "length") (param $offs i64) (result i64)
+    (if (i32.eqz (call $is_block (local.get $offs))) (then (return (i64.const 0))))
+    (i64.load (i32.sub (i32.wrap_i64 (local.get $offs)) (i32.const 8))))
+
+  (func (export "length_unsafe") (param $offs i64) (result i64)
+    (i64.load (i32.sub (i32.wrap_i64 (local.get $offs)) (i32.const 8))))
+
+  (func (export "load_u8") (param $offs i64) (result i32)
+    (i32.load8_u (i32.wrap_i64 (local.get $offs))))
+  (func (export "load_u64") (param $offs i64) (result i64)
+    (i64.load (i32.wrap_i64 (local.get $offs))))
+  (func (export "store_u8") (param $offs i64) (param $v i32)
+    (i32.store8 (i32.wrap_i64 (local.get $offs)) (local.get $v)))
+  (func (export "store_u64") (param $offs i64) (param $v i64)
+    (i64.store (i32.wrap_i64 (local.get $offs)) (local.get $v)))
+
+  (func (export "input_set") (param $offs i64) (param $n i64)
+    (global.set $input_offset (local.get $offs))
+    (global.set $input_length (local.get $n)))
+  (func (export "input_length") (result i64) (global.get $input_length))
+  (func (export "input_offset") (result i64) (global.get $input_offset))
+  (func (export "input_load_u8") (param $i i64) (result i32)
+    (i32.load8_u (i32.wrap_i64 (i64.add (global.get $input_offset) (local.get $i)))))
+  (func (export "input_load_u64") (param $i i64) (result i64)
+    (i64.load (i32.wrap_i64 (i64.add (global.get $input_offset) (local.get $i)))))
+
+  (func (export "output_set") (param $offs i64) (param $n i64)
+    (global.set $output_offset (local.get $offs))
+    (global.set $output_length (local.get $n)))
+  (func (export "output_length") (result i64) (global.get $output_length))
+  (func (export "output_offset") (result i64) (global.get $output_offset))
+
+  (func (export "error_set") (param $offs i64) (global.set $error (local.get $offs)))
+  (func (export "error_get") (result i64) (global.get $error))
+
+  (func (export "memory_bytes") (result i64)
+    (i64.extend_i32_u (i32.shl (memory.size) (i32.const 16))))
+
+  ;; Frees every block at once: the host calls it before each top-level call.
+  (func (export "reset")
+    (global.set $top (global.get $heap_start))
+    (global.set $free_list (i32.const 0))
+    (global.set $input_offset (i64.const 0))
+    (global.set $input_length (i64.const 0))
+    (global.set $output_offset (i64.const 0))
+    (global.set $output_length (i64.const 0))
+    (global.set $error (i64.const 0)))
+)

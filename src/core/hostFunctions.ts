@@ -1,0 +1,102 @@
+import { PluginError, PolicyError } from './errors';
+import type { HostFunctionTable, PluginInstance } from './engine/instance';
+import { describePlugin } from './registry';
+
+/** Log levels as `get_log_level` reports them to the PDKs. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_OFF = 0x7fffffff;
+
+/** What the host functions need from the runtime, for the plugin they are bound to. */
+export interface HostServices {
+  spawn(parentId: number, name: string): number;
+  call(callerId: number, calleeId: number, func: string, input: Uint8Array): Uint8Array;
+  unregister(callerId: number, id: number): void;
+  log(pluginId: number, level: LogLevel, message: string): void;
+  logLevel(): LogLevel | 'off';
+}
+
+/** The state of one live plugin that its host functions read and write. */
+export interface HostedPlugin {
+  id: number;
+  name: string;
+  config: Record<string, string>;
+  vars: Map<string, Uint8Array>;
+  maxVarBytes: number;
+}
+
+function toId(value: bigint, what: string): number {
+  if (value <= 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new PolicyError(`${what}: ${value} is not a plugin id`);
+  return Number(value);
+}
+
+/**
+ * The host functions of one plugin instance: `register_plugin`, `call_plugin` and
+ * `unregister_plugin` (under `extism:host/user` and `env`), and the Extism host side of
+ * `extism:host/env` (config, vars, logs, HTTP).
+ */
+export function createHostFunctions(services: HostServices, plugin: HostedPlugin, self: PluginInstance): HostFunctionTable {
+  const varBytes = () => {
+    let n = 0;
+    for (const [k, v] of plugin.vars) n += k.length + v.byteLength;
+    return n;
+  };
+  const log = (level: LogLevel) => (offs: bigint) => {
+    services.log(plugin.id, level, self.readString(offs, `log_${level}`));
+  };
+  return {
+    user: {
+      register_plugin: (name: bigint): bigint =>
+        BigInt(services.spawn(plugin.id, self.readString(name, 'register_plugin: plugin name'))),
+      call_plugin: (id: bigint, func: bigint, input: bigint): bigint => {
+        const callee = toId(id, 'call_plugin');
+        const fn = self.readString(func, 'call_plugin: function name');
+        const output = services.call(plugin.id, callee, fn, self.readBlock(input, 'call_plugin: input'));
+        return self.writeBlock(output);
+      },
+      unregister_plugin: (id: bigint): bigint => {
+        services.unregister(plugin.id, toId(id, 'unregister_plugin'));
+        return 0n;
+      },
+    },
+    env: {
+      config_get: (key: bigint): bigint => {
+        const value = plugin.config[self.readString(key, 'config_get: key')];
+        return value === undefined ? 0n : self.writeBlock(Buffer.from(value, 'utf8'));
+      },
+      var_get: (key: bigint): bigint => {
+        const value = plugin.vars.get(self.readString(key, 'var_get: key'));
+        return value === undefined ? 0n : self.writeBlock(value);
+      },
+      var_set: (key: bigint, value: bigint): void => {
+        const name = self.readString(key, 'var_set: key');
+        if (value === 0n) {
+          plugin.vars.delete(name);
+          return;
+        }
+        const bytes = self.readBlock(value, 'var_set: value').slice();
+        const total = varBytes() - (plugin.vars.get(name)?.byteLength ?? 0) + bytes.byteLength + (plugin.vars.has(name) ? 0 : name.length);
+        if (total > plugin.maxVarBytes) {
+          throw new PluginError(
+            `var_set: ${describePlugin(plugin)} vars would take ${total} bytes, over the limit of ${plugin.maxVarBytes} (max_var_bytes)`,
+          );
+        }
+        plugin.vars.set(name, bytes);
+      },
+      log_trace: log('trace'),
+      log_debug: log('debug'),
+      log_info: log('info'),
+      log_warn: log('warn'),
+      log_error: log('error'),
+      get_log_level: (): number => {
+        const level = services.logLevel();
+        return level === 'off' ? LOG_OFF : LOG_LEVELS.indexOf(level);
+      },
+      http_request: (): bigint => {
+        throw new PolicyError(`http_request: ${describePlugin(plugin)} may not make HTTP requests (no allowed_hosts granted)`);
+      },
+      http_status_code: (): number => 0,
+      http_headers: (): bigint => 0n,
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { PolicyError } from './errors';
+
+/** What a plugin may do, by plugin name. Patterns are names with `*` as a wildcard. */
+export interface PermissionRule {
+  /** Plugin names this plugin may spawn with register_plugin. */
+  spawn?: string[];
+  /** `plugin.function` patterns this plugin may call with call_plugin. */
+  call?: string[];
+}
+
+/** Policy as given at the edge (settings, CLI flags, API): every field optional. */
+export interface PolicyOptions {
+  /** Directories searched, in order, for a plugin name. */
+  pluginDirs?: string[];
+  maxPlugins?: number;
+  maxCallDepth?: number;
+  /** Time limit of a top-level call in ms, nested calls included; 0 turns it off. */
+  callTimeoutMs?: number;
+  /** Pages (64 KiB) of Extism memory per plugin. */
+  memoryMaxPages?: number;
+  /** Largest input or output of one call, in bytes. */
+  maxMessageBytes?: number;
+  /** Live plugins one plugin may have spawned at a time. */
+  maxSpawnPerPlugin?: number;
+  /** Per plugin name; the entry `*` applies to plugins without one of their own. */
+  permissions?: Record<string, PermissionRule>;
+}
+
+export interface Policy {
+  readonly pluginDirs: readonly string[];
+  readonly maxPlugins: number;
+  readonly maxCallDepth: number;
+  readonly callTimeoutMs: number;
+  readonly memoryMaxPages: number;
+  readonly maxMessageBytes: number;
+  readonly maxSpawnPerPlugin: number;
+  readonly permissions: Readonly<Record<string, Required<PermissionRule>>>;
+}
+
+export const defaultPolicy: Policy = {
+  pluginDirs: [],
+  maxPlugins: 64,
+  maxCallDepth: 16,
+  callTimeoutMs: 10_000,
+  memoryMaxPages: 1024,
+  maxMessageBytes: 32 * 1024 * 1024,
+  maxSpawnPerPlugin: 16,
+  permissions: { '*': { spawn: ['*'], call: ['*'] } },
+};
+
+const MAX_PAGES = 65536;
+
+/** Completes and validates options once; a bad value is refused with a message that says how to fix it. */
+export function normalizePolicy(options: PolicyOptions = {}): Policy {
+  const d = defaultPolicy;
+  const permissions: Record<string, Required<PermissionRule>> = { ...d.permissions };
+  for (const [name, rule] of Object.entries(options.permissions ?? {})) {
+    permissions[name] = {
+      spawn: patterns(rule.spawn, `permissions["${name}"].spawn`),
+      call: patterns(rule.call, `permissions["${name}"].call`),
+    };
+  }
+  return {
+    pluginDirs: [...(options.pluginDirs ?? d.pluginDirs)],
+    maxPlugins: count(options.maxPlugins, d.maxPlugins, 'maxPlugins', 1),
+    maxCallDepth: count(options.maxCallDepth, d.maxCallDepth, 'maxCallDepth', 1),
+    callTimeoutMs: count(options.callTimeoutMs, d.callTimeoutMs, 'callTimeoutMs', 0),
+    memoryMaxPages: Math.min(count(options.memoryMaxPages, d.memoryMaxPages, 'memoryMaxPages', 1), MAX_PAGES),
+    maxMessageBytes: count(options.maxMessageBytes, d.maxMessageBytes, 'maxMessageBytes', 0),
+    maxSpawnPerPlugin: count(options.maxSpawnPerPlugin, d.maxSpawnPerPlugin, 'maxSpawnPerPlugin', 0),
+    permissions,
+  };
+}
+
+function count(value: number | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new PolicyError(`policy: ${name} must be a whole number >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+function patterns(value: string[] | undefined, name: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((p) => typeof p !== 'string')) {
+    throw new PolicyError(`policy: ${name} must be a list of strings such as ["count_vowels", "chain_*"]`);
+  }
+  return [...value];
+}
+
+function matches(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
+  if (!pattern.includes('*')) return pattern === value;
+  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
+  return re.test(value);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function ruleFor(policy: Policy, pluginName: string): Required<PermissionRule> {
+  return policy.permissions[pluginName] ?? policy.permissions['*'] ?? { spawn: [], call: [] };
+}
+
+export function maySpawn(policy: Policy, parentName: string, childName: string): boolean {
+  return ruleFor(policy, parentName).spawn.some((p) => matches(p, childName));
+}
+
+export function mayCall(policy: Policy, callerName: string, calleeName: string, func: string): boolean {
+  const target = `${calleeName}.${func}`;
+  return ruleFor(policy, callerName).call.some(
+    (p) => matches(p, target) || (!p.includes('.') && matches(p, calleeName)),
+  );
+}

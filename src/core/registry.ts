@@ -1,0 +1,56 @@
+/** Who asked for a call or a spawn: a live plugin's id, or a face of the host. */
+export type Caller = number | 'command' | 'cli' | 'api';
+
+export interface PluginInfo {
+  id: number;
+  name: string;
+  /** The `.wasm` file it was loaded from. */
+  source: string;
+  /** The plugin that spawned it, or null for one loaded by a person or the API. */
+  parentId: number | null;
+  exports: string[];
+  imports: string[];
+  calls: number;
+  errors: number;
+  loadedAt: number;
+}
+
+/** Live plugins by id. Ids start at 1 and are never reused, whatever is unregistered. */
+export class Registry<T extends PluginInfo = PluginInfo> {
+  private nextId = 1;
+  private readonly live = new Map<number, T>();
+
+  allocateId(): number {
+    return this.nextId++;
+  }
+
+  add(plugin: T): void {
+    this.live.set(plugin.id, plugin);
+  }
+
+  get(id: number): T | undefined {
+    return this.live.get(id);
+  }
+
+  remove(id: number): T | undefined {
+    const plugin = this.live.get(id);
+    this.live.delete(id);
+    return plugin;
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  all(): T[] {
+    return [...this.live.values()];
+  }
+
+  childrenOf(id: number): T[] {
+    return this.all().filter((p) => p.parentId === id);
+  }
+}
+
+export function describePlugin(p: { id: number; name: string }): string {
+  return `plugin #${p.id} (${p.name})`;
+}

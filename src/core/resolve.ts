@@ -1,0 +1,36 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PolicyError } from './errors';
+
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** A plugin name as register_plugin takes it: letters, digits, `_`, `-`, `.`; no paths. */
+export function checkPluginName(name: string, who = 'register_plugin'): string {
+  const bare = name.endsWith('.wasm') ? name.slice(0, -5) : name;
+  if (!NAME.test(bare) || bare.includes('..')) {
+    throw new PolicyError(
+      `${who}: "${name}" is not a plugin name (names only: letters, digits, "_", "-", "."; no paths)`,
+    );
+  }
+  return bare;
+}
+
+/** The `.wasm` file of a plugin name: the first plugin directory that has it wins. */
+export function resolvePluginName(name: string, dirs: readonly string[], who = 'register_plugin'): string {
+  const bare = checkPluginName(name, who);
+  for (const dir of dirs) {
+    const file = path.join(dir, `${bare}.wasm`);
+    if (fs.existsSync(file)) return file;
+  }
+  const where = dirs.length ? dirs.join(', ') : '(no plugin directories)';
+  throw new PolicyError(`${who}: no plugin named "${bare}" in ${where}`);
+}
+
+/** Whether a target given by a person (CLI, command) is a file path rather than a plugin name. */
+export function isPathTarget(target: string): boolean {
+  return target.includes('/') || target.includes('\\') || path.isAbsolute(target);
+}
+
+export function pluginNameOfPath(file: string): string {
+  return path.basename(file).replace(/\.(wasm|json)$/i, '');
+}

@@ -1,0 +1,188 @@
+import { Caller } from './registry';
+import { Emitter } from './events';
+
+/** One call into a plugin, by a person, the API or another plugin. Times are ms since the epoch. */
+export interface Span {
+  kind: 'call';
+  id: number;
+  parentId: number | null;
+  caller: Caller;
+  callerName: string;
+  calleeId: number;
+  calleeName: string;
+  func: string;
+  inputBytes: number;
+  outputBytes: number;
+  /** The first bytes of input and output, for a preview. */
+  inputHead: Uint8Array;
+  outputHead: Uint8Array;
+  depth: number;
+  start: number;
+  durationMs: number;
+  status: 'running' | 'ok' | 'error';
+  error?: string;
+}
+
+/** A plugin started or ended; `parentId` is the plugin that spawned it. */
+export interface LifeEvent {
+  kind: 'spawn' | 'unregister';
+  time: number;
+  pluginId: number;
+  name: string;
+  parentId: number | null;
+  /** The span during which it happened, if any. */
+  spanId: number | null;
+}
+
+export type TraceRecord = Span | LifeEvent;
+
+export const PREVIEW_BYTES = 48;
+
+/** A short, printable preview of some bytes: text as text, binary as hex. */
+export function preview(head: Uint8Array, total: number): string {
+  if (total === 0) return '';
+  const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8');
+  const printable = !/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text);
+  const shown = printable ? JSON.stringify(text).slice(1, -1) : `0x${Buffer.from(head).toString('hex')}`;
+  return total > head.byteLength ? `${shown}…` : shown;
+}
+
+/** A bounded record of recent spans and life events, with events as they arrive. */
+export class TraceStore {
+  private records: TraceRecord[] = [];
+  private readonly running = new Map<number, Span>();
+  private readonly onRecordEmitter = new Emitter<TraceRecord>();
+  private readonly onClearEmitter = new Emitter<void>();
+  /** A span started (status running), a span ended, or a plugin started or ended. */
+  readonly onRecord = this.onRecordEmitter.event;
+  readonly onClear = this.onClearEmitter.event;
+
+  constructor(private maxRecords = 10_000) {}
+
+  setMaxRecords(n: number): void {
+    this.maxRecords = n;
+    this.trim();
+  }
+
+  add(record: TraceRecord): void {
+    if (record.kind === 'call' && record.status === 'running') {
+      if (this.running.has(record.id)) return;
+      this.running.set(record.id, record);
+    } else {
+      if (record.kind === 'call') this.running.delete(record.id);
+      this.records.push(record);
+      this.trim();
+    }
+    this.onRecordEmitter.fire(record);
+  }
+
+  /** Ended spans and life events, oldest first. */
+  all(): TraceRecord[] {
+    return [...this.records];
+  }
+
+  spans(): Span[] {
+    return this.records.filter((r): r is Span => r.kind === 'call');
+  }
+
+  runningSpans(): Span[] {
+    return [...this.running.values()];
+  }
+
+  clear(): void {
+    this.records = [];
+    this.onClearEmitter.fire();
+  }
+
+  private trim(): void {
+    if (this.records.length > this.maxRecords) this.records.splice(0, this.records.length - this.maxRecords);
+  }
+
+  dispose(): void {
+    this.onRecordEmitter.dispose();
+    this.onClearEmitter.dispose();
+  }
+}
+
+function callerLabel(s: Span): string {
+  return typeof s.caller === 'number' ? `#${s.caller} ${s.callerName}` : s.caller;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
+}
+
+/** The call tree as text: caller -> callee.function, bytes in/out, duration, status. */
+export function formatTraceTree(records: readonly TraceRecord[]): string {
+  const spans = records.filter((r): r is Span => r.kind === 'call');
+  const children = new Map<number | null, Span[]>();
+  const ids = new Set(spans.map((s) => s.id));
+  for (const s of spans) {
+    const parent = s.parentId !== null && ids.has(s.parentId) ? s.parentId : null;
+    const list = children.get(parent) ?? [];
+    list.push(s);
+    children.set(parent, list);
+  }
+  const lines: string[] = [];
+  const walk = (parent: number | null, indent: string): void => {
+    const list = (children.get(parent) ?? []).sort((a, b) => a.start - b.start);
+    list.forEach((s, i) => {
+      const last = i === list.length - 1;
+      const branch = parent === null ? '' : last ? '└─ ' : '├─ ';
+      const status = s.status === 'ok' ? 'ok' : `${s.status.toUpperCase()}: ${s.error ?? ''}`;
+      lines.push(
+        `${indent}${branch}${callerLabel(s)} -> #${s.calleeId} ${s.calleeName}.${s.func}` +
+          `  in ${s.inputBytes} B, out ${s.outputBytes} B, ${formatMs(s.durationMs)}, ${status}`,
+      );
+      walk(s.id, parent === null ? indent : indent + (last ? '   ' : '│  '));
+    });
+  };
+  walk(null, '');
+  return lines.join('\n');
+}
+
+/** Chrome Trace Event JSON (the object form), which Perfetto and chrome://tracing open. */
+export function toChromeTrace(records: readonly TraceRecord[]): { traceEvents: object[]; displayTimeUnit: string } {
+  const us = (ms: number) => Math.round(ms * 1000);
+  const traceEvents: object[] = [
+    { name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: 'Extism IPC' } },
+    { name: 'thread_name', ph: 'M', pid: 1, tid: 1, args: { name: 'plugin runtime' } },
+  ];
+  for (const r of records) {
+    if (r.kind === 'call') {
+      traceEvents.push({
+        name: `${r.calleeName}.${r.func}`,
+        cat: r.status === 'ok' ? 'call' : 'call,error',
+        ph: 'X',
+        ts: us(r.start),
+        dur: Math.max(us(r.durationMs), 0),
+        pid: 1,
+        tid: 1,
+        args: {
+          span: r.id,
+          parentSpan: r.parentId,
+          caller: callerLabel(r),
+          callee: `#${r.calleeId} ${r.calleeName}`,
+          inputBytes: r.inputBytes,
+          outputBytes: r.outputBytes,
+          input: preview(r.inputHead, r.inputBytes),
+          output: preview(r.outputHead, r.outputBytes),
+          status: r.status,
+          ...(r.error ? { error: r.error } : {}),
+        },
+      });
+    } else {
+      traceEvents.push({
+        name: `${r.kind} #${r.pluginId} ${r.name}`,
+        cat: r.kind,
+        ph: 'i',
+        s: 'p',
+        ts: us(r.time),
+        pid: 1,
+        tid: 1,
+        args: { plugin: r.pluginId, parent: r.parentId, span: r.spanId },
+      });
+    }
+  }
+  return { traceEvents, displayTimeUnit: 'ms' };
+}
