@@ -32,6 +32,17 @@ const tests = (dir) => (existsSync(dir) ? readdirSync(dir) : []).filter((f) => f
 
 await Promise.all([
   esbuild.build({ ...common, plugins: [inlineWorker], entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' }),
+  ...(existsSync('src/extension.ts')
+    ? [esbuild.build({ ...common, plugins: [inlineWorker], entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] })]
+    : []),
+  esbuild.build({
+    ...common,
+    plugins: [inlineWorker],
+    entryPoints: tests('test/extension/suite'),
+    outdir: 'dist',
+    outbase: '.',
+    external: ['vscode', 'mocha'],
+  }),
   esbuild.build({
     ...common,
     plugins: [inlineWorker],

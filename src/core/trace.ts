@@ -78,11 +78,11 @@ export class TraceStore {
 
   /** Ended spans and life events, oldest first. */
   all(): TraceRecord[] {
-    return [...this.records];
+    return this.records.slice(-this.maxRecords);
   }
 
   spans(): Span[] {
-    return this.records.filter((r): r is Span => r.kind === 'call');
+    return this.all().filter((r): r is Span => r.kind === 'call');
   }
 
   runningSpans(): Span[] {
@@ -94,8 +94,10 @@ export class TraceStore {
     this.onClearEmitter.fire();
   }
 
+  /** Trims in chunks, so keeping a full store bounded costs O(1) per record, not a splice each. */
   private trim(): void {
-    if (this.records.length > this.maxRecords) this.records.splice(0, this.records.length - this.maxRecords);
+    const slack = Math.max(16, this.maxRecords >> 3);
+    if (this.records.length > this.maxRecords + slack) this.records.splice(0, this.records.length - this.maxRecords);
   }
 
   dispose(): void {
