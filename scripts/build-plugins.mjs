@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Builds the sample plugins: every plugins/src/*.ts (not files in subfolders) to
-// plugins/<basename>.wasm with the AssemblyScript compiler API, all in this process.
+// plugins/<basename>.wasm with the AssemblyScript compiler API (asc.main), all in this
+// one process: the compiles are spread over a few worker threads (one per CPU).
 //
 //   node scripts/build-plugins.mjs [--force] [--verbose] [name ...]
 //
 //   --force    rebuild even when a .wasm is newer than everything it depends on
 //   --verbose  list each module's imports and exports
+//   --jobs=N   compile on N threads (default: one per CPU; 1 = no worker threads)
 //   name ...   build only these plugins (basenames, e.g. count_vowels)
 //
 // Every plugin is built with -O3, no source map, the default (incremental) runtime and
@@ -20,8 +22,11 @@
 // or env.{register_plugin,call_plugin,unregister_plugin}. Exit code 1 on any error.
 
 import asc from "assemblyscript/asc";
+import { readFileSync, rmSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -35,7 +40,13 @@ const ALLOWED_ENV = new Set(["register_plugin", "call_plugin", "unregister_plugi
 const argv = process.argv.slice(2);
 const verbose = argv.includes("--verbose");
 const force = argv.includes("--force");
-const unknown = argv.filter((a) => a.startsWith("-") && a !== "--verbose" && a !== "--force");
+const jobsArg = argv.find((a) => a.startsWith("--jobs="));
+const jobsOpt = jobsArg ? Number(jobsArg.slice(7)) : 0;
+const unknown = argv.filter((a) => a.startsWith("-") && a !== "--verbose" && a !== "--force" && a !== jobsArg);
+if (jobsArg && !(Number.isInteger(jobsOpt) && jobsOpt >= 1)) {
+  console.error(`build-plugins: --jobs=N needs a positive integer`);
+  process.exit(2);
+}
 if (unknown.length) {
   console.error(`build-plugins: unknown option(s) ${unknown.join(" ")}`);
   process.exit(2);
@@ -104,6 +115,73 @@ function describe(module) {
   return `    imports: ${imports.length ? imports.join(", ") : "(none)"}\n    exports: ${exports.join(", ")}`;
 }
 
+/** Compiles one plugin (runs in a worker thread); returns what the main thread prints. */
+async function compile({ file, outRel, extra }) {
+  const customAbort = extra.some((a, i) => a.startsWith("abort=") && (extra[i - 1] === "--use" || extra[i - 1] === "-u"));
+  const args = [
+    file,
+    ...(customAbort ? [] : [ABORT_ENTRY, "--use", ABORT_ALIAS]),
+    "--baseDir", srcDir,
+    "--outFile", `../${outRel}`,
+    "-O3",
+    "--noColors",
+    ...extra,
+  ];
+  const t0 = performance.now();
+  const stdout = asc.createMemoryStream();
+  const stderr = asc.createMemoryStream();
+  let error = null;
+  try {
+    const result = await asc.main(args, { stdout, stderr });
+    if (result.error) error = result.error.message;
+  } catch (err) {
+    error = String(err && err.stack ? err.stack : err);
+  }
+  return { error, diagnostics: stderr.toString().trim(), ms: performance.now() - t0 };
+}
+
+if (!isMainThread) {
+  parentPort.on("message", async (job) => {
+    parentPort.postMessage({ index: job.index, ...(await compile(job)) });
+  });
+}
+
+/** Runs the compile jobs on a few worker threads (the compiler is CPU-bound). */
+async function runJobs(jobs, onResult) {
+  if (!jobs.length) return;
+  const cpus = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  const threads = Math.max(1, Math.min(jobs.length, jobsOpt || cpus));
+  if (threads === 1) {
+    // In this thread: no worker start-up, one compiler warm-up.
+    for (const job of jobs) onResult({ index: job.index, ...(await compile(job)) });
+    return;
+  }
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    const workers = [];
+    const feed = (w) => {
+      if (next < jobs.length) w.postMessage(jobs[next++]);
+    };
+    for (let t = 0; t < threads; t++) {
+      const w = new Worker(fileURLToPath(import.meta.url), { argv: [] });
+      workers.push(w);
+      w.on("message", (msg) => {
+        onResult(msg);
+        if (++done === jobs.length) {
+          for (const x of workers) x.terminate();
+          resolve();
+        } else feed(w);
+      });
+      w.on("error", (err) => {
+        for (const x of workers) x.terminate();
+        reject(err);
+      });
+      feed(w);
+    }
+  });
+}
+
 async function main() {
   const started = performance.now();
   const entries = await readdir(srcDir, { withFileTypes: true });
@@ -128,77 +206,69 @@ async function main() {
     await newestIn(path.join(root, "node_modules/@extism/as-pdk/lib")),
   );
 
-  let failures = 0;
-  let built = 0;
-  let upToDate = 0;
+  const plugins = [];
   for (const file of files) {
     const name = file.slice(0, -3);
     if (only.size && !only.has(name)) continue;
     const outRel = `${name}.wasm`;
-    const outAbs = path.join(pluginsDir, outRel);
     const source = await readFile(path.join(srcDir, file), "utf8");
     const { extra, noImports } = directives(source);
-
-    const outTime = await mtime(outAbs);
+    const outTime = await mtime(path.join(pluginsDir, outRel));
     const fresh = !force && outTime > 0 && outTime >= Math.max(shared, await mtime(path.join(srcDir, file)));
+    plugins.push({ index: plugins.length, file, name, outRel, extra, noImports, fresh, result: null });
+  }
 
-    if (!fresh) {
-      const customAbort = extra.some((a, i) => a.startsWith("abort=") && (extra[i - 1] === "--use" || extra[i - 1] === "-u"));
-      const args = [
-        file,
-        ...(customAbort ? [] : [ABORT_ENTRY, "--use", ABORT_ALIAS]),
-        "--baseDir", srcDir,
-        "--outFile", `../${outRel}`,
-        "-O3",
-        "--noColors",
-        ...extra,
-      ];
-      const t0 = performance.now();
-      const stdout = asc.createMemoryStream();
-      const stderr = asc.createMemoryStream();
-      let result;
+  let failures = 0;
+  let built = 0;
+  let upToDate = 0;
+  let printed = 0;
+  // Reports finished plugins in source order, as soon as all earlier ones are done.
+  const flush = () => {
+    while (printed < plugins.length && (plugins[printed].fresh || plugins[printed].result)) {
+      const p = plugins[printed++];
+      const r = p.result;
+      if (r && r.error) {
+        failures++;
+        console.error(`FAILED  plugins/src/${p.file}: ${r.error}`);
+        if (r.diagnostics) console.error(r.diagnostics.replace(/^/gm, "    "));
+        continue;
+      }
+      if (r && r.diagnostics) console.error(r.diagnostics.replace(/^/gm, `    ${p.name}: `));
+      let bytes, module;
       try {
-        result = await asc.main(args, { stdout, stderr });
+        bytes = readFileSync(path.join(pluginsDir, p.outRel));
+        module = new WebAssembly.Module(bytes);
       } catch (err) {
-        result = { error: err };
-      }
-      const ms = performance.now() - t0;
-      const diagnostics = stderr.toString().trim();
-      if (result.error) {
         failures++;
-        console.error(`FAILED  plugins/src/${file}: ${result.error.message}`);
-        if (diagnostics) console.error(diagnostics.replace(/^/gm, "    "));
+        console.error(`FAILED  plugins/${p.outRel}: ${err.message}`);
         continue;
       }
-      if (diagnostics) console.error(diagnostics.replace(/^/gm, `    ${name}: `));
-      const bytes = await readFile(outAbs);
-      const module = new WebAssembly.Module(bytes);
-      const problems = checkModule(name, module, noImports);
+      const problems = checkModule(p.name, module, p.noImports);
       if (problems.length) {
         failures++;
-        for (const p of problems) console.error(`FAILED  ${p}`);
+        for (const x of problems) console.error(`FAILED  ${x}`);
+        rmSync(path.join(pluginsDir, p.outRel), { force: true }); // never leave a bad module behind
         continue;
       }
-      built++;
-      console.log(
-        `built   plugins/${outRel}  ${(bytes.length / 1024).toFixed(1)} KiB  ${ms.toFixed(0)} ms` +
-          (extra.length ? `  [${extra.join(" ")}]` : ""),
-      );
-      if (verbose) console.log(describe(module));
-    } else {
-      const bytes = await readFile(outAbs);
-      const module = new WebAssembly.Module(bytes);
-      const problems = checkModule(name, module, noImports);
-      if (problems.length) {
-        failures++;
-        for (const p of problems) console.error(`FAILED  ${p}`);
-        continue;
+      const size = `${(bytes.length / 1024).toFixed(1)} KiB`;
+      if (r) {
+        built++;
+        console.log(`built   plugins/${p.outRel}  ${size}  ${r.ms.toFixed(0)} ms` + (p.extra.length ? `  [${p.extra.join(" ")}]` : ""));
+      } else {
+        upToDate++;
+        console.log(`fresh   plugins/${p.outRel}  ${size}  (up to date; --force rebuilds)`);
       }
-      upToDate++;
-      console.log(`fresh   plugins/${outRel}  ${(bytes.length / 1024).toFixed(1)} KiB  (up to date; --force rebuilds)`);
       if (verbose) console.log(describe(module));
     }
-  }
+  };
+
+  flush();
+  const jobs = plugins.filter((p) => !p.fresh).map(({ index, file, outRel, extra }) => ({ index, file, outRel, extra }));
+  await runJobs(jobs, (msg) => {
+    plugins[msg.index].result = msg;
+    flush();
+  });
+  flush();
 
   const total = ((performance.now() - started) / 1000).toFixed(2);
   if (failures) {
@@ -208,7 +278,9 @@ async function main() {
   console.log(`build-plugins: ${built} built, ${upToDate} up to date in ${total} s`);
 }
 
-main().catch((err) => {
-  console.error(`build-plugins: ${err && err.stack ? err.stack : err}`);
-  process.exit(1);
-});
+if (isMainThread) {
+  main().catch((err) => {
+    console.error(`build-plugins: ${err && err.stack ? err.stack : err}`);
+    process.exit(1);
+  });
+}

@@ -6,6 +6,7 @@
 //                      the payload and outputs its output.
 // export spawn_call(): input = "<name>:<function>:<payload>"; registers the plugin, then calls it.
 // export unregister(): input = a decimal id; unregisters it and outputs "0".
+// export spawn_many(): see below.
 
 import { call_plugin, register_plugin, unregister_plugin } from "./lib/ipc";
 import { inputString, outputBlock, outputString, setError, writeString } from "./lib/mem";
@@ -49,5 +50,25 @@ export function spawn_call(): i32 {
 
 export function unregister(): i32 {
   outputString(unregister_plugin(<u64>I64.parseInt(inputString())).toString());
+  return 0;
+}
+
+// export spawn_many(): input = "<name>:<k>"; registers the plugin and unregisters it again, k
+//                      times (the benchmark's spawn cost); outputs the last id.
+export function spawn_many(): i32 {
+  const s = inputString();
+  const colon = s.indexOf(":");
+  if (colon < 0) {
+    setError('launcher.spawn_many: input must be "<name>:<k>"');
+    return 1;
+  }
+  const name = writeString(s.slice(0, colon));
+  const k = I32.parseInt(s.slice(colon + 1));
+  let id: u64 = 0;
+  for (let i = 0; i < k; i++) {
+    id = register_plugin(name);
+    unregister_plugin(id);
+  }
+  outputString(id.toString());
   return 0;
 }

@@ -5,8 +5,9 @@
 // export run(): registers `count_vowels`, calls its `count_vowels` with
 //   "Hello, World!" and outputs the callee's output unchanged, e.g. on a fresh callee:
 //   {"count":3,"total":3,"vowels":"aeiouAEIOU"}
-// (each run registers a new count_vowels instance, so total restarts at 3 unless
-// the host shares instances).
+// It registers count_vowels once per instance of `run` and keeps the id, so calling `run`
+// again reuses the same live count_vowels (whose running total then grows) instead of
+// spawning a new one each time.
 
 import { free, outputBlock, writeString } from "./lib/mem";
 
@@ -18,10 +19,15 @@ declare function register_plugin(name: u64): u64;
 @external("env", "call_plugin")
 declare function call_plugin(id: u64, func: u64, input: u64): u64;
 
+let counter: u64 = 0;
+
 export function run(): i32 {
-  const name = writeString("count_vowels");
-  const id = register_plugin(name);
-  free(name);
+  if (counter == 0) {
+    const name = writeString("count_vowels");
+    counter = register_plugin(name);
+    free(name);
+  }
+  const id = counter;
 
   const func = writeString("count_vowels");
   const input = writeString("Hello, World!");

@@ -10,7 +10,12 @@ export class Emitter<T> {
     return { dispose: () => this.listeners.delete(listener) };
   };
 
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
   fire(e: T): void {
+    if (this.listeners.size === 0) return;
     for (const listener of [...this.listeners]) {
       try {
         listener(e);

@@ -7,6 +7,7 @@ import { normalizePolicy, Policy, PolicyOptions } from './policy';
 import type { Caller, PluginInfo } from './registry';
 import { TraceStore } from './trace';
 import type { Op, RequestMessage, Requests, RuntimeEvent, WorkerMessage } from './engine/protocol';
+import { decodeSpans } from './engine/spanCodec';
 import type { LoadOptions, LogEntry } from './engine/runtime';
 
 export interface HostOptions extends PolicyOptions {
@@ -155,6 +156,8 @@ export class PluginHost {
   private onMessage(message: WorkerMessage): void {
     if (message.type === 'events') {
       for (const event of message.events) this.apply(event);
+      const batch = message.spans;
+      this.trace.addDeferred(batch.count, () => decodeSpans(batch));
       return;
     }
     const pending = this.pending.get(message.seq);

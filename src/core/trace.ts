@@ -50,6 +50,9 @@ export function preview(head: Uint8Array, total: number): string {
 /** A bounded record of recent spans and life events, with events as they arrive. */
 export class TraceStore {
   private records: TraceRecord[] = [];
+  /** Batches of ended spans not decoded yet: nobody listens, so they wait until someone reads. */
+  private deferred: { count: number; decode: () => Span[] }[] = [];
+  private deferredCount = 0;
   private readonly running = new Map<number, Span>();
   private readonly onRecordEmitter = new Emitter<TraceRecord>();
   private readonly onClearEmitter = new Emitter<void>();
@@ -65,6 +68,7 @@ export class TraceStore {
   }
 
   add(record: TraceRecord): void {
+    if (this.deferredCount) this.materialize();
     if (record.kind === 'call' && record.status === 'running') {
       if (this.running.has(record.id)) return;
       this.running.set(record.id, record);
@@ -76,8 +80,41 @@ export class TraceStore {
     this.onRecordEmitter.fire(record);
   }
 
+  /**
+   * Ended spans that arrive packed: decoded at once when someone listens, else when first read.
+   * Keeps a burst of nested calls cheap for the runtime when no view is open.
+   */
+  addDeferred(count: number, decode: () => Span[]): void {
+    if (count === 0) return;
+    if (this.onRecordEmitter.hasListeners) {
+      for (const span of decode()) this.add(span);
+      return;
+    }
+    this.deferred.push({ count, decode });
+    this.deferredCount += count;
+    // batches that newer ones push out of the window are dropped without being decoded
+    while (this.deferredCount - this.deferred[0].count >= this.maxRecords) {
+      this.deferredCount -= this.deferred.shift()!.count;
+      this.records = [];
+    }
+  }
+
+  private materialize(): void {
+    const batches = this.deferred;
+    this.deferred = [];
+    this.deferredCount = 0;
+    for (const batch of batches) {
+      for (const span of batch.decode()) {
+        this.running.delete(span.id);
+        this.records.push(span);
+      }
+      this.trim();
+    }
+  }
+
   /** Ended spans and life events, oldest first. */
   all(): TraceRecord[] {
+    this.materialize();
     return this.records.slice(-this.maxRecords);
   }
 
@@ -86,11 +123,14 @@ export class TraceStore {
   }
 
   runningSpans(): Span[] {
+    this.materialize();
     return [...this.running.values()];
   }
 
   clear(): void {
     this.records = [];
+    this.deferred = [];
+    this.deferredCount = 0;
     this.onClearEmitter.fire();
   }
 

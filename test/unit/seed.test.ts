@@ -38,3 +38,16 @@ describe('seed scenario: run registers count_vowels and calls it', () => {
     assert.equal(text(await host.call(chain.id, 'step', 'x')), 'X|A|B|c');
   });
 });
+
+describe('seed scenario, called again', () => {
+  afterEach(closeHosts);
+
+  it('reuses the count_vowels it spawned, whose total grows', async () => {
+    const host = startHost();
+    const run = await host.register('run');
+    await host.call(run.id, 'run');
+    const second = JSON.parse(text(await host.call(run.id, 'run')));
+    assert.deepEqual(second, { count: 3, total: 6, vowels: 'aeiouAEIOU' });
+    assert.equal(host.plugins().length, 2);
+  });
+});

@@ -6,12 +6,12 @@
 // and then traps, so the host sees both the trap and the reason.
 //
 // It does not allocate on the AssemblyScript heap (abort may be raised by the
-// allocator itself): the message is UTF-8 encoded straight into Extism memory.
+// allocator itself, e.g. on out-of-memory): the message is UTF-8 encoded straight
+// into Extism memory, so it cannot recurse. (No "already aborting" flag either: a
+// trap does not unwind, so such a flag would stay set for the instance's next calls.)
 // Nothing here is exported: entry-file exports would become module exports.
 
 import { alloc, error_set, store_u8 } from "@extism/as-pdk/lib/env";
-
-let aborting = false;
 
 // UTF-8 length of a string's UTF-16 code units (lone surrogates count as U+FFFD).
 function utf8Length(s: string): u64 {
@@ -81,8 +81,6 @@ function ipcAbort(
   line: u32 = 0,
   column: u32 = 0,
 ): void {
-  if (aborting) unreachable(); // abort while reporting an abort: just trap
-  aborting = true;
   const msg = message !== null ? message : "abort";
   let total = utf8Length(msg);
   if (fileName !== null) {

@@ -9,7 +9,7 @@
 import {
   alloc,
   error_set,
-  free,
+  free as extismFree,
   input_length,
   input_load_u64,
   input_load_u8,
@@ -21,7 +21,12 @@ import {
   store_u8,
 } from "@extism/as-pdk/lib/env";
 
-export { alloc, free, length, output_set, input_length, input_load_u64, input_load_u8 };
+export { alloc, length, output_set, input_length, input_load_u64, input_load_u8 };
+
+/** Frees an Extism block; offset 0 (no block, e.g. an empty alloc) is ignored. */
+export function free(offset: u64): void {
+  if (offset != 0) extismFree(offset);
+}
 
 // ---------------------------------------------------------------- raw copies
 

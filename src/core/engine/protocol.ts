@@ -4,6 +4,7 @@ import type { Policy } from '../policy';
 import type { Caller, PluginInfo } from '../registry';
 import type { TraceRecord } from '../trace';
 import type { LoadOptions, LogEntry } from './runtime';
+import type { SpanBatch } from './spanCodec';
 
 /** Requests from the extension host (or CLI) to the runtime worker, with the type of their result. */
 export interface Requests {
@@ -26,10 +27,11 @@ export type RuntimeEvent =
   | { type: 'pluginAdded'; plugin: PluginInfo }
   | { type: 'pluginRemoved'; id: number }
   | { type: 'pluginChanged'; plugin: PluginInfo }
+  /** A life event, or a span still running (ended spans travel packed in a SpanBatch). */
   | { type: 'record'; record: TraceRecord }
   | { type: 'log'; entry: LogEntry };
 
 export type WorkerMessage =
   | { type: 'reply'; seq: number; ok: true; result: unknown }
   | { type: 'reply'; seq: number; ok: false; error: SerializedError }
-  | { type: 'events'; events: RuntimeEvent[] };
+  | { type: 'events'; events: RuntimeEvent[]; spans: SpanBatch };

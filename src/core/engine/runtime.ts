@@ -22,6 +22,10 @@ export interface RuntimeHooks {
   pluginRemoved(id: number): void;
   /** A call counter or another field of a live plugin changed. */
   pluginChanged(id: number): void;
+  /**
+   * A span ended, or a life event. A span's heads are views of the whole input and output in plugin
+   * memory, valid only during this call: copy the first PREVIEW_BYTES of each now.
+   */
   record(record: TraceRecord): void;
   log(entry: LogEntry): void;
 }
@@ -124,9 +128,9 @@ export class Runtime {
     for (const p of this.registry.all()) this.remove(p.id);
   }
 
-  /** The spans of the calls under way, outermost first. */
+  /** Copies of the spans of the calls under way, outermost first. */
   runningSpans(): Span[] {
-    return this.stack.map((f) => f.span);
+    return this.stack.map((f) => ({ ...f.span, inputHead: f.span.inputHead.slice(0, PREVIEW_BYTES), outputHead: EMPTY }));
   }
 
   private live(id: number, who: string): LivePlugin {
@@ -232,7 +236,8 @@ export class Runtime {
       func,
       inputBytes: input.byteLength,
       outputBytes: 0,
-      inputHead: this.tracing ? input.slice(0, PREVIEW_BYTES) : EMPTY,
+      // the whole input as a view: the recorder copies its first bytes; the memory stays put until then
+      inputHead: this.tracing ? input : EMPTY,
       outputHead: EMPTY,
       depth: this.stack.length,
       start: now(),
@@ -245,7 +250,7 @@ export class Runtime {
       const output = callee.instance.call(func, input);
       this.checkSize(who, 'output', output.byteLength, callee, func);
       span.outputBytes = output.byteLength;
-      if (this.tracing) span.outputHead = output.slice(0, PREVIEW_BYTES);
+      if (this.tracing) span.outputHead = output;
       span.status = 'ok';
       return output;
     } catch (error) {

@@ -5,10 +5,12 @@ import { defaultPolicy } from '../policy';
 import type { TraceRecord } from '../trace';
 import type { RequestMessage, RuntimeEvent, WorkerMessage } from './protocol';
 import { Runtime } from './runtime';
+import { SpanEncoder } from './spanCodec';
 
 const port = parentPort!;
 const FLUSH_INTERVAL_MS = 100;
 let events: RuntimeEvent[] = [];
+const spans = new SpanEncoder();
 const changed = new Set<number>();
 let lastFlush = performance.now();
 
@@ -23,14 +25,21 @@ function flush(midCall: boolean): void {
     if (plugin) events.push({ type: 'pluginChanged', plugin });
   }
   changed.clear();
-  if (midCall) for (const span of runtime.runningSpans()) events.push({ type: 'record', record: { ...span } });
-  if (events.length) post({ type: 'events', events });
+  if (midCall) for (const span of runtime.runningSpans()) events.push({ type: 'record', record: span });
+  if (events.length || spans.size) {
+    const batch = spans.take();
+    post({ type: 'events', events, spans: batch }, [batch.numbers.buffer as ArrayBuffer, batch.heads.buffer as ArrayBuffer]);
+  }
   events = [];
   lastFlush = performance.now();
 }
 
 function queue(event: RuntimeEvent): void {
   events.push(event);
+  maybeFlush();
+}
+
+function maybeFlush(): void {
   if (performance.now() - lastFlush > FLUSH_INTERVAL_MS) flush(true);
 }
 
@@ -41,7 +50,14 @@ const runtime = new Runtime(defaultPolicy, {
     queue({ type: 'pluginRemoved', id });
   },
   pluginChanged: (id) => changed.add(id),
-  record: (record: TraceRecord) => queue({ type: 'record', record }),
+  record: (record: TraceRecord) => {
+    if (record.kind === 'call') {
+      spans.add(record);
+      maybeFlush();
+    } else {
+      queue({ type: 'record', record });
+    }
+  },
   log: (entry) => queue({ type: 'log', entry }),
 });
 

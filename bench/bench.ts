@@ -1,0 +1,302 @@
+// `npm run bench`: what an inter-plugin call costs, against its baselines, in one process and run.
+//   node dist/bench/bench.js [--json] [--quick]
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import createPlugin from '@extism/extism';
+import { Runtime, RuntimeHooks } from '../src/core/engine/runtime';
+import { PluginHost } from '../src/core/host';
+import { normalizePolicy } from '../src/core/policy';
+
+const root = path.resolve(__dirname, '..', '..');
+const pluginsDir = path.join(root, 'plugins');
+const wasmFile = (name: string) => path.join(pluginsDir, `${name}.wasm`);
+const json = process.argv.includes('--json');
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 5 : 15;
+
+const SIZES: { label: string; bytes: number }[] = [
+  { label: '16 B', bytes: 16 },
+  { label: '4 KiB', bytes: 4096 },
+  { label: '1 MiB', bytes: 1024 * 1024 },
+];
+
+/** Text with vowels in it, so count_vowels has real work. */
+function payload(bytes: number): Uint8Array {
+  const text = Buffer.alloc(bytes);
+  const words = Buffer.from('Hello, World! The quick brown fox jumps over the lazy dog. ');
+  for (let i = 0; i < bytes; i++) text[i] = words[i % words.length];
+  return new Uint8Array(text);
+}
+
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  p95: number;
+}
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))];
+  return { median: at(0.5), min: s[0], max: s[s.length - 1], p95: at(0.95) };
+}
+
+/** Microseconds per operation: `rounds` samples, each the mean of `n` operations, after a warm-up. */
+async function measure(n: number, op: () => unknown | Promise<unknown>, rounds = ROUNDS): Promise<number[]> {
+  for (let i = 0; i < Math.max(3, n / 4); i++) await op();
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await op();
+    samples.push(((performance.now() - t0) * 1000) / n);
+  }
+  return samples;
+}
+
+/** Per-call cost of k calls made inside one outer call: (t(k) - t(0)) / k, round by round. */
+async function perInnerCall(k: number, withK: () => Promise<unknown>, withZero: () => Promise<unknown>, rounds = ROUNDS): Promise<number[]> {
+  const a = await measure(1, withK, rounds);
+  const b = await measure(1, withZero, rounds);
+  const zero = stats(b).median;
+  return a.map((t) => (t - zero) / k);
+}
+
+function nestInput(calleeId: number, k: number, func: string, data: Uint8Array): Uint8Array {
+  const name = Buffer.from(func);
+  const head = Buffer.alloc(12);
+  head.writeUInt32LE(calleeId, 0);
+  head.writeUInt32LE(k, 4);
+  head.writeUInt32LE(name.length, 8);
+  return new Uint8Array(Buffer.concat([head, name, data]));
+}
+
+interface Row {
+  case: string;
+  size: string;
+  unit: string;
+  stats: Stats;
+  note?: string;
+}
+const rows: Row[] = [];
+function report(c: string, size: string, samples: number[], note?: string, unit = 'µs'): Stats {
+  const s = stats(samples);
+  rows.push({ case: c, size, unit, stats: s, note });
+  if (!json) process.stderr.write(`  ${c} ${size}: ${s.median.toFixed(2)} ${unit}\n`);
+  return s;
+}
+
+function innerCalls(bytes: number, naive = false): number {
+  if (bytes >= 1024 * 1024) return naive ? 2 : 20;
+  if (bytes >= 4096) return naive ? 10 : 500;
+  return naive ? 20 : 4000;
+}
+
+// 1. limit: plain WebAssembly, the same byte loop, input copied in and output copied out.
+async function limitCase(): Promise<Record<string, Stats>> {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(wasmFile('vowels_raw'))), {});
+  const e = instance.exports as {
+    memory: WebAssembly.Memory;
+    alloc(n: number): number;
+    count(p: number, n: number): number;
+    output_ptr(): number;
+    output_len(): number;
+  };
+  const out: Record<string, Stats> = {};
+  for (const size of SIZES) {
+    const input = payload(size.bytes);
+    const n = size.bytes >= 1024 * 1024 ? 50 : 20000;
+    out[size.label] = report('limit (plain wasm call + copies)', size.label, await measure(n, () => {
+      const ptr = e.alloc(input.byteLength);
+      new Uint8Array(e.memory.buffer).set(input, ptr);
+      e.count(ptr, input.byteLength);
+      return new Uint8Array(e.memory.buffer, e.output_ptr(), e.output_len()).slice();
+    }));
+  }
+  return out;
+}
+
+async function hostCases(): Promise<Record<string, Record<string, Stats>>> {
+  const host = new PluginHost({ pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024 });
+  const out: Record<string, Record<string, Stats>> = { direct: {}, nested: {}, nestedTraced: {}, nestedUntraced: {}, tracingCost: {}, relay: {} };
+  try {
+    const cv = await host.register('count_vowels');
+    const nest = await host.register('nest');
+    const echo = await host.register('echo');
+    for (const size of SIZES) {
+      const input = payload(size.bytes);
+      const n = size.bytes >= 1024 * 1024 ? 30 : 2000;
+      out.direct[size.label] = report('direct (host -> plugin, worker round trip)', size.label, await measure(n, () => host.call(cv.id, 'count_vowels', input)));
+      const k = innerCalls(size.bytes);
+      const withK = nestInput(cv.id, k, 'count_vowels', input);
+      const withZero = nestInput(cv.id, 0, 'count_vowels', input);
+      out.nested[size.label] = report('nested (plugin -> plugin, call_plugin)', size.label,
+        await perInnerCall(k, () => host.call(nest.id, 'nest', withK), () => host.call(nest.id, 'nest', withZero)), 'callee work included');
+      if (size.bytes >= 1024 * 1024) {
+        const echoK = nestInput(echo.id, k, 'echo', input);
+        const echoZero = nestInput(echo.id, 0, 'echo', input);
+        out.relay[size.label] = report('nested echo (1 MiB in and out)', size.label,
+          await perInnerCall(k, () => host.call(nest.id, 'nest', echoK), () => host.call(nest.id, 'nest', echoZero)));
+      }
+    }
+    // tracing on and off, round by round in turn, so drift of the machine hits both alike
+    const input = payload(16);
+    const k = innerCalls(16);
+    const on: number[] = [];
+    const off: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const tracing of [true, false]) {
+        await host.configure({ pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024, tracing });
+        const [sample] = await perInnerCall(k, () => host.call(nest.id, 'nest', nestInput(cv.id, k, 'count_vowels', input)), () => host.call(nest.id, 'nest', nestInput(cv.id, 0, 'count_vowels', input)), 3);
+        (tracing ? on : off).push(sample);
+      }
+    }
+    out.nestedTraced['16 B'] = report('nested, tracing on (paired rounds)', '16 B', on);
+    out.nestedUntraced['16 B'] = report('nested, tracing off (paired rounds)', '16 B', off);
+    out.tracingCost['16 B'] = report('tracing cost per nested call, paired', '16 B', on.map((t, i) => ((t - off[i]) / off[i]) * 100), 'median of per-round ratios', '%');
+  } finally {
+    await host.dispose();
+  }
+  return out;
+}
+
+// 4. naive peer: every plugin in its own Extism SDK worker, call_plugin as an async host function.
+async function naiveCase(): Promise<Record<string, Stats>> {
+  const cv = await createPlugin(wasmFile('count_vowels'), { useWasi: false, runInWorker: true });
+  const peers = new Map<number, typeof cv>([[1, cv]]);
+  type Ctx = { read(a: bigint): { text(): string; bytes(): Uint8Array } | null; store(b: Uint8Array): bigint };
+  const nest = await createPlugin(wasmFile('nest'), {
+    useWasi: false,
+    runInWorker: true,
+    functions: {
+      'extism:host/user': {
+        async call_plugin(ctx: Ctx, id: bigint, func: bigint, input: bigint) {
+          const peer = peers.get(Number(id));
+          if (!peer) throw new Error(`no plugin #${id}`);
+          const output = await peer.call(ctx.read(func)!.text(), ctx.read(input)?.bytes() ?? new Uint8Array(0));
+          return ctx.store(output ? output.bytes() : new Uint8Array(0));
+        },
+        register_plugin: () => 0n,
+        unregister_plugin: () => 0n,
+      },
+    },
+  } as Parameters<typeof createPlugin>[1]);
+  const out: Record<string, Stats> = {};
+  try {
+    for (const size of SIZES) {
+      const input = payload(size.bytes);
+      const k = innerCalls(size.bytes, true);
+      const withK = nestInput(1, k, 'count_vowels', input);
+      const withZero = nestInput(1, 0, 'count_vowels', input);
+      // reset() after each call: a worker plugin slows down call after call without it
+      const call = async (input: Uint8Array) => {
+        await nest.call('nest', input);
+        await nest.reset();
+        await cv.reset();
+      };
+      out[size.label] = report('naive peer (SDK worker per plugin, async host fn)', size.label,
+        await perInnerCall(k, () => call(withK), () => call(withZero), Math.min(ROUNDS, 7)));
+    }
+  } finally {
+    await nest.close();
+    await cv.close();
+  }
+  return out;
+}
+
+const quietHooks: RuntimeHooks = { pluginAdded() {}, pluginRemoved() {}, pluginChanged() {}, record() {}, log() {} };
+
+// 5. spawn and 6. scale, on the runtime itself (the code the worker runs), in this process.
+async function spawnAndScale(): Promise<{ cached: Stats; fresh: Stats; perPluginMiB: Record<string, number>; nextSpawn: Record<string, Stats> }> {
+  const runtime = new Runtime(normalizePolicy({ pluginDirs: [pluginsDir], maxPlugins: 200, maxSpawnPerPlugin: 200 }), quietHooks);
+  runtime.tracing = false;
+  const launcher = runtime.register('launcher');
+  const k = 200;
+  const cached = report('spawn: register_plugin of a compiled plugin (+ unregister)', 'echo',
+    await perInnerCall(k, async () => runtime.call('api', launcher.id, 'spawn_many', Buffer.from(`echo:${k}`)), async () => runtime.call('api', launcher.id, 'spawn_many', Buffer.from('echo:0'))));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-bench-'));
+  let copies = 0;
+  const fresh = report('spawn: a plugin not compiled yet (read, compile, instantiate)', 'count_vowels', await measure(1, () => {
+    const file = path.join(dir, `fresh_${copies++}.wasm`);
+    fs.copyFileSync(wasmFile('count_vowels'), file);
+    runtime.unregister(runtime.register(file).id);
+  }), undefined, 'µs');
+  fs.rmSync(dir, { recursive: true, force: true });
+  runtime.unregisterAll();
+
+  const perPluginMiB: Record<string, number> = {};
+  const nextSpawn: Record<string, Stats> = {};
+  for (const n of [1, 16, 64]) {
+    // memory in a fresh process each, so what earlier cases left behind does not blur it
+    const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--scale-child', String(n)], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`scale child failed: ${child.stderr}`);
+    perPluginMiB[String(n)] = JSON.parse(child.stdout).perPluginMiB;
+    rows.push({ case: `scale: memory per live plugin (RSS), ${n} live`, size: `${n} live`, unit: 'MiB', stats: stats([perPluginMiB[String(n)]]) });
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) ids.push(runtime.register('count_vowels').id);
+    nextSpawn[String(n)] = report(`scale: spawn of the next plugin with ${n} live`, `${n} live`,
+      await measure(20, () => runtime.unregister(runtime.register('count_vowels').id)));
+    for (const id of ids) runtime.unregister(id);
+  }
+  return { cached, fresh, perPluginMiB, nextSpawn };
+}
+
+function table(): string {
+  const header = ['case', 'size', 'median', 'min', 'p95', 'max', 'unit', 'note'];
+  const lines = rows.map((r) => [r.case, r.size, ...[r.stats.median, r.stats.min, r.stats.p95, r.stats.max].map((v) => v.toFixed(2)), r.unit, r.note ?? '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  if (!json) process.stderr.write(`bench: Node ${process.version}, ${os.cpus().length} CPUs, ${ROUNDS} rounds per case\n`);
+  const limit = await limitCase();
+  const host = await hostCases();
+  const naive = await naiveCase();
+  const spawn = await spawnAndScale();
+
+  const mib = '1 MiB';
+  const nested16 = host.nested['16 B'].median;
+  const targets = [
+    { target: 'nested call 16 B <= 3x direct call', value: nested16 / host.direct['16 B'].median, limit: 3, better: 'lower' },
+    { target: 'naive peer / nested call 16 B >= 20x', value: naive['16 B'].median / nested16, limit: 20, better: 'higher' },
+    { target: 'nested call 1 MiB <= 3x limit', value: host.nested[mib].median / limit[mib].median, limit: 3, better: 'lower' },
+    { target: 'register_plugin, compiled plugin < 1 ms', value: spawn.cached.median / 1000, limit: 1, better: 'lower' },
+    { target: 'memory per live idle plugin (64 live) < 2 MiB', value: spawn.perPluginMiB['64'], limit: 2, better: 'lower' },
+    { target: 'tracing cost < 10% of a nested call', value: host.tracingCost['16 B'].median / 100, limit: 0.1, better: 'lower' },
+  ].map((t) => ({ ...t, met: t.better === 'lower' ? t.value <= t.limit : t.value >= t.limit }));
+
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ node: process.version, cpus: os.cpus().length, rounds: ROUNDS, rows, targets }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`\n${table()}\n\n`);
+    for (const t of targets) process.stdout.write(`${t.met ? 'MET ' : 'MISS'}  ${t.target}: ${t.value.toFixed(3)}\n`);
+    process.stdout.write(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  }
+}
+
+/** Child process of the scale case: RSS growth per live, warmed-up count_vowels plugin. */
+function scaleChild(n: number): void {
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+  const runtime = new Runtime(normalizePolicy({ pluginDirs: [pluginsDir], maxPlugins: n + 1 }), quietHooks);
+  runtime.unregister(runtime.register('count_vowels').id); // compile once, outside the measure
+  gc();
+  const before = process.memoryUsage().rss;
+  for (let i = 0; i < n; i++) {
+    const p = runtime.register('count_vowels');
+    runtime.call('api', p.id, 'count_vowels', Buffer.from('warm up'));
+  }
+  gc();
+  const perPluginMiB = (process.memoryUsage().rss - before) / n / (1024 * 1024);
+  process.stdout.write(JSON.stringify({ perPluginMiB }));
+}
+
+const scaleArg = process.argv.indexOf('--scale-child');
+if (scaleArg > 0) scaleChild(Number(process.argv[scaleArg + 1]));
+else main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
