@@ -1,6 +1,8 @@
 import { PluginError, PolicyError } from './errors';
 import type { HostFunctionTable, PluginInstance } from './engine/instance';
+import { hostAllowed } from './policy';
 import { describePlugin } from './registry';
+import type { HttpRequest, HttpResponse } from './engine/syncHttp';
 
 /** Log levels as `get_log_level` reports them to the PDKs. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -14,6 +16,8 @@ export interface HostServices {
   unregister(callerId: number, id: number): void;
   log(pluginId: number, level: LogLevel, message: string): void;
   logLevel(): LogLevel | 'off';
+  /** Makes an HTTP request and waits for it; the host checks the grant before. */
+  http(request: Omit<HttpRequest, 'timeoutMs'>): HttpResponse;
 }
 
 /** The state of one live plugin that its host functions read and write. */
@@ -23,6 +27,59 @@ export interface HostedPlugin {
   config: Record<string, string>;
   vars: Map<string, Uint8Array>;
   maxVarBytes: number;
+  allowedHosts: string[];
+  maxHttpResponseBytes: number;
+  /** Status and headers of the plugin's last HTTP response. */
+  httpStatus: number;
+  httpHeaders: Record<string, string> | null;
+}
+
+interface ExtismHttpRequest {
+  url?: unknown;
+  method?: unknown;
+  headers?: unknown;
+}
+
+function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginInstance, req: bigint, body: bigint): bigint {
+  const who = `http_request: ${describePlugin(plugin)}`;
+  let parsed: ExtismHttpRequest;
+  try {
+    parsed = JSON.parse(self.readString(req, `${who}: request`)) as ExtismHttpRequest;
+  } catch (error) {
+    if (error instanceof PluginError) throw error;
+    throw new PluginError(`${who}: the request is not JSON such as {"url": "https://…", "method": "GET"}`);
+  }
+  if (typeof parsed.url !== 'string') throw new PluginError(`${who}: the request has no "url"`);
+  let url: URL;
+  try {
+    url = new URL(parsed.url);
+  } catch {
+    throw new PluginError(`${who}: "${parsed.url}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PolicyError(`${who}: only http and https URLs, not ${url.protocol}`);
+  if (!hostAllowed(plugin.allowedHosts, url.hostname)) {
+    const granted = plugin.allowedHosts.length ? `allowed_hosts is ${JSON.stringify(plugin.allowedHosts)}` : 'no allowed_hosts are granted';
+    throw new PolicyError(`${who} may not reach ${url.hostname}: ${granted}`);
+  }
+  const headers: Record<string, string> = {};
+  if (parsed.headers && typeof parsed.headers === 'object') {
+    for (const [k, v] of Object.entries(parsed.headers as Record<string, unknown>)) headers[k] = String(v);
+  }
+  let response: HttpResponse;
+  try {
+    response = services.http({
+      url: url.href,
+      method: typeof parsed.method === 'string' ? parsed.method.toUpperCase() : 'GET',
+      headers,
+      body: body === 0n ? null : self.readBlock(body, `${who}: body`).slice(),
+      maxResponseBytes: plugin.maxHttpResponseBytes,
+    });
+  } catch (error) {
+    throw new PluginError(`${who}: ${url.href} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  plugin.httpStatus = response.status;
+  plugin.httpHeaders = response.headers;
+  return self.writeBlock(response.body);
 }
 
 function toId(value: bigint, what: string): number {
@@ -92,11 +149,9 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
         const level = services.logLevel();
         return level === 'off' ? LOG_OFF : LOG_LEVELS.indexOf(level);
       },
-      http_request: (): bigint => {
-        throw new PolicyError(`http_request: ${describePlugin(plugin)} may not make HTTP requests (no allowed_hosts granted)`);
-      },
-      http_status_code: (): number => 0,
-      http_headers: (): bigint => 0n,
+      http_request: (req: bigint, body: bigint): bigint => httpRequest(services, plugin, self, req, body),
+      http_status_code: (): number => plugin.httpStatus,
+      http_headers: (): bigint => (plugin.httpHeaders ? self.writeBlock(Buffer.from(JSON.stringify(plugin.httpHeaders))) : 0n),
     },
   };
 }

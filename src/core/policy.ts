@@ -24,6 +24,21 @@ export interface PolicyOptions {
   maxSpawnPerPlugin?: number;
   /** Per plugin name; the entry `*` applies to plugins without one of their own. */
   permissions?: Record<string, PermissionRule>;
+  /** WASI for every plugin that imports it. */
+  wasi?: boolean;
+  /** Hosts (globs such as `*.example.com`) every plugin may reach with http_request. */
+  allowedHosts?: string[];
+  /** Host directory -> guest path, preopened for every WASI plugin. */
+  allowedPaths?: Record<string, string>;
+  /**
+   * Whether a manifest found by name (register_plugin, or a name given to the API) may grant its
+   * plugin WASI, `allowed_hosts` and `allowed_paths`. A manifest a person picked is always honoured.
+   */
+  manifestGrants?: boolean;
+  /** Bytes of vars per plugin (Extism's `memory.max_var_bytes`). */
+  maxVarBytes?: number;
+  /** Bytes of one HTTP response body (Extism's `memory.max_http_response_bytes`). */
+  maxHttpResponseBytes?: number;
 }
 
 export interface Policy {
@@ -35,6 +50,12 @@ export interface Policy {
   readonly maxMessageBytes: number;
   readonly maxSpawnPerPlugin: number;
   readonly permissions: Readonly<Record<string, Required<PermissionRule>>>;
+  readonly wasi: boolean;
+  readonly allowedHosts: readonly string[];
+  readonly allowedPaths: Readonly<Record<string, string>>;
+  readonly manifestGrants: boolean;
+  readonly maxVarBytes: number;
+  readonly maxHttpResponseBytes: number;
 }
 
 export const defaultPolicy: Policy = {
@@ -46,6 +67,12 @@ export const defaultPolicy: Policy = {
   maxMessageBytes: 32 * 1024 * 1024,
   maxSpawnPerPlugin: 16,
   permissions: { '*': { spawn: ['*'], call: ['*'] } },
+  wasi: false,
+  allowedHosts: [],
+  allowedPaths: {},
+  manifestGrants: false,
+  maxVarBytes: 1024 * 1024,
+  maxHttpResponseBytes: 50 * 1024 * 1024,
 };
 
 const MAX_PAGES = 65536;
@@ -69,7 +96,31 @@ export function normalizePolicy(options: PolicyOptions = {}): Policy {
     maxMessageBytes: count(options.maxMessageBytes, d.maxMessageBytes, 'maxMessageBytes', 0),
     maxSpawnPerPlugin: count(options.maxSpawnPerPlugin, d.maxSpawnPerPlugin, 'maxSpawnPerPlugin', 0),
     permissions,
+    wasi: flag(options.wasi, d.wasi, 'wasi'),
+    allowedHosts: patterns(options.allowedHosts ?? [...d.allowedHosts], 'allowedHosts'),
+    allowedPaths: pathMap(options.allowedPaths ?? d.allowedPaths),
+    manifestGrants: flag(options.manifestGrants, d.manifestGrants, 'manifestGrants'),
+    maxVarBytes: count(options.maxVarBytes, d.maxVarBytes, 'maxVarBytes', 0),
+    maxHttpResponseBytes: count(options.maxHttpResponseBytes, d.maxHttpResponseBytes, 'maxHttpResponseBytes', 0),
   };
+}
+
+function flag(value: boolean | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new PolicyError(`policy: ${name} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function pathMap(value: Record<string, string>): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw new PolicyError('policy: allowedPaths must map host directories to guest paths, such as {"/home/me/data": "/data"}');
+  }
+  return { ...value };
+}
+
+/** Whether a host name matches one of the globs (`*` matches any run of characters). */
+export function hostAllowed(patterns: readonly string[], host: string): boolean {
+  return patterns.some((p) => matches(p.toLowerCase(), host.toLowerCase()));
 }
 
 function count(value: number | undefined, fallback: number, name: string, min: number): number {

@@ -4,8 +4,15 @@ export type Caller = number | 'command' | 'cli' | 'api';
 export interface PluginInfo {
   id: number;
   name: string;
-  /** The `.wasm` file it was loaded from. */
+  /** The `.wasm` file or the manifest it was loaded from. */
   source: string;
+  /** The Extism manifest it was loaded with, if any. */
+  manifest: string | null;
+  /** What it may do beyond computing: WASI, hosts for http_request, directories (host -> guest). */
+  grants: { wasi: boolean; allowedHosts: string[]; allowedPaths: Record<string, string> };
+  configKeys: string[];
+  /** Its own time limit from its manifest or loader, 0 for none (the host's limit applies too). */
+  timeoutMs: number;
   /** The plugin that spawned it, or null for one loaded by a person or the API. */
   parentId: number | null;
   exports: string[];

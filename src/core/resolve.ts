@@ -15,12 +15,17 @@ export function checkPluginName(name: string, who = 'register_plugin'): string {
   return bare;
 }
 
-/** The `.wasm` file of a plugin name: the first plugin directory that has it wins. */
+/**
+ * The file of a plugin name: `<name>.json` (an Extism manifest) or `<name>.wasm`; the first plugin
+ * directory that has either wins, and in it the manifest.
+ */
 export function resolvePluginName(name: string, dirs: readonly string[], who = 'register_plugin'): string {
   const bare = checkPluginName(name, who);
   for (const dir of dirs) {
-    const file = path.join(dir, `${bare}.wasm`);
-    if (fs.existsSync(file)) return file;
+    for (const ext of ['.json', '.wasm']) {
+      const file = path.join(dir, `${bare}${ext}`);
+      if (fs.existsSync(file)) return file;
+    }
   }
   const where = dirs.length ? dirs.join(', ') : '(no plugin directories)';
   throw new PolicyError(`${who}: no plugin named "${bare}" in ${where}`);
@@ -29,6 +34,10 @@ export function resolvePluginName(name: string, dirs: readonly string[], who = '
 /** Whether a target given by a person (CLI, command) is a file path rather than a plugin name. */
 export function isPathTarget(target: string): boolean {
   return target.includes('/') || target.includes('\\') || path.isAbsolute(target);
+}
+
+export function isManifestPath(file: string): boolean {
+  return /\.json$/i.test(file);
 }
 
 export function pluginNameOfPath(file: string): string {

@@ -1,5 +1,6 @@
 import { IpcError, PluginError } from '../errors';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS } from './kernel';
+import { WasiEnvironment, WasiExit } from './wasi';
 
 /** Host functions offered to one plugin instance, by import module. */
 export interface HostFunctionTable {
@@ -11,6 +12,15 @@ export interface HostFunctionTable {
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
 
+export interface InstanceOptions {
+  /** Pages of Extism memory; the module's own memory was capped at the same when compiled. */
+  maxPages: number;
+  /** WASI, when granted; a module that imports WASI without it fails to load. */
+  wasi: WasiEnvironment | null;
+  /** What to tell a person who must grant WASI. */
+  wasiHint: string;
+}
+
 /**
  * One plugin module instantiated against its own kernel. Not reentrant: the runtime makes sure a
  * call never enters an instance that is already running.
@@ -21,12 +31,18 @@ export class PluginInstance {
   private readonly exportsByName: Record<string, unknown>;
   private view: Uint8Array;
 
+  private readonly maxPages: number;
+  private readonly wasi: WasiEnvironment | null;
+
   constructor(
     readonly label: string,
     module: WebAssembly.Module,
-    maxPages: number,
+    options: InstanceOptions,
     host: (self: PluginInstance) => HostFunctionTable,
   ) {
+    const { maxPages, wasi } = options;
+    this.maxPages = maxPages;
+    this.wasi = wasi;
     this.kernel = createKernel(maxPages, (requested) => {
       throw new PluginError(
         `${this.label}: out of memory: allocating ${requested} bytes would pass the limit of ${maxPages} pages ` +
@@ -35,13 +51,15 @@ export class PluginInstance {
     });
     this.k = this.kernel.exports;
     this.view = new Uint8Array(this.kernel.memory.buffer);
-    const instance = new WebAssembly.Instance(module, this.imports(module, host(this)));
+    const instance = new WebAssembly.Instance(module, this.imports(module, host(this), options.wasiHint));
     this.exportsByName = instance.exports as Record<string, unknown>;
+    this.wasi?.bind(this.exportsByName.memory, label);
     const init = this.exportsByName._initialize;
     if (typeof init === 'function') init();
   }
 
-  private imports(module: WebAssembly.Module, table: HostFunctionTable): WebAssembly.Imports {
+  private imports(module: WebAssembly.Module, table: HostFunctionTable, wasiHint: string): WebAssembly.Imports {
+    const wasi = this.wasi?.imports();
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
     const kernelExports = this.k as unknown as Record<string, WebAssembly.ImportValue>;
     for (const imp of WebAssembly.Module.imports(module)) {
@@ -52,7 +70,8 @@ export class PluginInstance {
         } else if (USER_MODULES.has(imp.module)) {
           value = table.user[imp.name] ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
         } else if (imp.module === 'wasi_snapshot_preview1') {
-          throw new PluginError(`${this.label} imports WASI (wasi_snapshot_preview1.${imp.name}); grant WASI to run it`);
+          if (!wasi) throw new PluginError(`${this.label} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
+          value = wasi[imp.name];
         }
       }
       if (value === undefined) {
@@ -125,13 +144,24 @@ export class PluginInstance {
     try {
       rc = fn();
     } catch (error) {
-      throw this.failure(func, error);
+      if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
+      rc = 0;
+    } finally {
+      this.wasi?.flush();
     }
     const err = k.error_get();
     if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
     if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
     const start = Number(k.output_offset());
     return this.memory().subarray(start, start + Number(k.output_length()));
+  }
+
+  /** When a plugin fails with its own memory full, say so: the trap alone rarely does. */
+  private memoryAtLimit(): string {
+    const memory = this.exportsByName.memory;
+    if (!(memory instanceof WebAssembly.Memory)) return '';
+    const pages = memory.buffer.byteLength / 65536;
+    return pages >= this.maxPages ? ` (its memory is at the limit of ${this.maxPages} pages, memory.max_pages)` : '';
   }
 
   private errorText(offs: bigint): string {
@@ -144,9 +174,11 @@ export class PluginInstance {
 
   private failure(func: string, error: unknown): Error {
     if (error instanceof IpcError) return error;
+    if (error instanceof WasiExit) return new PluginError(`${this.label}.${func} exited with code ${error.code}`);
     const err = this.k.error_get();
-    if (err !== 0n) return new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
-    if (error instanceof WebAssembly.RuntimeError) return new PluginError(`${this.label}.${func} trapped: ${error.message}`);
+    const atLimit = this.memoryAtLimit();
+    if (err !== 0n) return new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}${atLimit}`);
+    if (error instanceof WebAssembly.RuntimeError) return new PluginError(`${this.label}.${func} trapped: ${error.message}${atLimit}`);
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
       return new PluginError(`${this.label}.${func}: call stack exhausted`);
     }

@@ -1,27 +1,39 @@
 import * as fs from 'node:fs';
 import { PluginError } from '../errors';
+import { limitMemory } from './memoryLimit';
 
 interface Entry {
-  mtimeMs: number;
-  size: number;
+  stamp: string;
   module: WebAssembly.Module;
 }
 
-/** Compiled modules by file; a file that changed on disk is compiled again. */
+/**
+ * Compiled modules, by where they come from and the memory limit they were compiled with (the
+ * limit is written into the module); a file that changed on disk is compiled again.
+ */
 export class ModuleCache {
   private readonly entries = new Map<string, Entry>();
 
-  load(file: string, label: string): WebAssembly.Module {
+  fromFile(file: string, maxPages: number, label: string): WebAssembly.Module {
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
     } catch {
       throw new PluginError(`${label}: cannot read ${file}`);
     }
-    const cached = this.entries.get(file);
-    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.module;
-    const module = compile(fs.readFileSync(file), label, file);
-    this.entries.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, module });
+    return this.get(`${file}|${maxPages}`, `${stat.mtimeMs}:${stat.size}`, () => fs.readFileSync(file), maxPages, label, file);
+  }
+
+  /** A module whose bytes are already read (from a manifest); `stamp` tells one version from another. */
+  fromBytes(key: string, stamp: string, bytes: Uint8Array, maxPages: number, label: string, source: string): WebAssembly.Module {
+    return this.get(`${key}|${maxPages}`, stamp, () => bytes, maxPages, label, source);
+  }
+
+  private get(key: string, stamp: string, bytes: () => Uint8Array, maxPages: number, label: string, source: string): WebAssembly.Module {
+    const cached = this.entries.get(key);
+    if (cached && cached.stamp === stamp) return cached.module;
+    const module = compile(limitMemory(bytes(), maxPages, label), label, source);
+    this.entries.set(key, { stamp, module });
     return module;
   }
 

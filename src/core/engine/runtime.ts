@@ -1,11 +1,15 @@
+import * as fs from 'node:fs';
 import { IpcError, PluginError, PolicyError, TimeoutError } from '../errors';
 import { createHostFunctions, HostServices, HostedPlugin, LOG_LEVELS, LogLevel } from '../hostFunctions';
 import { mayCall, maySpawn, Policy } from '../policy';
 import { Caller, describePlugin, PluginInfo, Registry } from '../registry';
-import { isPathTarget, pluginNameOfPath, resolvePluginName } from '../resolve';
+import { readManifest, ResolvedManifest } from '../manifest';
+import { isManifestPath, isPathTarget, pluginNameOfPath, resolvePluginName } from '../resolve';
 import { PREVIEW_BYTES, Span, TraceRecord } from '../trace';
 import { PluginInstance } from './instance';
 import { ModuleCache } from './moduleCache';
+import { SyncHttpClient } from './syncHttp';
+import { WasiEnvironment } from './wasi';
 import { isTimeout, TimeoutGuard } from './timeoutGuard';
 
 export interface LogEntry {
@@ -30,13 +34,23 @@ export interface RuntimeHooks {
   log(entry: LogEntry): void;
 }
 
+/** What a person or the API gives a plugin at load, on top of its manifest; limits only narrow. */
 export interface LoadOptions {
   config?: Record<string, string>;
+  wasi?: boolean;
+  allowedHosts?: string[];
+  /** Host directory -> guest path. */
+  allowedPaths?: Record<string, string>;
+  memoryMaxPages?: number;
+  maxVarBytes?: number;
+  maxHttpResponseBytes?: number;
+  timeoutMs?: number;
 }
 
 interface LivePlugin extends PluginInfo, HostedPlugin {
   module: WebAssembly.Module;
   instance: PluginInstance;
+  memoryMaxPages: number;
 }
 
 interface Frame {
@@ -45,7 +59,6 @@ interface Frame {
 }
 
 const EMPTY = new Uint8Array(0);
-const MAX_VAR_BYTES = 1024 * 1024;
 const HIDDEN_EXPORTS = new Set(['_initialize', '_start']);
 
 function now(): number {
@@ -71,7 +84,12 @@ export class Runtime {
     unregister: (callerId, id) => this.unregisterFrom(callerId, id),
     log: (pluginId, level, message) => this.log(pluginId, level, message),
     logLevel: () => this.logLevel,
+    http: (request) => this.http.request({ ...request, timeoutMs: this.remainingMs() }),
   };
+  private readonly http = new SyncHttpClient();
+  private callDeadline = Infinity;
+  /** How to grant WASI, in the words of the face using the runtime. */
+  wasiHint = 'grant WASI to run it';
 
   constructor(
     private policy: Policy,
@@ -91,10 +109,17 @@ export class Runtime {
     return p && info(p);
   }
 
-  /** Loads a plugin for a person or the API: a `.wasm` path, or a name in the plugin directories. */
+  /**
+   * Loads a plugin for a person or the API: a `.wasm` or manifest path, or a name in the plugin
+   * directories. The person chose it, so its manifest's grants are honoured.
+   */
   register(target: string, options: LoadOptions = {}): PluginInfo {
     const file = isPathTarget(target) ? target : resolvePluginName(target, this.policy.pluginDirs, 'register');
-    return info(this.load(file, pluginNameOfPath(file), null, options));
+    return info(this.load(file, pluginNameOfPath(file), null, options, true));
+  }
+
+  dispose(): void {
+    this.http.dispose();
   }
 
   /** A top-level call, guarded by the call timeout; returns a copy of the output. */
@@ -102,7 +127,8 @@ export class Runtime {
     if (this.stack.length) throw new Error('runtime: a top-level call started while another is running');
     const plugin = this.registry.get(id);
     if (!plugin) throw new PolicyError(`call: no live plugin #${id}`);
-    const timeout = this.policy.callTimeoutMs;
+    const timeout = minLimit(this.policy.callTimeoutMs, plugin.timeoutMs);
+    this.callDeadline = timeout > 0 ? Date.now() + timeout : Infinity;
     try {
       return this.guard.run(timeout, () => this.invoke(caller, plugin, id, func, input).slice());
     } catch (error) {
@@ -139,29 +165,59 @@ export class Runtime {
     return p;
   }
 
-  private load(file: string, name: string, parent: LivePlugin | null, options: LoadOptions): LivePlugin {
+  private remainingMs(): number {
+    return Number.isFinite(this.callDeadline) ? Math.max(1, this.callDeadline - Date.now()) : 60_000;
+  }
+
+  private load(file: string, name: string, parent: LivePlugin | null, options: LoadOptions, trusted: boolean): LivePlugin {
     const who = parent ? `register_plugin: ${describePlugin(parent)}` : 'register';
     if (this.registry.size >= this.policy.maxPlugins) {
       throw new PolicyError(`${who}: the limit of ${this.policy.maxPlugins} live plugins is reached (maxPlugins)`);
     }
-    const module = this.modules.load(file, `${who}: "${name}"`);
+    const label = `${who}: "${name}"`;
+    const manifest = isManifestPath(file) ? readManifest(file) : null;
+    const fromManifest = manifest !== null && trusted;
+    const policy = this.policy;
+    const memoryMaxPages = minLimit(policy.memoryMaxPages, manifest?.memoryMaxPages, options.memoryMaxPages);
+    const module = manifest
+      ? this.modules.fromBytes(manifest.file, manifestStamp(manifest), manifest.bytes, memoryMaxPages, label, manifest.wasmFile ?? manifest.file)
+      : this.modules.fromFile(file, memoryMaxPages, label);
+    const imports = WebAssembly.Module.imports(module);
     const id = this.registry.allocateId();
     const plugin: LivePlugin = {
       id,
       name,
       source: file,
+      manifest: manifest ? manifest.file : null,
       parentId: parent?.id ?? null,
       exports: [],
-      imports: WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`),
+      imports: imports.map((i) => `${i.module}.${i.name}`),
       calls: 0,
       errors: 0,
       loadedAt: Date.now(),
-      config: { ...(options.config ?? {}) },
+      config: { ...(manifest?.config ?? {}), ...(options.config ?? {}) },
+      configKeys: [],
+      grants: {
+        wasi: policy.wasi || options.wasi === true || fromManifest,
+        allowedHosts: [...policy.allowedHosts, ...(options.allowedHosts ?? []), ...(fromManifest ? manifest.allowedHosts : [])],
+        allowedPaths: { ...policy.allowedPaths, ...(options.allowedPaths ?? {}), ...(fromManifest ? manifest.allowedPaths : {}) },
+      },
+      timeoutMs: minLimit(0, manifest?.timeoutMs, options.timeoutMs),
       vars: new Map(),
-      maxVarBytes: MAX_VAR_BYTES,
+      maxVarBytes: minLimit(policy.maxVarBytes, manifest?.maxVarBytes, options.maxVarBytes),
+      allowedHosts: [],
+      maxHttpResponseBytes: minLimit(policy.maxHttpResponseBytes, manifest?.maxHttpResponseBytes, options.maxHttpResponseBytes),
+      httpStatus: 0,
+      httpHeaders: null,
+      memoryMaxPages,
       module,
       instance: undefined as unknown as PluginInstance,
     };
+    plugin.configKeys = Object.keys(plugin.config);
+    plugin.allowedHosts = plugin.grants.allowedHosts;
+    if (manifest && !trusted && (manifest.allowedHosts.length || Object.keys(manifest.allowedPaths).length)) {
+      this.log(id, 'warn', `manifest ${manifest.file} asks for allowed_hosts or allowed_paths; ignored, since manifests of spawned plugins may not grant (manifestGrants)`, name);
+    }
     plugin.instance = this.instantiate(plugin);
     plugin.exports = plugin.instance.exportNames().filter((n) => !HIDDEN_EXPORTS.has(n));
     this.registry.add(plugin);
@@ -172,8 +228,16 @@ export class Runtime {
 
   private instantiate(plugin: LivePlugin): PluginInstance {
     const label = describePlugin(plugin);
+    const needsWasi = plugin.imports.some((i) => i.startsWith('wasi_snapshot_preview1.'));
+    const wasi =
+      needsWasi && plugin.grants.wasi
+        ? new WasiEnvironment({
+            allowedPaths: plugin.grants.allowedPaths,
+            onOutput: (stream, line) => this.log(plugin.id, stream === 'stdout' ? 'info' : 'warn', `[${stream}] ${line}`),
+          })
+        : null;
     try {
-      return new PluginInstance(label, plugin.module, this.policy.memoryMaxPages, (self) =>
+      return new PluginInstance(label, plugin.module, { maxPages: plugin.memoryMaxPages, wasi, wasiHint: this.wasiHint }, (self) =>
         createHostFunctions(this.services, plugin, self),
       );
     } catch (error) {
@@ -196,7 +260,7 @@ export class Runtime {
         `${who} already has ${children} live plugins it spawned, the limit (maxSpawnPerPlugin); unregister_plugin the ones it no longer needs`,
       );
     }
-    return this.load(file, bare, parent, {}).id;
+    return this.load(file, bare, parent, {}, this.policy.manifestGrants).id;
   }
 
   private callFrom(caller: LivePlugin, calleeId: number, func: string, input: Uint8Array): Uint8Array {
@@ -330,11 +394,23 @@ export class Runtime {
     }
   }
 
-  private log(pluginId: number, level: LogLevel, message: string): void {
+  private log(pluginId: number, level: LogLevel, message: string, name?: string): void {
     if (this.logLevel === 'off' || LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.logLevel)) return;
     const p = this.registry.get(pluginId);
-    this.hooks.log({ time: Date.now(), pluginId, name: p?.name ?? '?', level, message });
+    this.hooks.log({ time: Date.now(), pluginId, name: p?.name ?? name ?? '?', level, message });
   }
+}
+
+/** The smallest of the limits given; 0 and undefined mean "none". */
+function minLimit(...limits: (number | undefined)[]): number {
+  const set = limits.filter((l): l is number => l !== undefined && l > 0);
+  return set.length ? Math.min(...set) : 0;
+}
+
+function manifestStamp(m: ResolvedManifest): string {
+  const stat = fs.statSync(m.file);
+  const wasm = m.wasmFile ? fs.statSync(m.wasmFile) : undefined;
+  return `${stat.mtimeMs}:${stat.size}:${wasm?.mtimeMs ?? ''}:${wasm?.size ?? ''}`;
 }
 
 function info(p: LivePlugin): PluginInfo {
@@ -342,6 +418,10 @@ function info(p: LivePlugin): PluginInfo {
     id: p.id,
     name: p.name,
     source: p.source,
+    manifest: p.manifest,
+    grants: { wasi: p.grants.wasi, allowedHosts: [...p.grants.allowedHosts], allowedPaths: { ...p.grants.allowedPaths } },
+    configKeys: [...p.configKeys],
+    timeoutMs: p.timeoutMs,
     parentId: p.parentId,
     exports: [...p.exports],
     imports: [...p.imports],

@@ -8,6 +8,13 @@ import { Runtime } from './runtime';
 import { SpanEncoder } from './spanCodec';
 
 const port = parentPort!;
+
+// Node calls its WASI experimental; that is for us to know, not for every user's terminal.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name === 'ExperimentalWarning' && /WASI/.test(warning.message)) return;
+  console.error(`${warning.name}: ${warning.message}`);
+});
 const FLUSH_INTERVAL_MS = 100;
 let events: RuntimeEvent[] = [];
 const spans = new SpanEncoder();

@@ -1,0 +1,71 @@
+// The messages between the extension and the "Inter-Plugin Calls" webview. Imported by both sides,
+// so this file imports neither `vscode` nor the DOM: plain data only.
+
+/** One call as the panel shows it: the core's span with its byte previews already rendered. */
+export interface SpanView {
+  id: number;
+  parentId: number | null;
+  /** `command`, `api`, `cli`, or `#3 run` for a plugin. */
+  caller: string;
+  calleeId: number;
+  calleeName: string;
+  func: string;
+  inputBytes: number;
+  outputBytes: number;
+  inputPreview: string;
+  outputPreview: string;
+  depth: number;
+  /** ms since the epoch */
+  start: number;
+  durationMs: number;
+  status: 'running' | 'ok' | 'error';
+  error?: string;
+}
+
+/** A plugin started or ended. */
+export interface LifeView {
+  kind: 'spawn' | 'unregister';
+  time: number;
+  pluginId: number;
+  name: string;
+  parentId: number | null;
+  spanId: number | null;
+}
+
+export type RecordView = ({ kind: 'call' } & SpanView) | LifeView;
+
+/** Extension -> webview. */
+export type ToWebview =
+  /** Everything kept in the ring buffer, replacing what the view shows (after `ready`, resume, clear). */
+  | { type: 'snapshot'; records: RecordView[]; running: SpanView[]; paused: boolean; maxSpans: number }
+  /** New or updated records since the last message, oldest first. */
+  | { type: 'records'; records: RecordView[] }
+  /** The trace was cleared. */
+  | { type: 'clear' };
+
+/** Webview -> extension. */
+export type FromWebview =
+  /** The script loaded and listens: send a snapshot. */
+  | { type: 'ready' }
+  /** The view rendered this many spans (used by tests and for nothing else). */
+  | { type: 'rendered'; spans: number; running: number; errors: number }
+  /** Stop or resume live updates. */
+  | { type: 'pause'; paused: boolean }
+  /** The clear button. */
+  | { type: 'clear' }
+  /** The export button: save as Chrome Trace JSON. */
+  | { type: 'export' }
+  /** Reveal a plugin in the Live Plugins tree. */
+  | { type: 'revealPlugin'; pluginId: number };
+
+/** A handler for each message type, checked at compile time on both sides. */
+export type Handlers<M extends { type: string }> = { [K in M['type']]: (message: Extract<M, { type: K }>) => void };
+
+/** Dispatches a message to its handler; unknown or malformed input is ignored. */
+export function dispatch<M extends { type: string }>(handlers: Handlers<M>, message: unknown): void {
+  if (typeof message !== 'object' || message === null) return;
+  const type = (message as { type?: unknown }).type;
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(handlers, type)) return;
+  const handler = (handlers as unknown as Record<string, (m: M) => void>)[type];
+  handler(message as M);
+}

@@ -1,0 +1,53 @@
+import * as vscode from 'vscode';
+import type { LoadOptions, PluginHost, PluginInfo, PluginsChange, Policy, Span, TraceRecord } from '../core';
+import type { PluginNode, PluginTreeProvider } from './pluginTree';
+import type { TracePanel } from './tracePanel';
+
+/** What `activate()` returns: the host for other extensions (`getExtension('extism-ipc.extism-ipc').exports`). */
+export interface ExtismIpcApi {
+  readonly apiVersion: 1;
+  /** Loads a `.wasm` path or a plugin name from the plugin directories. */
+  register(target: string, options?: LoadOptions): Promise<PluginInfo>;
+  /** Calls an export; rejects with the error naming plugin, function and reason. */
+  call(id: number, func: string, input?: string | Uint8Array): Promise<Uint8Array>;
+  /** Ends a plugin and the plugins it spawned. */
+  unregister(id: number): Promise<void>;
+  /** The live plugins, by id. */
+  plugins(): PluginInfo[];
+  /** Ended spans kept in the ring buffer, oldest first, and the ones still running. */
+  spans(): Span[];
+  runningSpans(): Span[];
+  readonly onDidChangePlugins: vscode.Event<PluginsChange>;
+  /** A span started or ended, or a plugin started or ended. */
+  readonly onDidRecord: vscode.Event<TraceRecord>;
+  /** For this extension's own tests; not a stable API. */
+  readonly testing: TestingHooks;
+}
+
+export interface TestingHooks {
+  readonly activationMs: number;
+  /** The policy in force (settings applied). */
+  policy(): Policy;
+  readonly tree: PluginTreeProvider;
+  readonly treeView: vscode.TreeView<PluginNode>;
+  readonly panel: TracePanel;
+}
+
+export function createApi(host: PluginHost, testing: TestingHooks): { api: ExtismIpcApi; disposables: vscode.Disposable[] } {
+  const plugins = new vscode.EventEmitter<PluginsChange>();
+  const records = new vscode.EventEmitter<TraceRecord>();
+  const subs = [host.onDidChangePlugins((e) => plugins.fire(e)), host.trace.onRecord((r) => records.fire(r))];
+  const api: ExtismIpcApi = {
+    apiVersion: 1,
+    register: (target, options) => host.register(target, options),
+    call: (id, func, input) => host.call(id, func, input, 'api'),
+    unregister: (id) => host.unregister(id),
+    plugins: () => host.plugins(),
+    spans: () => host.trace.spans(),
+    runningSpans: () => host.trace.runningSpans(),
+    onDidChangePlugins: plugins.event,
+    onDidRecord: records.event,
+    testing,
+  };
+  return { api, disposables: [plugins, records, { dispose: () => subs.forEach((s) => s.dispose()) }] };
+}

@@ -1,0 +1,230 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { toChromeTrace } from '../core';
+import type { PluginHost, PluginInfo } from '../core';
+import type { Log } from './log';
+import { showOutput } from './output';
+import { pickExport, pickInput, pickPlugin, pickRegisterTarget } from './pickers';
+import type { PluginNode, PluginTreeProvider } from './pluginTree';
+import type { StatusBar } from './statusBar';
+import type { TracePanel } from './tracePanel';
+
+/** What the commands act on; they change the host, never the views (the views listen to the host). */
+export interface CommandServices {
+  host: PluginHost;
+  log: Log;
+  samplesDir: string;
+  tree: PluginTreeProvider;
+  treeView: vscode.TreeView<PluginNode>;
+  panel: TracePanel;
+  status: StatusBar;
+}
+
+/** Calls that take longer than this get a progress notification. */
+const PROGRESS_AFTER_MS = 400;
+
+export const COMMANDS = {
+  register: 'extismIpc.registerPlugin',
+  call: 'extismIpc.callPlugin',
+  unregister: 'extismIpc.unregisterPlugin',
+  unregisterAll: 'extismIpc.unregisterAll',
+  showTrace: 'extismIpc.showTrace',
+  clearTrace: 'extismIpc.clearTrace',
+  exportTrace: 'extismIpc.exportTrace',
+  revealSource: 'extismIpc.revealSource',
+  revealPlugin: 'extismIpc.revealPlugin',
+  showLog: 'extismIpc.showLog',
+} as const;
+
+export function registerCommands(s: CommandServices): vscode.Disposable[] {
+  /**
+   * Runs a command body. Failures are logged with their detail; a person (interactive use, tree
+   * menus) also gets a short toast; a caller passing arguments gets the rejection with the message.
+   */
+  const run = async <T>(what: string, interactive: boolean, body: () => Promise<T>): Promise<T> => {
+    try {
+      return await body();
+    } catch (error) {
+      const message = s.log.error(what, error);
+      if (interactive) void s.log.toast(message);
+      throw error;
+    }
+  };
+
+  const pluginOf = async (arg: unknown, title: string): Promise<PluginInfo | undefined> => {
+    const id = idOf(arg);
+    if (id === undefined) return pickPlugin(s.host.plugins(), title);
+    const plugin = s.host.plugin(id);
+    if (!plugin) throw new Error(`no live plugin #${id}`);
+    return plugin;
+  };
+
+  return [
+    vscode.commands.registerCommand(COMMANDS.register, (target?: string | vscode.Uri) =>
+      run('Register Plugin', target === undefined, async () => {
+        const chosen = target === undefined ? await pickRegisterTarget(s.samplesDir, vscode.workspace.isTrusted) : targetPath(target);
+        if (chosen === undefined) return undefined;
+        checkTrust(chosen, s.samplesDir);
+        const info = await s.host.register(chosen);
+        s.log.info(`registered #${info.id} ${info.name} from ${info.source}`);
+        if (target === undefined) {
+          void s.treeView.reveal(s.tree.pluginNode(info.id), { select: true, focus: false }).then(undefined, () => undefined);
+          void vscode.window.showInformationMessage(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
+        }
+        return info.id;
+      }),
+    ),
+
+    vscode.commands.registerCommand(
+      COMMANDS.call,
+      (idArg?: number | PluginNode, funcArg?: string, inputArg?: string | Uint8Array, options?: { showOutput?: boolean }) => {
+        const fromTree = typeof idArg === 'object' && idArg !== null;
+        const interactive = fromTree || idArg === undefined || funcArg === undefined || inputArg === undefined;
+        return run('Call Plugin', interactive, async () => {
+          const plugin = await pluginOf(idArg, 'Extism: Call Plugin');
+          if (!plugin) return undefined;
+          const func = funcArg ?? (isExportNode(idArg) ? idArg.name : await pickExport(plugin));
+          if (func === undefined) return undefined;
+          const label = `#${plugin.id} ${plugin.name}.${func}`;
+          const input = inputArg ?? (await pickInput(label));
+          if (input === undefined) return undefined;
+          const output = await s.status.track(withLateProgress(label, s.host.call(plugin.id, func, input, 'command')));
+          s.log.info(`${label}: in ${byteLength(input)} B, out ${output.byteLength} B`);
+          if (options?.showOutput ?? interactive) await showOutput(output);
+          return new TextDecoder().decode(output);
+        });
+      },
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.unregister, (arg?: number | PluginNode) =>
+      run('Unregister Plugin', arg === undefined || typeof arg === 'object', async () => {
+        const plugin = await pluginOf(arg, 'Extism: Unregister Plugin');
+        if (!plugin) return;
+        await s.host.unregister(plugin.id);
+        s.log.info(`unregistered #${plugin.id} ${plugin.name}`);
+      }),
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.unregisterAll, () =>
+      run('Unregister All', true, async () => {
+        const n = s.host.plugins().length;
+        await s.host.unregisterAll();
+        s.log.info(`unregistered all (${n} plugins)`);
+      }),
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.showTrace, () => run('Show Trace', true, () => s.panel.reveal())),
+
+    vscode.commands.registerCommand(COMMANDS.clearTrace, () =>
+      run('Clear Trace', true, async () => {
+        s.host.trace.clear();
+      }),
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.exportTrace, (target?: string | vscode.Uri) =>
+      run('Export Trace', target === undefined, async () => {
+        const uri = target === undefined ? await askExportTarget() : typeof target === 'string' ? vscode.Uri.file(target) : target;
+        if (!uri) return undefined;
+        const json = JSON.stringify(toChromeTrace(s.host.trace.all()), null, 1);
+        await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(json));
+        s.log.info(`exported ${s.host.trace.spans().length} spans to ${uri.fsPath}`);
+        if (target === undefined) void vscode.window.showInformationMessage(`Extism: trace saved to ${path.basename(uri.fsPath)} (open it in Perfetto or chrome://tracing)`);
+        return uri;
+      }),
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.revealSource, (arg?: number | PluginNode) =>
+      run('Reveal Source', true, async () => {
+        const plugin = await pluginOf(arg, 'Extism: Reveal Source');
+        if (!plugin) return;
+        await revealSource(plugin.source);
+      }),
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.revealPlugin, (id: number) =>
+      run('Reveal Plugin', false, async () => {
+        if (!s.host.plugin(id)) throw new Error(`no live plugin #${id}`);
+        await s.treeView.reveal(s.tree.pluginNode(id), { select: true, focus: true, expand: true });
+      }),
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.showLog, () => s.log.channel.show(true)),
+  ];
+
+  /** In Restricted Mode only the bundled samples run: refuse a path outside them, saying why. */
+  function checkTrust(target: string, samplesDir: string): void {
+    if (vscode.workspace.isTrusted || !/[\\/]/.test(target)) return;
+    const rel = path.relative(samplesDir, path.resolve(target));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new Error(`register: ${path.basename(target)} is not run: this workspace is not trusted (Restricted Mode), only the bundled samples are`);
+    }
+  }
+}
+
+function idOf(arg: unknown): number | undefined {
+  if (typeof arg === 'number') return arg;
+  if (typeof arg === 'string' && /^\d+$/.test(arg)) return Number(arg);
+  if (typeof arg === 'object' && arg !== null) {
+    const node = arg as PluginNode;
+    if (node.kind === 'plugin') return node.id;
+    if (node.kind === 'export') return node.pluginId;
+  }
+  return undefined;
+}
+
+function isExportNode(arg: unknown): arg is Extract<PluginNode, { kind: 'export' }> {
+  return typeof arg === 'object' && arg !== null && (arg as PluginNode).kind === 'export';
+}
+
+/** A Uri, an absolute path, a workspace-relative path, or a plugin name (left to the core). */
+function targetPath(target: string | vscode.Uri): string {
+  if (typeof target !== 'string') return target.fsPath;
+  if (!/[\\/]/.test(target) || path.isAbsolute(target)) return target;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  return folder ? path.join(folder.uri.fsPath, target) : path.resolve(target);
+}
+
+function byteLength(input: string | Uint8Array): number {
+  return typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
+}
+
+/** Shows a progress notification only if the call is still running after a moment. */
+function withLateProgress<T>(label: string, work: Promise<T>): Promise<T> {
+  const timer = setTimeout(() => {
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Extism: calling ${label}…` },
+      () => work.then(() => undefined, () => undefined),
+    );
+  }, PROGRESS_AFTER_MS);
+  const clear = () => clearTimeout(timer);
+  work.then(clear, clear);
+  return work;
+}
+
+async function askExportTarget(): Promise<vscode.Uri | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  return vscode.window.showSaveDialog({
+    title: 'Export trace (Chrome Trace Event JSON)',
+    defaultUri: folder ? vscode.Uri.joinPath(folder, `extism-trace-${stamp}.json`) : undefined,
+    filters: { 'Chrome Trace JSON': ['json'] },
+    saveLabel: 'Export',
+  });
+}
+
+/** Opens the plugin's source next to its .wasm if there is one (`src/<name>.*`), else reveals the .wasm. */
+async function revealSource(wasm: string): Promise<void> {
+  const dir = path.dirname(wasm);
+  const name = path.basename(wasm, '.wasm');
+  const exts = ['ts', 'rs', 'go', 'c', 'cpp', 'zig', 'js', 'py', 'hs', 'wat'];
+  const candidates = [dir, path.join(dir, 'src')].flatMap((d) => exts.map((e) => path.join(d, `${name}.${e}`)));
+  const source = candidates.find((f) => fs.existsSync(f));
+  if (source) {
+    await vscode.window.showTextDocument(vscode.Uri.file(source), { preview: true });
+    return;
+  }
+  const uri = vscode.Uri.file(wasm);
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+  else await vscode.commands.executeCommand('vscode.open', uri);
+}

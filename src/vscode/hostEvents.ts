@@ -1,0 +1,19 @@
+import * as vscode from 'vscode';
+import type { PluginHost } from '../core';
+import type { Log } from './log';
+
+/** Host events and plugin logs into the log channel. */
+export function watchHost(host: PluginHost, log: Log): vscode.Disposable {
+  const subs = [
+    host.onLog((entry) => log.plugin(entry)),
+    host.onDidChangePlugins((e) => {
+      if (e.kind === 'reset') log.warn('the plugin runtime restarted; every plugin was unloaded');
+    }),
+    host.trace.onRecord((r) => {
+      if (r.kind === 'spawn') log.info(`spawn #${r.pluginId} ${r.name}${r.parentId !== null ? ` by #${r.parentId}` : ''}`);
+      else if (r.kind === 'unregister') log.info(`end #${r.pluginId} ${r.name}`);
+      else if (r.kind === 'call' && r.status === 'error') log.warn(`call #${r.calleeId} ${r.calleeName}.${r.func} failed: ${r.error ?? ''}`);
+    }),
+  ];
+  return new vscode.Disposable(() => subs.forEach((s) => s.dispose()));
+}

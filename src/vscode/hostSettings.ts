@@ -1,0 +1,39 @@
+import * as vscode from 'vscode';
+import { PluginHost } from '../core';
+import type { Log } from './log';
+import type { ResolvedSettings } from './settings';
+
+/** The host from the settings; a contradiction in them falls back to the defaults and says so. */
+export function createHost(settings: ResolvedSettings, log: Log): PluginHost {
+  try {
+    return new PluginHost(settings.options);
+  } catch (error) {
+    const message = log.error('settings', error);
+    void log.toast(`${message}. Using the default limits until the setting is fixed.`);
+    return new PluginHost({ pluginDirs: settings.options.pluginDirs, maxTraceRecords: settings.options.maxTraceRecords });
+  }
+}
+
+/**
+ * Applies settings to the running host without a reload, and tells the user in the Live Plugins
+ * view when Restricted Mode keeps workspace plugins from running.
+ */
+export function applySettings(host: PluginHost, settings: ResolvedSettings, log: Log, treeView: vscode.TreeView<unknown>, configure = true): void {
+  treeView.message = settings.droppedForTrust.length
+    ? 'Restricted Mode: plugins from this workspace are not run until you trust it; only the bundled samples are available.'
+    : undefined;
+  if (settings.droppedForTrust.length) log.warn(`workspace not trusted: not searching ${settings.droppedForTrust.join(', ')}`);
+  if (!configure) return;
+  host.configure(settings.options).then(
+    () => log.info(`settings applied: ${describe(host)}`),
+    (error: unknown) => {
+      const message = log.error('settings', error);
+      void log.toast(`${message}. The previous settings stay in force.`);
+    },
+  );
+}
+
+function describe(host: PluginHost): string {
+  const p = host.currentPolicy;
+  return `dirs [${p.pluginDirs.join(', ')}], maxPlugins ${p.maxPlugins}, maxCallDepth ${p.maxCallDepth}, callTimeoutMs ${p.callTimeoutMs}, memoryMaxPages ${p.memoryMaxPages}, maxMessageBytes ${p.maxMessageBytes}`;
+}

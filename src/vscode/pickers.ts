@@ -1,0 +1,116 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PluginInfo } from '../core';
+
+interface TargetItem extends vscode.QuickPickItem {
+  target?: string;
+  browse?: boolean;
+}
+
+/** Asks for a `.wasm` to register: the workspace's (when trusted), the bundled samples, or Browse…. */
+export async function pickRegisterTarget(samplesDir: string, trusted: boolean): Promise<string | undefined> {
+  const items: TargetItem[] = [];
+  if (trusted) {
+    const files = await vscode.workspace.findFiles('**/*.wasm', '{**/node_modules/**,**/.vscode-test/**}', 500);
+    const samples = path.normalize(samplesDir);
+    const own = files.filter((f) => path.dirname(f.fsPath) !== samples).sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+    if (own.length) items.push({ label: 'Workspace', kind: vscode.QuickPickItemKind.Separator });
+    for (const f of own) {
+      items.push({ label: `$(file-binary) ${path.basename(f.fsPath, '.wasm')}`, description: vscode.workspace.asRelativePath(f), target: f.fsPath });
+    }
+  }
+  const samples = listWasm(samplesDir);
+  if (samples.length) items.push({ label: 'Bundled samples', kind: vscode.QuickPickItemKind.Separator });
+  for (const name of samples) {
+    items.push({ label: `$(package) ${name}`, description: 'sample', target: name });
+  }
+  if (trusted) {
+    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
+    items.push({ label: '$(folder-opened) Browse…', description: 'a .wasm file anywhere', browse: true });
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Extism: Register Plugin',
+    placeHolder: trusted ? 'Pick a .wasm plugin to load' : 'Restricted Mode: only the bundled samples can be loaded',
+    matchOnDescription: true,
+  });
+  if (!picked) return undefined;
+  if (!picked.browse) return picked.target;
+  const uris = await vscode.window.showOpenDialog({
+    title: 'Register Extism plugin',
+    canSelectMany: false,
+    filters: { 'WebAssembly': ['wasm'] },
+    openLabel: 'Register',
+  });
+  return uris?.[0]?.fsPath;
+}
+
+function listWasm(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.wasm')).map((f) => f.slice(0, -5)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Asks for a live plugin. */
+export async function pickPlugin(plugins: readonly PluginInfo[], title: string): Promise<PluginInfo | undefined> {
+  if (!plugins.length) {
+    void vscode.window.showInformationMessage('Extism: no live plugins. Register one first.', 'Register Plugin…').then((c) => {
+      if (c) void vscode.commands.executeCommand('extismIpc.registerPlugin');
+    });
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    plugins.map((p) => ({
+      label: `#${p.id} ${p.name}`,
+      description: p.parentId === null ? undefined : `spawned by #${p.parentId}`,
+      detail: `exports: ${p.exports.join(', ') || '(none)'}`,
+      plugin: p,
+    })),
+    { title, placeHolder: 'Pick a live plugin', matchOnDetail: true },
+  );
+  return picked?.plugin;
+}
+
+/** Asks for one export of a plugin; a single export is taken without asking. */
+export async function pickExport(plugin: PluginInfo): Promise<string | undefined> {
+  if (plugin.exports.length === 1) return plugin.exports[0];
+  return vscode.window.showQuickPick(plugin.exports, {
+    title: `Extism: Call #${plugin.id} ${plugin.name}`,
+    placeHolder: 'Pick the export to call',
+  });
+}
+
+type InputSource = 'type' | 'empty' | 'selection' | 'file';
+
+/** Asks for the input bytes: typed, empty, the active editor's selection, or a file's contents. */
+export async function pickInput(what: string): Promise<Uint8Array | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  const selection = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : undefined;
+  const items: (vscode.QuickPickItem & { source: InputSource })[] = [
+    { label: '$(edit) Type the input…', source: 'type' },
+    { label: '$(circle-slash) Empty input', source: 'empty' },
+    ...(selection !== undefined
+      ? [{ label: '$(selection) The active editor\'s selection', description: `${selection.length} characters`, source: 'selection' as const }]
+      : []),
+    { label: '$(file) Read from a file…', source: 'file' },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: `Extism: input for ${what}`, placeHolder: 'Where does the input come from?' });
+  switch (picked?.source) {
+    case undefined:
+      return undefined;
+    case 'empty':
+      return new Uint8Array(0);
+    case 'selection':
+      return new TextEncoder().encode(selection ?? '');
+    case 'type': {
+      const text = await vscode.window.showInputBox({ title: `Extism: input for ${what}`, prompt: 'Sent as UTF-8 bytes', value: 'Hello, World!' });
+      return text === undefined ? undefined : new TextEncoder().encode(text);
+    }
+    case 'file': {
+      const uris = await vscode.window.showOpenDialog({ title: `Input for ${what}`, canSelectMany: false, openLabel: 'Use as input' });
+      return uris?.[0] ? vscode.workspace.fs.readFile(uris[0]) : undefined;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import * as vscode from 'vscode';
+import type { PluginHost, PluginInfo } from '../core';
+
+/** A node of the Live Plugins tree: a plugin, or one export of a plugin. */
+export type PluginNode =
+  | { kind: 'plugin'; id: number }
+  | { kind: 'export'; pluginId: number; name: string };
+
+/** contextValues; package.json's menus are gated on them. */
+export const CONTEXT = { root: 'plugin.root', spawned: 'plugin.spawned', export: 'export' } as const;
+
+/**
+ * The process tree of live plugins: a plugin spawned by another is its child. It only maps the
+ * host's "plugins changed" events to `onDidChangeTreeData`; commands change the host, never the tree.
+ */
+export class PluginTreeProvider implements vscode.TreeDataProvider<PluginNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<PluginNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly nodes = new Map<number, PluginNode>();
+  private readonly exportNodes = new Map<string, PluginNode>();
+  private readonly subscription: { dispose(): void };
+  private pending: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly host: PluginHost) {
+    this.subscription = host.onDidChangePlugins(() => this.refreshSoon());
+  }
+
+  /** Coalesces a burst of changes (a spawn bomb, a call counter per nested call) into one refresh. */
+  private refreshSoon(): void {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.changed.fire(undefined);
+    }, 30);
+  }
+
+  /** The same node object for the same plugin, so `TreeView.reveal` and selections stay stable. */
+  pluginNode(id: number): PluginNode {
+    let node = this.nodes.get(id);
+    if (!node) {
+      node = { kind: 'plugin', id };
+      this.nodes.set(id, node);
+    }
+    return node;
+  }
+
+  private exportNode(pluginId: number, name: string): PluginNode {
+    const key = `${pluginId}:${name}`;
+    let node = this.exportNodes.get(key);
+    if (!node) {
+      node = { kind: 'export', pluginId, name };
+      this.exportNodes.set(key, node);
+    }
+    return node;
+  }
+
+  getChildren(node?: PluginNode): PluginNode[] {
+    const plugins = this.host.plugins();
+    if (!node) {
+      const live = new Set(plugins.map((p) => p.id));
+      for (const id of this.nodes.keys()) if (!live.has(id)) this.nodes.delete(id);
+      return plugins.filter((p) => p.parentId === null || !live.has(p.parentId)).map((p) => this.pluginNode(p.id));
+    }
+    if (node.kind === 'export') return [];
+    const plugin = this.host.plugin(node.id);
+    if (!plugin) return [];
+    return [
+      ...plugins.filter((p) => p.parentId === plugin.id).map((p) => this.pluginNode(p.id)),
+      ...plugin.exports.map((name) => this.exportNode(plugin.id, name)),
+    ];
+  }
+
+  getParent(node: PluginNode): PluginNode | undefined {
+    if (node.kind === 'export') return this.pluginNode(node.pluginId);
+    const parentId = this.host.plugin(node.id)?.parentId;
+    return parentId != null && this.host.plugin(parentId) ? this.pluginNode(parentId) : undefined;
+  }
+
+  getTreeItem(node: PluginNode): vscode.TreeItem {
+    if (node.kind === 'export') return exportItem(node.pluginId, node.name);
+    const plugin = this.host.plugin(node.id);
+    if (!plugin) return new vscode.TreeItem(`#${node.id} (ended)`);
+    return pluginItem(plugin, this.host.plugins().some((p) => p.parentId === plugin.id));
+  }
+
+  dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+function pluginItem(p: PluginInfo, hasChildren: boolean): vscode.TreeItem {
+  const item = new vscode.TreeItem(
+    `#${p.id} ${p.name}`,
+    hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+  );
+  item.id = `plugin:${p.id}`;
+  const calls = `${p.calls} call${p.calls === 1 ? '' : 's'}`;
+  item.description = p.errors ? `${calls}, ${p.errors} failed` : calls;
+  item.contextValue = p.parentId === null ? CONTEXT.root : CONTEXT.spawned;
+  item.iconPath = new vscode.ThemeIcon(
+    p.parentId === null ? 'plug' : 'type-hierarchy-sub',
+    p.errors ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined,
+  );
+  const tooltip = new vscode.MarkdownString(undefined, true);
+  tooltip.appendMarkdown(`**#${p.id} ${p.name}**${p.parentId !== null ? ` — spawned by #${p.parentId}` : ''}\n\n`);
+  tooltip.appendMarkdown(`$(file-binary) \`${p.source}\`\n\n`);
+  tooltip.appendMarkdown(`$(symbol-method) exports: ${list(p.exports)}\n\n`);
+  tooltip.appendMarkdown(`$(references) imports: ${list(p.imports)}\n\n`);
+  tooltip.appendMarkdown(`${calls}, ${p.errors} failed; loaded ${new Date(p.loadedAt).toLocaleTimeString()}`);
+  item.tooltip = tooltip;
+  return item;
+}
+
+function exportItem(pluginId: number, name: string): vscode.TreeItem {
+  const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
+  item.id = `export:${pluginId}:${name}`;
+  item.description = 'export';
+  item.contextValue = CONTEXT.export;
+  item.iconPath = new vscode.ThemeIcon('symbol-method');
+  item.tooltip = `Call ${name} of plugin #${pluginId}`;
+  item.command = { command: 'extismIpc.callPlugin', title: 'Call…', arguments: [pluginId, name] };
+  return item;
+}
+
+function list(items: readonly string[]): string {
+  return items.length ? items.map((s) => `\`${s}\``).join(', ') : '_none_';
+}

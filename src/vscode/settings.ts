@@ -1,0 +1,63 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { HostOptions, LogLevel, PermissionRule } from '../core';
+
+export const SECTION = 'extismIpc';
+
+/** The host options the settings describe, with the plugin directories made absolute. */
+export interface ResolvedSettings {
+  options: HostOptions;
+  /** Workspace plugin directories, absolute, before the bundled samples (empty when untrusted). */
+  workspaceDirs: string[];
+  /** Directories named in the settings but dropped because the workspace is not trusted. */
+  droppedForTrust: string[];
+  samplesDir: string;
+}
+
+/** Reads `extismIpc.*` into one options object; the core validates it (normalised once). */
+export function readSettings(samplesDir: string): ResolvedSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const dirs = resolveDirs(config.get<string[]>('pluginDirectories', ['plugins']));
+  const trusted = vscode.workspace.isTrusted;
+  const workspaceDirs = trusted ? dirs : [];
+  const num = (key: string): number | undefined => {
+    const value = config.get<unknown>(key);
+    return typeof value === 'number' ? value : undefined;
+  };
+  const options: HostOptions = {
+    pluginDirs: [...new Set([...workspaceDirs, samplesDir])],
+    maxPlugins: num('limits.maxPlugins'),
+    maxCallDepth: num('limits.maxCallDepth'),
+    callTimeoutMs: num('limits.callTimeoutMs'),
+    memoryMaxPages: num('limits.memoryMaxPages'),
+    maxMessageBytes: num('limits.maxMessageBytes'),
+    maxSpawnPerPlugin: num('limits.maxSpawnPerPlugin'),
+    permissions: config.get<Record<string, PermissionRule>>('permissions', {}),
+    maxTraceRecords: num('trace.maxSpans'),
+    logLevel: config.get<LogLevel | 'off'>('logLevel', 'info'),
+  };
+  return { options, workspaceDirs, droppedForTrust: trusted ? [] : dirs, samplesDir };
+}
+
+/** Workspace-relative entries are resolved against every workspace folder, in order. */
+function resolveDirs(entries: readonly string[]): string[] {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (typeof entry !== 'string' || entry.trim() === '') continue;
+    if (path.isAbsolute(entry)) out.push(path.normalize(entry));
+    else for (const f of folders) out.push(path.join(f.uri.fsPath, entry));
+  }
+  return [...new Set(out)];
+}
+
+/** Fires when a setting of ours or the workspace trust changes. */
+export function onDidChangeSettings(listener: () => void): vscode.Disposable {
+  return vscode.Disposable.from(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SECTION)) listener();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(listener),
+    vscode.workspace.onDidChangeWorkspaceFolders(listener),
+  );
+}

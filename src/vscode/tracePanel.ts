@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { PluginHost, TraceRecord } from '../core';
+import { dispatch, FromWebview, Handlers, RecordView, ToWebview } from '../shared/protocol';
+import { toRecordView, toSpanView } from './spanView';
+
+export const CALLS_VIEW = 'extismIpc.calls';
+const FLUSH_MS = 50;
+const TEST_LOG = 200;
+
+/**
+ * The "Inter-Plugin Calls" webview view. Ready, snapshot, deltas: the webview says `ready` each time
+ * it loads (first show, shown again after being hidden), gets the ring buffer as a snapshot, then
+ * batched deltas while visible and not paused. The ring buffer is the core's TraceStore.
+ */
+export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private paused = false;
+  private queue: RecordView[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly onMessageEmitter = new vscode.EventEmitter<FromWebview>();
+  /** Every message from the webview (tests wait on `ready` and `rendered`). */
+  readonly onDidReceiveMessage = this.onMessageEmitter.event;
+  /** The last messages posted to the webview, newest last (a test hook; bounded). */
+  readonly posted: ToWebview[] = [];
+  /** The last messages received from the webview, newest last (a test hook; bounded). */
+  readonly received: FromWebview[] = [];
+
+  constructor(
+    private readonly host: PluginHost,
+    private readonly extensionUri: vscode.Uri,
+    private readonly maxSpans: () => number,
+  ) {
+    const onRecord = host.trace.onRecord((r) => this.enqueue(r));
+    const onClear = host.trace.onClear(() => {
+      this.queue = [];
+      this.post({ type: 'clear' });
+    });
+    this.disposables.push({ dispose: () => { onRecord.dispose(); onClear.dispose(); } }, this.onMessageEmitter);
+  }
+
+  /** The webview is loaded and has asked for its snapshot. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get isVisible(): boolean {
+    return this.view?.visible ?? false;
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
+    view.webview.html = this.html(view.webview, media);
+    const handlers: Handlers<FromWebview> = {
+      ready: () => {
+        this.ready = true;
+        this.sendSnapshot();
+      },
+      rendered: () => undefined,
+      pause: (m) => {
+        this.paused = m.paused;
+        if (!m.paused) this.sendSnapshot();
+      },
+      clear: () => void vscode.commands.executeCommand('extismIpc.clearTrace'),
+      export: () => void vscode.commands.executeCommand('extismIpc.exportTrace'),
+      revealPlugin: (m) => void vscode.commands.executeCommand('extismIpc.revealPlugin', m.pluginId),
+    };
+    this.disposables.push(
+      view.webview.onDidReceiveMessage((m: unknown) => {
+        dispatch(handlers, m);
+        if (typeof m !== 'object' || m === null || !('type' in m)) return;
+        this.received.push(m as FromWebview);
+        if (this.received.length > TEST_LOG) this.received.splice(0, this.received.length - TEST_LOG);
+        this.onMessageEmitter.fire(m as FromWebview);
+      }),
+      view.onDidChangeVisibility(() => {
+        // Hidden: the webview's document is discarded; it says `ready` again when shown.
+        if (!view.visible) this.ready = false;
+      }),
+      view.onDidDispose(() => {
+        if (this.view === view) this.view = undefined;
+        this.ready = false;
+      }),
+    );
+  }
+
+  /** Shows the panel (used by Show Trace). */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`${CALLS_VIEW}.focus`);
+  }
+
+  private enqueue(record: TraceRecord): void {
+    if (!this.ready || this.paused) return;
+    this.queue.push(toRecordView(record));
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    if (!this.queue.length) return;
+    const records = this.queue;
+    this.queue = [];
+    this.post({ type: 'records', records });
+  }
+
+  private sendSnapshot(): void {
+    this.queue = [];
+    const trace = this.host.trace;
+    const max = this.maxSpans();
+    this.post({
+      type: 'snapshot',
+      records: trace.all().slice(-max).map(toRecordView),
+      running: trace.runningSpans().map(toSpanView),
+      paused: this.paused,
+      maxSpans: max,
+    });
+  }
+
+  private post(message: ToWebview): void {
+    if (!this.view || !this.ready) return;
+    this.posted.push(message);
+    if (this.posted.length > TEST_LOG) this.posted.splice(0, this.posted.length - TEST_LOG);
+    void this.view.webview.postMessage(message);
+  }
+
+  private html(webview: vscode.Webview, media: vscode.Uri): string {
+    const nonce = makeNonce();
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'webview.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Inter-Plugin Calls</title>
+</head>
+<body>
+<header class="toolbar" role="toolbar" aria-label="Trace actions">
+  <button id="pause" type="button" aria-pressed="false" title="Pause live updates">Pause</button>
+  <button id="clear" type="button" title="Clear the trace">Clear</button>
+  <button id="export" type="button" title="Export as Chrome Trace JSON (Perfetto, chrome://tracing)">Export…</button>
+  <span id="summary" class="summary" role="status" aria-live="polite"></span>
+</header>
+<main class="split">
+  <section class="calls" aria-label="Calls">
+    <ul id="tree" class="tree" role="tree" aria-label="Calls, nested by caller" tabindex="0"></ul>
+    <p id="empty" class="empty">No calls yet. Run <em>Extism: Call Plugin…</em>, or call a plugin from another extension.</p>
+  </section>
+  <section class="timeline" aria-label="Timeline">
+    <div id="timeline" class="lanes"></div>
+  </section>
+</main>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function makeNonce(): string {
+  return randomBytes(16).toString('hex');
+}

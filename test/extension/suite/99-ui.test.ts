@@ -1,0 +1,85 @@
+// End to end through the UI itself: the command palette, our quick picks, the tree and the panel,
+// with screenshots of the tree and the panel in test/screenshots/ (gitignored).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { closeEditors, cmd, REPO, reset, rejects, SEED_OUTPUT, showPanel, sleep, treeShape, waitFor } from './helpers';
+
+const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string>;
+const SHOTS = path.join(REPO, 'test', 'screenshots');
+
+/** Runs a palette command by its title, as a person would: Ctrl+Shift+P, type, Enter. */
+async function palette(title: string): Promise<void> {
+  await cmd('workbench.action.quickOpen', `>${title}`);
+  await sleep(600);
+  void cmd('workbench.action.acceptSelectedQuickOpenItem');
+  await sleep(800);
+}
+
+suite('end to end through the UI', function () {
+  this.timeout(120_000);
+
+  test('palette -> Register Plugin… -> Call Plugin… -> tree and panel, with screenshots', async () => {
+    const api = await reset();
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await closeEditors();
+    await cmd('workbench.action.closeAuxiliaryBar');
+    await cmd('extismIpc.livePlugins.focus');
+    await waitFor('the tree view', () => api.testing.treeView.visible);
+
+    // Register Plugin…: pick the bundled sample "run" in our quick pick (samples are listed sorted).
+    const samples = fs.readdirSync(path.join(REPO, 'plugins')).filter((f) => f.endsWith('.wasm')).map((f) => f.slice(0, -5)).sort();
+    await palette('Extism: Register Plugin…');
+    for (let i = 0; i < samples.indexOf('run'); i++) await cmd('quickInput.next');
+    await sleep(300);
+    await shot(path.join(SHOTS, 'register-pick.png'));
+    await cmd('quickInput.accept');
+    const run = await waitFor('run to be registered', () => api.plugins().find((p) => p.name === 'run'));
+
+    // Call Plugin…: the only live plugin, its only export, typed input (the default text), Enter.
+    await palette('Extism: Call Plugin…');
+    await cmd('quickInput.accept'); // the plugin
+    await sleep(500);
+    await cmd('quickInput.accept'); // "Type the input…"
+    await sleep(500);
+    await cmd('quickInput.accept'); // the input box: "Hello, World!"
+    const editor = await waitFor('the output editor', () => {
+      const e = vscode.window.activeTextEditor;
+      return e?.document.isUntitled && e.document.getText() === SEED_OUTPUT ? e : undefined;
+    });
+    assert.equal(editor.document.languageId, 'json');
+
+    // More traffic for the panel: a failing call and a three-level chain.
+    const trap = await cmd<number>('extismIpc.registerPlugin', 'trap');
+    await rejects(cmd('extismIpc.callPlugin', trap, 'fail', 'boom'), /deliberate failure/);
+    const chain = await cmd<number>('extismIpc.registerPlugin', 'chain_a');
+    assert.equal(await cmd('extismIpc.callPlugin', chain, 'step', 'x'), 'X|A|B|c');
+
+    // The tree: run with its spawned count_vowels, expanded to show the exports.
+    const shape = await waitFor('the process tree', () => {
+      const s = treeShape(api);
+      const r = s.find((n) => n.label === `#${run.id} run`);
+      return r && r.children.some((c) => c.label === `#${run.id + 1} count_vowels`) && s.length >= 3 ? s : undefined;
+    });
+    assert.ok(shape.find((n) => n.label === `#${chain} chain_a`)?.children.some((c) => /chain_b/.test(c.label)));
+    const tree = api.testing.tree;
+    await api.testing.treeView.reveal(tree.pluginNode(run.id + 1), { select: true, focus: true, expand: true });
+    await api.testing.treeView.reveal(tree.pluginNode(chain + 2), { select: false, focus: false, expand: false });
+    await api.testing.treeView.reveal(tree.pluginNode(run.id + 1), { select: true, focus: true, expand: true });
+
+    // The panel, showing every call as a tree and the chain's timeline.
+    await showPanel(api);
+    await waitFor('the panel to render the calls', () => {
+      const last = [...api.testing.panel.received].reverse().find((m) => m.type === 'rendered');
+      return last?.type === 'rendered' && last.spans >= 6 && last.errors === 1;
+    }, 20_000);
+    await sleep(500);
+    const treeShot = await shot(path.join(SHOTS, 'tree.png'));
+    await cmd('workbench.action.toggleMaximizedPanel');
+    await sleep(800);
+    const panelShot = await shot(path.join(SHOTS, 'panel.png'));
+    await cmd('workbench.action.toggleMaximizedPanel');
+    for (const f of [treeShot, panelShot]) assert.ok(fs.statSync(f).size > 10_000, `${f} is too small`);
+  });
+});
