@@ -18,8 +18,11 @@
 //   // asc-options: --runtime stub --use abort=
 // and declare that it must have no imports at all (plain wasm, not an Extism plugin):
 //   // imports: none
+// or that it may also import WASI (wasi_snapshot_preview1.*; the host must grant WASI):
+//   // imports: wasi
 // Every built module is checked: imports only from extism:host/env, extism:host/user,
-// or env.{register_plugin,call_plugin,unregister_plugin}. Exit code 1 on any error.
+// or env.{register_plugin,call_plugin,unregister_plugin} (plus wasi_snapshot_preview1.*
+// for `// imports: wasi` files). Exit code 1 on any error.
 
 import asc from "assemblyscript/asc";
 import { readFileSync, rmSync } from "node:fs";
@@ -36,6 +39,7 @@ const ABORT_ENTRY = "lib/abort.ts";
 const ABORT_ALIAS = "abort=lib/abort/ipcAbort";
 const ALLOWED_MODULES = new Set(["extism:host/env", "extism:host/user"]);
 const ALLOWED_ENV = new Set(["register_plugin", "call_plugin", "unregister_plugin"]);
+const WASI_MODULE = "wasi_snapshot_preview1"; // allowed only with `// imports: wasi`
 
 const argv = process.argv.slice(2);
 const verbose = argv.includes("--verbose");
@@ -57,6 +61,7 @@ const only = new Set(argv.filter((a) => !a.startsWith("-")));
 function directives(source) {
   const extra = [];
   let noImports = false;
+  let wasi = false;
   for (const line of source.split(/\r?\n/)) {
     const t = line.trim();
     if (t === "") continue;
@@ -64,8 +69,9 @@ function directives(source) {
     const m = /^\/\/\s*asc-options:\s*(.*)$/.exec(t);
     if (m) extra.push(...m[1].trim().split(/\s+/).filter(Boolean));
     if (/^\/\/\s*imports:\s*none\s*$/.test(t)) noImports = true;
+    if (/^\/\/\s*imports:\s*wasi\s*$/.test(t)) wasi = true;
   }
-  return { extra, noImports };
+  return { extra, noImports, wasi };
 }
 
 async function mtime(file) {
@@ -93,13 +99,15 @@ async function newestIn(dir) {
 }
 
 /** Checks a built module's imports; returns a list of problems. */
-function checkModule(name, module, noImports) {
+function checkModule(name, module, noImports, wasi) {
   const problems = [];
   for (const imp of WebAssembly.Module.imports(module)) {
     const what = `${imp.module}.${imp.name} (${imp.kind})`;
     if (noImports) problems.push(`${name}: must have no imports, imports ${what}`);
     else if (imp.module === "env") {
       if (!ALLOWED_ENV.has(imp.name)) problems.push(`${name}: forbidden import ${what}`);
+    } else if (imp.module === WASI_MODULE) {
+      if (!wasi) problems.push(`${name}: forbidden import ${what} (WASI needs \`// imports: wasi\`)`);
     } else if (!ALLOWED_MODULES.has(imp.module)) problems.push(`${name}: forbidden import ${what}`);
   }
   return problems;
@@ -212,10 +220,10 @@ async function main() {
     if (only.size && !only.has(name)) continue;
     const outRel = `${name}.wasm`;
     const source = await readFile(path.join(srcDir, file), "utf8");
-    const { extra, noImports } = directives(source);
+    const { extra, noImports, wasi } = directives(source);
     const outTime = await mtime(path.join(pluginsDir, outRel));
     const fresh = !force && outTime > 0 && outTime >= Math.max(shared, await mtime(path.join(srcDir, file)));
-    plugins.push({ index: plugins.length, file, name, outRel, extra, noImports, fresh, result: null });
+    plugins.push({ index: plugins.length, file, name, outRel, extra, noImports, wasi, fresh, result: null });
   }
 
   let failures = 0;
@@ -243,7 +251,7 @@ async function main() {
         console.error(`FAILED  plugins/${p.outRel}: ${err.message}`);
         continue;
       }
-      const problems = checkModule(p.name, module, p.noImports);
+      const problems = checkModule(p.name, module, p.noImports, p.wasi);
       if (problems.length) {
         failures++;
         for (const x of problems) console.error(`FAILED  ${x}`);

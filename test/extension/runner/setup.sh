@@ -43,7 +43,11 @@ stamp=$VT/cs/.installed-$CODE_SERVER_VERSION
 if [ ! -f "$stamp" ]; then
   log "code-server@$CODE_SERVER_VERSION (native addons against Node $NODE24_VERSION, takes a few minutes)"
   rm -rf "$VT/cs"
-  PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" \
+  # When this runs under `npm test`, the outer npm's npm_* variables (its user agent names Node 20)
+  # would reach the inner npm and fail code-server's Node version check: drop them.
+  unset_npm=()
+  for v in $(compgen -e | grep -i '^npm_'); do unset_npm+=(-u "$v"); done
+  env "${unset_npm[@]}" PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" \
     npm install --prefix "$VT/cs" "${NPM_FLAGS[@]}" "code-server@$CODE_SERVER_VERSION"
   touch "$stamp"
 fi
