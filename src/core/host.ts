@@ -17,6 +17,8 @@ export interface HostOptions extends PolicyOptions {
   logLevel?: LogLevel | 'off';
   /** Spans and life events kept for views and export. */
   maxTraceRecords?: number;
+  /** How a person grants WASI with this face, for the error a WASI plugin gets without it. */
+  wasiHint?: string;
 }
 
 export type PluginsChange =
@@ -104,7 +106,12 @@ export class PluginHost {
   }
 
   private configureArgs(): Requests['configure']['args'] {
-    return { policy: this.policy, tracing: this.options.tracing ?? true, logLevel: this.options.logLevel ?? 'info' };
+    return {
+      policy: this.policy,
+      tracing: this.options.tracing ?? true,
+      logLevel: this.options.logLevel ?? 'info',
+      wasiHint: this.options.wasiHint ?? 'grant WASI to run it',
+    };
   }
 
   private ensureWorker(): Worker {

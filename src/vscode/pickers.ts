@@ -8,16 +8,26 @@ interface TargetItem extends vscode.QuickPickItem {
   browse?: boolean;
 }
 
-/** Asks for a `.wasm` to register: the workspace's (when trusted), the bundled samples, or Browse…. */
+/**
+ * Asks for a plugin to register: the workspace's `.wasm` files and Extism manifests (when trusted),
+ * the bundled samples, or Browse….
+ */
 export async function pickRegisterTarget(samplesDir: string, trusted: boolean): Promise<string | undefined> {
   const items: TargetItem[] = [];
   if (trusted) {
-    const files = await vscode.workspace.findFiles('**/*.wasm', '{**/node_modules/**,**/.vscode-test/**}', 500);
+    const files = await vscode.workspace.findFiles('**/*.{wasm,json}', '{**/node_modules/**,**/.vscode-test/**,**/.git/**}', 2000);
     const samples = path.normalize(samplesDir);
-    const own = files.filter((f) => path.dirname(f.fsPath) !== samples).sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+    const own = files
+      .filter((f) => path.dirname(f.fsPath) !== samples && (f.fsPath.endsWith('.wasm') || isManifest(f.fsPath)))
+      .sort((a, b) => a.fsPath.localeCompare(b.fsPath));
     if (own.length) items.push({ label: 'Workspace', kind: vscode.QuickPickItemKind.Separator });
     for (const f of own) {
-      items.push({ label: `$(file-binary) ${path.basename(f.fsPath, '.wasm')}`, description: vscode.workspace.asRelativePath(f), target: f.fsPath });
+      const manifest = f.fsPath.endsWith('.json');
+      items.push({
+        label: `${manifest ? '$(json)' : '$(file-binary)'} ${path.basename(f.fsPath).replace(/\.(wasm|json)$/, '')}`,
+        description: `${manifest ? 'manifest · ' : ''}${vscode.workspace.asRelativePath(f)}`,
+        target: f.fsPath,
+      });
     }
   }
   const samples = listWasm(samplesDir);
@@ -39,10 +49,21 @@ export async function pickRegisterTarget(samplesDir: string, trusted: boolean): 
   const uris = await vscode.window.showOpenDialog({
     title: 'Register Extism plugin',
     canSelectMany: false,
-    filters: { 'WebAssembly': ['wasm'] },
+    filters: { 'Extism plugin': ['wasm', 'json'] },
     openLabel: 'Register',
   });
   return uris?.[0]?.fsPath;
+}
+
+/** An Extism manifest: a small JSON object with a `wasm` list (package.json and friends are not). */
+function isManifest(file: string): boolean {
+  try {
+    if (fs.statSync(file).size > 256 * 1024) return false;
+    const json: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return typeof json === 'object' && json !== null && Array.isArray((json as { wasm?: unknown }).wasm);
+  } catch {
+    return false;
+  }
 }
 
 function listWasm(dir: string): string[] {

@@ -97,7 +97,8 @@ function pluginItem(p: PluginInfo, hasChildren: boolean): vscode.TreeItem {
   );
   item.id = `plugin:${p.id}`;
   const calls = `${p.calls} call${p.calls === 1 ? '' : 's'}`;
-  item.description = p.errors ? `${calls}, ${p.errors} failed` : calls;
+  const badges = grantBadges(p);
+  item.description = [p.errors ? `${calls}, ${p.errors} failed` : calls, ...badges].join(' · ');
   item.contextValue = p.parentId === null ? CONTEXT.root : CONTEXT.spawned;
   item.iconPath = new vscode.ThemeIcon(
     p.parentId === null ? 'plug' : 'type-hierarchy-sub',
@@ -108,9 +109,29 @@ function pluginItem(p: PluginInfo, hasChildren: boolean): vscode.TreeItem {
   tooltip.appendMarkdown(`$(file-binary) \`${p.source}\`\n\n`);
   tooltip.appendMarkdown(`$(symbol-method) exports: ${list(p.exports)}\n\n`);
   tooltip.appendMarkdown(`$(references) imports: ${list(p.imports)}\n\n`);
+  if (p.manifest) tooltip.appendMarkdown(`$(json) manifest \`${p.manifest}\`\n\n`);
+  tooltip.appendMarkdown(`$(shield) grants: ${describeGrants(p)}\n\n`);
+  tooltip.appendMarkdown(`$(settings) config: ${list(p.configKeys)}\n\n`);
   tooltip.appendMarkdown(`${calls}, ${p.errors} failed; loaded ${new Date(p.loadedAt).toLocaleTimeString()}`);
   item.tooltip = tooltip;
   return item;
+}
+
+function grantBadges(p: PluginInfo): string[] {
+  const badges: string[] = [];
+  if (p.grants.wasi && p.imports.some((i) => i.startsWith('wasi_snapshot_preview1.'))) badges.push('WASI');
+  if (p.grants.allowedHosts.length) badges.push('HTTP');
+  if (Object.keys(p.grants.allowedPaths).length) badges.push('files');
+  return badges;
+}
+
+function describeGrants(p: PluginInfo): string {
+  const parts = [
+    `WASI ${p.grants.wasi ? 'granted' : 'not granted'}`,
+    `hosts ${p.grants.allowedHosts.length ? list(p.grants.allowedHosts) : '_none_'}`,
+    `paths ${Object.keys(p.grants.allowedPaths).length ? Object.entries(p.grants.allowedPaths).map(([h, g]) => `\`${h}\` → \`${g}\``).join(', ') : '_none_'}`,
+  ];
+  return parts.join('; ');
 }
 
 function exportItem(pluginId: number, name: string): vscode.TreeItem {

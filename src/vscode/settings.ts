@@ -33,10 +33,31 @@ export function readSettings(samplesDir: string): ResolvedSettings {
     maxMessageBytes: num('limits.maxMessageBytes'),
     maxSpawnPerPlugin: num('limits.maxSpawnPerPlugin'),
     permissions: config.get<Record<string, PermissionRule>>('permissions', {}),
+    maxVarBytes: num('limits.maxVarBytes'),
+    maxHttpResponseBytes: num('limits.maxHttpResponseBytes'),
+    // grants are the workspace's to give only when it is trusted
+    wasi: trusted && config.get<boolean>('grants.wasi', false),
+    allowedHosts: trusted ? config.get<string[]>('grants.allowedHosts', []) : [],
+    allowedPaths: trusted ? resolvePaths(config.get<Record<string, string>>('grants.allowedPaths', {})) : {},
+    manifestGrants: trusted && config.get<boolean>('grants.fromManifests', false),
+    wasiHint: trusted
+      ? 'turn on the setting extismIpc.grants.wasi to run it'
+      : 'WASI is not granted in Restricted Mode: trust the workspace and turn on extismIpc.grants.wasi',
     maxTraceRecords: num('trace.maxSpans'),
     logLevel: config.get<LogLevel | 'off'>('logLevel', 'info'),
   };
   return { options, workspaceDirs, droppedForTrust: trusted ? [] : dirs, samplesDir };
+}
+
+/** Host directories (workspace-relative ones against the first folder) -> guest paths. */
+function resolvePaths(map: Record<string, string>): Record<string, string> {
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const out: Record<string, string> = {};
+  for (const [host, guest] of Object.entries(map)) {
+    if (typeof guest !== 'string') continue;
+    out[path.isAbsolute(host) || !base ? host : path.join(base, host)] = guest;
+  }
+  return out;
 }
 
 /** Workspace-relative entries are resolved against every workspace folder, in order. */

@@ -61,6 +61,11 @@ const cases: { name: string; steps: Step[]; config?: Record<string, string> }[] 
     ],
   },
   { name: 'chain_c', steps: [{ func: 'step', input: 'mixed Case 123' }] },
+  {
+    name: 'config_counter',
+    config: { step: '3', label: 'k' },
+    steps: [{ func: 'count', input: '' }, { func: 'count', input: '' }, { func: 'reset', input: '' }, { func: 'count', input: '' }, { func: 'big_var', input: '64' }],
+  },
   { name: 'trap', steps: [{ func: 'ok', input: '' }, { func: 'fail', input: '' }, { func: 'trap', input: '' }, { func: 'ok', input: '' }] },
 ];
 

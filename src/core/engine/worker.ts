@@ -74,6 +74,7 @@ function handle(message: RequestMessage): { result: unknown; transfer?: ArrayBuf
       runtime.configure(message.args.policy);
       runtime.tracing = message.args.tracing;
       runtime.logLevel = message.args.logLevel;
+      runtime.wasiHint = message.args.wasiHint;
       return { result: undefined };
     case 'register':
       return { result: runtime.register(message.args.target, message.args.options) };

@@ -41,10 +41,10 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
 /** A clean slate between tests: no plugins, no trace, default settings. */
 export async function reset(): Promise<ExtismIpcApi> {
   const api = await getApi();
-  for (const key of ['limits.maxCallDepth', 'limits.callTimeoutMs', 'permissions', 'trace.maxSpans']) {
+  for (const key of ['limits.maxCallDepth', 'limits.callTimeoutMs', 'permissions', 'trace.maxSpans', 'grants.wasi', 'grants.allowedHosts', 'grants.allowedPaths', 'grants.fromManifests']) {
     if (vscode.workspace.getConfiguration('extismIpc').inspect(key)?.globalValue !== undefined) await setSetting(key, undefined);
   }
-  await waitFor('default policy', () => api.testing.policy().maxCallDepth === 16 && api.testing.policy().callTimeoutMs === 10_000);
+  await waitFor('default policy', () => api.testing.policy().maxCallDepth === 16 && api.testing.policy().callTimeoutMs === 10_000 && !api.testing.policy().wasi);
   await cmd('extismIpc.unregisterAll');
   await cmd('extismIpc.clearTrace');
   await waitFor('empty tree', () => api.testing.tree.getChildren().length === 0);

@@ -1,0 +1,184 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { LogLevel } from './core/hostFunctions';
+import type { HostOptions } from './core/host';
+import type { LoadOptions } from './core/engine/runtime';
+
+export const USAGE = `usage: extism-ipc call <plugin.wasm|manifest.json|name> <function> [input] [options]
+
+Loads the plugin (a .wasm path, an Extism manifest, or a name looked up in the plugin directories),
+calls one of its exports with the input and writes the output bytes to stdout unchanged. The flags
+of \`extism call\` work here with the same meaning.
+
+input:
+  -i, --input TEXT          the input
+      --input-file FILE     read the input from FILE (- for stdin)
+      --stdin               read the input from stdin
+      --loop N              call the function N times (outputs separated by a newline)
+plugin:
+  -m, --manifest            the plugin argument is an Extism manifest (JSON)
+      --config KEY=VALUE    a config value for the plugin (repeatable)
+      --set-config JSON     config values as a JSON object
+      --wasi                grant WASI (stdout and stderr of the plugin go to the log on stderr)
+      --allow-host HOST     a host http_request may reach, globs allowed (repeatable)
+      --allow-path HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable)
+      --manifest-grants     let manifests of plugins spawned by name grant WASI, hosts and paths
+limits:
+      --timeout MS, --timeout-ms MS   time limit of the call, nested calls included (default 10000; 0 = none)
+      --memory-max PAGES    memory of each plugin, in 64 KiB pages (default 1024)
+      --var-max BYTES       bytes of vars per plugin (default 1 MiB)
+      --http-response-max BYTES  bytes of one HTTP response (default 50 MiB)
+      --max-plugins N       live plugins at most (default 64)
+      --max-depth N         nested call depth at most (default 16)
+where and what to show:
+      --plugins-dir DIR     where plugin names are looked up (repeatable; default ./plugins),
+                            the bundled samples are searched last
+      --log-level LEVEL     plugin logs shown on stderr: trace, debug, info, warn, error, off (default info)
+      --trace               print the call tree with timings to stderr
+      --trace-out FILE      write the trace as Chrome Trace Event JSON (Perfetto, chrome://tracing)
+      --verbose             print stack traces of errors
+  -h, --help                this text
+
+exit status: 0 success, 1 the call failed or the policy refused it, 2 usage error`;
+
+export class UsageError extends Error {}
+
+export interface CallCommand {
+  target: string;
+  func: string;
+  input: Uint8Array;
+  loop: number;
+  host: HostOptions;
+  load: LoadOptions;
+  trace: boolean;
+  traceOut?: string;
+  verbose: boolean;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'];
+
+function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} takes a whole number, got "${value}"`);
+  return n;
+}
+
+function readInput(sources: { positional?: string; input?: string; file?: string; stdin?: boolean }): Uint8Array {
+  const given = Object.entries(sources).filter(([, v]) => v !== undefined && v !== false);
+  if (given.length > 1) throw new UsageError('give the input one way only: an argument, --input, --input-file or --stdin');
+  if (sources.stdin || sources.file === '-') return fs.readFileSync(0);
+  if (sources.file !== undefined) {
+    try {
+      return fs.readFileSync(sources.file);
+    } catch {
+      throw new UsageError(`cannot read input file ${sources.file}`);
+    }
+  }
+  return Buffer.from(sources.positional ?? sources.input ?? '', 'utf8');
+}
+
+function configOf(pairs: string[] | undefined, json: string | undefined): Record<string, string> {
+  const config: Record<string, string> = {};
+  if (json !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw new UsageError('--set-config takes a JSON object such as {"key": "value"}');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--set-config takes a JSON object');
+    for (const [k, v] of Object.entries(parsed)) config[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--config takes KEY=VALUE, got "${pair}"`);
+    config[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return config;
+}
+
+function pathsOf(specs: string[] | undefined): Record<string, string> {
+  const paths: Record<string, string> = {};
+  for (const spec of specs ?? []) {
+    const colon = spec.indexOf(':');
+    const host = colon < 0 ? spec : spec.slice(0, colon);
+    const guest = colon < 0 ? spec : spec.slice(colon + 1);
+    if (!host || !guest) throw new UsageError(`--allow-path takes HOST[:GUEST], got "${spec}"`);
+    paths[path.resolve(host)] = guest;
+  }
+  return paths;
+}
+
+export function parseCall(argv: string[], samplesDir: string): CallCommand | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string', short: 'i' },
+      'input-file': { type: 'string' },
+      stdin: { type: 'boolean' },
+      loop: { type: 'string' },
+      manifest: { type: 'boolean', short: 'm' },
+      config: { type: 'string', multiple: true },
+      'set-config': { type: 'string' },
+      wasi: { type: 'boolean' },
+      'allow-host': { type: 'string', multiple: true },
+      'allow-path': { type: 'string', multiple: true },
+      'manifest-grants': { type: 'boolean' },
+      timeout: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'memory-max': { type: 'string' },
+      'var-max': { type: 'string' },
+      'http-response-max': { type: 'string' },
+      'max-plugins': { type: 'string' },
+      'max-depth': { type: 'string' },
+      'plugins-dir': { type: 'string', multiple: true },
+      'log-level': { type: 'string' },
+      trace: { type: 'boolean' },
+      'trace-out': { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const [command, target, func, inputArg, ...rest] = positionals;
+  if (command !== 'call') throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
+  if (!target || !func) throw new UsageError('call needs a plugin and a function');
+  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (values.manifest && !/\.json$/i.test(target)) throw new UsageError(`--manifest: "${target}" is not a .json manifest`);
+  if (values.timeout !== undefined && values['timeout-ms'] !== undefined) throw new UsageError('give --timeout or --timeout-ms, not both');
+  const logLevel = values['log-level'] ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const loop = integer(values.loop, '--loop') ?? 1;
+  if (loop < 1) throw new UsageError('--loop takes a number >= 1');
+
+  const input = readInput({ positional: inputArg, input: values.input, file: values['input-file'], stdin: values.stdin });
+  const dirs = (values['plugins-dir'] ?? ['plugins']).map((d) => path.resolve(d));
+  const isFile = (target.endsWith('.wasm') || target.endsWith('.json')) && fs.existsSync(target);
+  return {
+    target: isFile ? path.resolve(target) : target,
+    func,
+    input,
+    loop,
+    host: {
+      pluginDirs: [...new Set([...dirs, samplesDir])],
+      callTimeoutMs: integer(values.timeout ?? values['timeout-ms'], values.timeout !== undefined ? '--timeout' : '--timeout-ms'),
+      maxPlugins: integer(values['max-plugins'], '--max-plugins'),
+      maxCallDepth: integer(values['max-depth'], '--max-depth'),
+      memoryMaxPages: integer(values['memory-max'], '--memory-max'),
+      maxVarBytes: integer(values['var-max'], '--var-max'),
+      maxHttpResponseBytes: integer(values['http-response-max'], '--http-response-max'),
+      wasi: values.wasi ?? false,
+      allowedHosts: values['allow-host'] ?? [],
+      allowedPaths: pathsOf(values['allow-path']),
+      manifestGrants: values['manifest-grants'] ?? false,
+      logLevel: logLevel as LogLevel | 'off',
+    },
+    load: { config: configOf(values.config, values['set-config']) },
+    trace: values.trace ?? false,
+    traceOut: values['trace-out'],
+    verbose: values.verbose ?? false,
+  };
+}
