@@ -205,7 +205,7 @@ async function naiveCase(): Promise<Record<string, Stats>> {
   return out;
 }
 
-const quietHooks: RuntimeHooks = { pluginAdded() {}, pluginRemoved() {}, pluginChanged() {}, record() {}, log() {} };
+const quietHooks: RuntimeHooks = { pluginAdded() {}, pluginRemoved() {}, pluginChanged() {}, record() {}, callStarted() {}, log() {} };
 
 // 5. spawn and 6. scale, on the runtime itself (the code the worker runs), in this process.
 async function spawnAndScale(): Promise<{ cached: Stats; fresh: Stats; perPluginMiB: Record<string, number>; nextSpawn: Record<string, Stats> }> {

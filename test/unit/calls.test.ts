@@ -82,6 +82,13 @@ describe('calls between plugins', () => {
     );
   });
 
+  it('starts a command-style module by calling its _start once, as the SDKs do', async () => {
+    const host = startHost();
+    const p = await host.register('command_style');
+    assert.equal(text(await host.call(p.id, 'ready')), 'initialized 42');
+    assert.ok(!p.exports.includes('_start'), 'start-up exports are not offered as calls');
+  });
+
   it('loads a plugin by path as well as by name', async () => {
     const host = startHost({ pluginDirs: [] });
     const { wasm } = await import('./helpers');

@@ -73,3 +73,23 @@ describe('trace', () => {
     assert.equal(host.plugins()[1].calls, 1, 'call counts still arrive');
   });
 });
+
+describe('trace while a call runs', () => {
+  afterEach(closeHosts);
+
+  it('shows a top-level call as running before it ends, even one that never calls back', async () => {
+    const host = startHost({ callTimeoutMs: 500 });
+    const loop = await host.register('loop');
+    const seen: string[] = [];
+    host.trace.onRecord((r) => {
+      if (r.kind === 'call') seen.push(`${r.func}:${r.status}`);
+    });
+    const call = host.call(loop.id, 'spin');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(seen, ['spin:running']);
+    assert.equal(host.trace.runningSpans().length, 1);
+    await rejects(call, 'TimeoutError', /timed out/);
+    assert.deepEqual(seen, ['spin:running', 'spin:error']);
+    assert.equal(host.trace.runningSpans().length, 0);
+  });
+});

@@ -54,8 +54,20 @@ export class PluginInstance {
     const instance = new WebAssembly.Instance(module, this.imports(module, host(this), options.wasiHint));
     this.exportsByName = instance.exports as Record<string, unknown>;
     this.wasi?.bind(this.exportsByName.memory, label);
-    const init = this.exportsByName._initialize;
-    if (typeof init === 'function') init();
+    this.initialize();
+  }
+
+  /** As Extism's SDKs start a module: a reactor's `_initialize`, a command's `_start`, Haskell's `hs_init`. */
+  private initialize(): void {
+    const { _initialize: init, _start: start, hs_init: hsInit } = this.exportsByName;
+    try {
+      if (typeof init === 'function') init();
+      else if (typeof start === 'function' && typeof hsInit !== 'function') start();
+      if (typeof hsInit === 'function') hsInit(0, 0);
+    } catch (error) {
+      if (error instanceof WasiExit && error.code === 0) return;
+      throw this.failure('(initialization)', error);
+    }
   }
 
   private imports(module: WebAssembly.Module, table: HostFunctionTable, wasiHint: string): WebAssembly.Imports {

@@ -31,6 +31,8 @@ export interface RuntimeHooks {
    * memory, valid only during this call: copy the first PREVIEW_BYTES of each now.
    */
   record(record: TraceRecord): void;
+  /** A top-level call started: views show it while it runs, even when it never calls back. */
+  callStarted(span: Span): void;
   log(entry: LogEntry): void;
 }
 
@@ -59,7 +61,7 @@ interface Frame {
 }
 
 const EMPTY = new Uint8Array(0);
-const HIDDEN_EXPORTS = new Set(['_initialize', '_start']);
+const HIDDEN_EXPORTS = new Set(['_initialize', '_start', 'hs_init']);
 
 function now(): number {
   return performance.timeOrigin + performance.now();
@@ -310,6 +312,7 @@ export class Runtime {
     };
     this.stack.push({ plugin: callee, span });
     callee.calls++;
+    if (this.stack.length === 1 && this.tracing) this.hooks.callStarted({ ...span, inputHead: input.slice(0, PREVIEW_BYTES) });
     try {
       const output = callee.instance.call(func, input);
       this.checkSize(who, 'output', output.byteLength, callee, func);

@@ -66,6 +66,10 @@ const runtime = new Runtime(defaultPolicy, {
     }
   },
   log: (entry) => queue({ type: 'log', entry }),
+  callStarted: (span) => {
+    events.push({ type: 'record', record: span });
+    flush(false);
+  },
 });
 
 function handle(message: RequestMessage): { result: unknown; transfer?: ArrayBuffer[] } {
