@@ -42,7 +42,7 @@ JSON
 
 PORT=${VSCODE_TEST_PORT:-$("$NODE" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}
 # setsid: the server, its extension host and its file watchers form one process group, killed at the end.
-setsid env HOME="$R/home" XDG_CONFIG_HOME="$R/home/.config" XDG_DATA_HOME="$R/home/.local/share" \
+setsid env VSCODE_TEST_SHOTS=1 HOME="$R/home" XDG_CONFIG_HOME="$R/home/.config" XDG_DATA_HOME="$R/home/.local/share" \
   XDG_CACHE_HOME="$R/home/.cache" "$NODE" "$CS" --config "$R/config.yaml" \
   --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
   --disable-workspace-trust --disable-getting-started-override --user-data-dir "$R/ud" \
