@@ -28,13 +28,20 @@ export class SpanEncoder {
     return this.count;
   }
 
+  private lastString = '';
+  private lastStringId = -1;
+
+  /** Names repeat from span to span (a caller calling the same export): check the last one first. */
   private intern(s: string): number {
+    if (s === this.lastString && this.lastStringId >= 0) return this.lastStringId;
     let id = this.stringIds.get(s);
     if (id === undefined) {
       id = this.strings.length;
       this.strings.push(s);
       this.stringIds.set(s, id);
     }
+    this.lastString = s;
+    this.lastStringId = id;
     return id;
   }
 
@@ -90,6 +97,7 @@ export class SpanEncoder {
     this.headBytes = 0;
     this.strings = [];
     this.stringIds = new Map();
+    this.lastStringId = -1;
     return batch;
   }
 }
