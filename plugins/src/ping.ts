@@ -6,20 +6,8 @@
 //   plugin is not reentrant), so the call fails with the host's error. A malformed
 //   input fails with "ping: input must be a decimal plugin id".
 
-import { call_plugin } from "./lib/ipc";
-import { free, inputDecimal, inputToBlock, outputBlock, setError, writeString } from "./lib/mem";
+import { pingPluginNamedByInput } from "./lib/ipc";
 
 export function ping(): i32 {
-  const id = inputDecimal();
-  if (id < 0) {
-    setError("ping: input must be a decimal plugin id");
-    return 1;
-  }
-  const func = writeString("ping");
-  const input = inputToBlock();
-  const out = call_plugin(<u64>id, func, input);
-  free(func);
-  free(input);
-  outputBlock(out);
-  return 0;
+  return pingPluginNamedByInput("ping");
 }

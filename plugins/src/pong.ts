@@ -6,22 +6,11 @@
 // export call_trap(): registers `trap` and calls trap.trap; the callee's trap must
 //                     surface as a failure of this call.
 
-import { call_plugin, registerPlugin, callPluginBlock } from "./lib/ipc";
-import { free, inputDecimal, inputToBlock, outputBlock, setError, writeString } from "./lib/mem";
+import { callPluginBlock, pingPluginNamedByInput, registerPlugin } from "./lib/ipc";
+import { inputToBlock, outputBlock } from "./lib/mem";
 
 export function bounce(): i32 {
-  const id = inputDecimal();
-  if (id < 0) {
-    setError("pong: input must be a decimal plugin id");
-    return 1;
-  }
-  const func = writeString("ping");
-  const input = inputToBlock();
-  const out = call_plugin(<u64>id, func, input);
-  free(func);
-  free(input);
-  outputBlock(out);
-  return 0;
+  return pingPluginNamedByInput("pong");
 }
 
 export function call_trap(): i32 {

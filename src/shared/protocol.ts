@@ -1,5 +1,6 @@
 // The messages between the extension and the "Inter-Plugin Calls" webview. Imported by both sides,
 // so this file imports neither `vscode` nor the DOM: plain data only.
+import type { LifeEvent } from '../core/traceRecords';
 
 /** One call as the panel shows it: the core's span with its byte previews already rendered. */
 export interface SpanView {
@@ -22,15 +23,8 @@ export interface SpanView {
   error?: string;
 }
 
-/** A plugin started or ended. */
-export interface LifeView {
-  kind: 'spawn' | 'unregister';
-  time: number;
-  pluginId: number;
-  name: string;
-  parentId: number | null;
-  spanId: number | null;
-}
+/** A plugin started or ended: the core's life event as it is. */
+export type LifeView = LifeEvent;
 
 export type RecordView = ({ kind: 'call' } & SpanView) | LifeView;
 

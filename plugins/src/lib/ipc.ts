@@ -3,7 +3,7 @@
 // Extism memory; lengths come from the blocks. A refused or failed operation makes
 // the host function throw, so the calling export traps: there is no error code to check.
 
-import { free, length, readBlock, writeBlock, writeBytes, writeString } from "./mem";
+import { free, inputDecimal, inputToBlock, length, outputBlock, readBlock, setError, writeBlock, writeBytes, writeString } from "./mem";
 
 // @ts-ignore: decorator
 @external("extism:host/user", "register_plugin")
@@ -51,3 +51,15 @@ export function unregisterPlugin(id: u64): u64 {
 }
 
 export { length, writeBytes };
+
+/** Calls the `ping` export of the plugin whose decimal id is this call's input, with the same
+ *  input, and outputs its output (the reentrancy tests' building block). */
+export function pingPluginNamedByInput(who: string): i32 {
+  const id = inputDecimal();
+  if (id < 0) {
+    setError(who + ": input must be a decimal plugin id");
+    return 1;
+  }
+  outputBlock(callPluginBlock(<u64>id, "ping", inputToBlock(), true));
+  return 0;
+}

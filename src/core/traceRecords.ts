@@ -1,0 +1,40 @@
+// The trace as plain data: what the runtime records and every view renders. No Node or vscode
+// imports, so the webview protocol can use these types too.
+import type { Caller } from './registry';
+
+/** One call into a plugin, by a person, the API or another plugin. Times are ms since the epoch. */
+export interface Span {
+  kind: 'call';
+  id: number;
+  parentId: number | null;
+  caller: Caller;
+  callerName: string;
+  calleeId: number;
+  calleeName: string;
+  func: string;
+  inputBytes: number;
+  outputBytes: number;
+  /** The first bytes of input and output, for a preview. */
+  inputHead: Uint8Array;
+  outputHead: Uint8Array;
+  depth: number;
+  start: number;
+  durationMs: number;
+  status: 'running' | 'ok' | 'error';
+  error?: string;
+}
+
+/** A plugin started or ended; `parentId` is the plugin that spawned it. */
+export interface LifeEvent {
+  kind: 'spawn' | 'unregister';
+  time: number;
+  pluginId: number;
+  name: string;
+  parentId: number | null;
+  /** The span during which it happened, if any. */
+  spanId: number | null;
+}
+
+export type TraceRecord = Span | LifeEvent;
+
+export const PREVIEW_BYTES = 48;
