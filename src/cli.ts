@@ -28,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
         if (i > 0) await write(Buffer.from('\n'));
         await write(await host.call(plugin.id, command.func, command.input, 'cli'));
       }
+      // the bytes stay unchanged in a pipe; a terminal gets its prompt (or the trace) on a new line
+      if (process.stdout.isTTY) await write(Buffer.from('\n'));
     } catch (error) {
       failure = error;
     }
