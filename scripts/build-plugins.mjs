@@ -22,7 +22,8 @@
 //   // imports: wasi
 // Every built module is checked: imports only from extism:host/env, extism:host/user,
 // or env.{register_plugin,call_plugin,unregister_plugin} (plus wasi_snapshot_preview1.*
-// for `// imports: wasi` files). Exit code 1 on any error.
+// for `// imports: wasi` files, and the modules a file names in `// links: a b`, which a
+// manifest links in). Exit code 1 on any error.
 
 import asc from "assemblyscript/asc";
 import { readFileSync, rmSync } from "node:fs";
@@ -62,6 +63,7 @@ function directives(source) {
   const extra = [];
   let noImports = false;
   let wasi = false;
+  const links = [];
   for (const line of source.split(/\r?\n/)) {
     const t = line.trim();
     if (t === "") continue;
@@ -70,8 +72,10 @@ function directives(source) {
     if (m) extra.push(...m[1].trim().split(/\s+/).filter(Boolean));
     if (/^\/\/\s*imports:\s*none\s*$/.test(t)) noImports = true;
     if (/^\/\/\s*imports:\s*wasi\s*$/.test(t)) wasi = true;
+    const l = /^\/\/\s*links:\s*(.*)$/.exec(t);
+    if (l) links.push(...l[1].trim().split(/\s+/).filter(Boolean));
   }
-  return { extra, noImports, wasi };
+  return { extra, noImports, wasi, links };
 }
 
 async function mtime(file) {
@@ -99,7 +103,7 @@ async function newestIn(dir) {
 }
 
 /** Checks a built module's imports; returns a list of problems. */
-function checkModule(name, module, noImports, wasi) {
+function checkModule(name, module, noImports, wasi, links = []) {
   const problems = [];
   for (const imp of WebAssembly.Module.imports(module)) {
     const what = `${imp.module}.${imp.name} (${imp.kind})`;
@@ -108,7 +112,7 @@ function checkModule(name, module, noImports, wasi) {
       if (!ALLOWED_ENV.has(imp.name)) problems.push(`${name}: forbidden import ${what}`);
     } else if (imp.module === WASI_MODULE) {
       if (!wasi) problems.push(`${name}: forbidden import ${what} (WASI needs \`// imports: wasi\`)`);
-    } else if (!ALLOWED_MODULES.has(imp.module)) problems.push(`${name}: forbidden import ${what}`);
+    } else if (!ALLOWED_MODULES.has(imp.module) && !links.includes(imp.module)) problems.push(`${name}: forbidden import ${what}`);
   }
   return problems;
 }
@@ -220,10 +224,10 @@ async function main() {
     if (only.size && !only.has(name)) continue;
     const outRel = `${name}.wasm`;
     const source = await readFile(path.join(srcDir, file), "utf8");
-    const { extra, noImports, wasi } = directives(source);
+    const { extra, noImports, wasi, links } = directives(source);
     const outTime = await mtime(path.join(pluginsDir, outRel));
     const fresh = !force && outTime > 0 && outTime >= Math.max(shared, await mtime(path.join(srcDir, file)));
-    plugins.push({ index: plugins.length, file, name, outRel, extra, noImports, wasi, fresh, result: null });
+    plugins.push({ index: plugins.length, file, name, outRel, extra, noImports, wasi, links, fresh, result: null });
   }
 
   let failures = 0;
@@ -251,7 +255,7 @@ async function main() {
         console.error(`FAILED  plugins/${p.outRel}: ${err.message}`);
         continue;
       }
-      const problems = checkModule(p.name, module, p.noImports, p.wasi);
+      const problems = checkModule(p.name, module, p.noImports, p.wasi, p.links);
       if (problems.length) {
         failures++;
         for (const x of problems) console.error(`FAILED  ${x}`);

@@ -23,6 +23,7 @@ plugin:
       --wasi                grant WASI (stdout and stderr of the plugin go to the log on stderr)
       --allow-host HOST     a host http_request may reach, globs allowed (repeatable)
       --allow-path HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable)
+      --link NAME=PATH      link a module the plugin imports under NAME (repeatable)
       --manifest-grants     let manifests of plugins spawned by name grant WASI, hosts and paths
 limits:
       --timeout MS, --timeout-ms MS   time limit of the call, nested calls included (default 10000; 0 = none)
@@ -111,6 +112,16 @@ function pathsOf(specs: string[] | undefined): Record<string, string> {
   return paths;
 }
 
+function linksOf(specs: string[] | undefined): Record<string, string> {
+  const links: Record<string, string> = {};
+  for (const spec of specs ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--link takes NAME=PATH, got "${spec}"`);
+    links[spec.slice(0, eq)] = path.resolve(spec.slice(eq + 1));
+  }
+  return links;
+}
+
 export function parseCall(argv: string[], samplesDir: string): CallCommand | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -127,6 +138,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       'allow-host': { type: 'string', multiple: true },
       'allow-path': { type: 'string', multiple: true },
       'manifest-grants': { type: 'boolean' },
+      link: { type: 'string', multiple: true },
       timeout: { type: 'string' },
       'timeout-ms': { type: 'string' },
       'memory-max': { type: 'string' },
@@ -176,7 +188,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       manifestGrants: values['manifest-grants'] ?? false,
       logLevel: logLevel as LogLevel | 'off',
     },
-    load: { config: configOf(values.config, values['set-config']) },
+    load: { config: configOf(values.config, values['set-config']), link: linksOf(values.link) },
     trace: values.trace ?? false,
     traceOut: values['trace-out'],
     verbose: values.verbose ?? false,

@@ -23,11 +23,21 @@ export interface ManifestWasm {
   name?: string;
 }
 
-/** A manifest read, checked and resolved: the module's bytes and what the manifest asks for. */
+/** One module of a manifest, named as the SDKs name it: its `name`, else `main` for the last. */
+export interface ResolvedModule {
+  name: string;
+  bytes: Uint8Array;
+  /** The file it was read from, or null for inline `data`. */
+  file: string | null;
+}
+
+/** A manifest read, checked and resolved: its modules' bytes and what the manifest asks for. */
 export interface ResolvedManifest {
   file: string;
-  wasmFile: string | null;
-  bytes: Uint8Array;
+  /** The module whose exports are the plugin's. */
+  main: ResolvedModule;
+  /** The others, by name: the main module's imports from these names are linked to their exports. */
+  linked: ResolvedModule[];
   config: Record<string, string>;
   memoryMaxPages?: number;
   maxVarBytes?: number;
@@ -72,32 +82,15 @@ export function readManifest(file: string): ResolvedManifest {
   const m = raw as Record<string, unknown>;
   const unknown = Object.keys(m).filter((k) => !KNOWN.has(k));
   if (unknown.length) fail(file, `unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${[...KNOWN].join(', ')})`);
-  if (!Array.isArray(m.wasm) || m.wasm.length === 0) fail(file, '"wasm" must be a list with one module');
-  if (m.wasm.length > 1) fail(file, `"wasm" lists ${m.wasm.length} modules; linking several modules is not supported yet, give one`);
-  const entry = m.wasm[0] as ManifestWasm;
-  if (typeof entry !== 'object' || entry === null) fail(file, 'wasm[0] must be an object with "path" or "data"');
-
-  let bytes: Uint8Array;
-  let wasmFile: string | null = null;
-  if (typeof entry.path === 'string') {
-    wasmFile = path.resolve(path.dirname(file), entry.path);
-    try {
-      bytes = fs.readFileSync(wasmFile);
-    } catch {
-      fail(file, `wasm[0].path "${entry.path}" not found (looked for ${wasmFile})`);
-    }
-  } else if (typeof entry.data === 'string') {
-    bytes = Buffer.from(entry.data, 'base64');
-  } else if (typeof entry.url === 'string') {
-    fail(file, `wasm[0].url is not supported: this host fetches nothing from the network; download ${entry.url} and give its "path"`);
-  } else {
-    fail(file, 'wasm[0] needs "path" or "data"');
+  if (!Array.isArray(m.wasm) || m.wasm.length === 0) fail(file, '"wasm" must be a list of modules');
+  const modules = m.wasm.map((entry, i) => readModule(file, entry as ManifestWasm, i, i === (m.wasm as unknown[]).length - 1));
+  const names = new Set<string>();
+  for (const mod of modules) {
+    if (names.has(mod.name)) fail(file, `two modules are named "${mod.name}"`);
+    names.add(mod.name);
   }
-  if (entry.hash !== undefined) {
-    if (typeof entry.hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(entry.hash)) fail(file, 'wasm[0].hash must be a sha256 in hex');
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== entry.hash.toLowerCase()) fail(file, `hash mismatch for wasm[0]: expected ${entry.hash.toLowerCase()}, got ${actual}`);
-  }
+  const main = modules.find((mod) => mod.name === 'main');
+  if (!main) fail(file, 'with several modules, one must be named "main"');
 
   if (m.config !== undefined && !isRecordOfStrings(m.config)) fail(file, '"config" must map names to strings');
   const memory = (m.memory ?? {}) as Record<string, unknown>;
@@ -112,8 +105,8 @@ export function readManifest(file: string): ResolvedManifest {
   }
   return {
     file,
-    wasmFile,
-    bytes,
+    main,
+    linked: modules.filter((mod) => mod !== main),
     config: { ...((m.config as Record<string, string>) ?? {}) },
     memoryMaxPages: whole(file, memory.max_pages, 'memory.max_pages'),
     maxVarBytes: whole(file, memory.max_var_bytes, 'memory.max_var_bytes'),
@@ -122,4 +115,33 @@ export function readManifest(file: string): ResolvedManifest {
     allowedPaths,
     timeoutMs: whole(file, m.timeout_ms, 'timeout_ms'),
   };
+}
+
+function readModule(file: string, entry: ManifestWasm, i: number, last: boolean): ResolvedModule {
+  const at = `wasm[${i}]`;
+  if (typeof entry !== 'object' || entry === null) fail(file, `${at} must be an object with "path" or "data"`);
+  let bytes: Uint8Array;
+  let wasmFile: string | null = null;
+  if (typeof entry.path === 'string') {
+    wasmFile = path.resolve(path.dirname(file), entry.path);
+    try {
+      bytes = fs.readFileSync(wasmFile);
+    } catch {
+      fail(file, `${at}.path "${entry.path}" not found (looked for ${wasmFile})`);
+    }
+  } else if (typeof entry.data === 'string') {
+    bytes = Buffer.from(entry.data, 'base64');
+  } else if (typeof entry.url === 'string') {
+    fail(file, `${at}.url is not supported: this host fetches nothing from the network; download ${entry.url} and give its "path"`);
+  } else {
+    fail(file, `${at} needs "path" or "data"`);
+  }
+  let hash: string | undefined;
+  if (entry.hash !== undefined) {
+    if (typeof entry.hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(entry.hash)) fail(file, `${at}.hash must be a sha256 in hex`);
+    hash = createHash('sha256').update(bytes).digest('hex');
+    if (hash !== entry.hash.toLowerCase()) fail(file, `hash mismatch for ${at}: expected ${entry.hash.toLowerCase()}, got ${hash}`);
+  }
+  if (entry.name !== undefined && (typeof entry.name !== 'string' || entry.name === '')) fail(file, `${at}.name must be a non-empty string`);
+  return { name: entry.name ?? (last ? 'main' : hash ?? String(i)), bytes, file: wasmFile };
 }

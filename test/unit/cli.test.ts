@@ -123,6 +123,15 @@ describe('cli: the flags of extism call', () => {
     assert.equal(run(['call', 'logger', 'log_all', '--log-level', 'loud']).code, 2);
   });
 
+  it('links modules with --link NAME=PATH', () => {
+    const linked = run(['call', 'linked_main', 'compute', '-i', '3 4', '--link', `math=${path.join(pluginsDir, 'math_lib.wasm')}`]);
+    assert.equal(linked.stdout.toString(), '7 12', linked.stderr);
+    const missing = run(['call', 'linked_main', 'compute', '-i', '3 4']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /imports function "math"\."(add|mul)", which this host does not offer/);
+    assert.equal(run(['call', 'linked_main', 'compute', '--link', 'math']).code, 2);
+  });
+
   it('reaches only hosts given with --allow-host', async () => {
     const server = http.createServer((_req, res) => res.end('served'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -146,7 +155,7 @@ describe('cli: the flags of extism call', () => {
 
   it('lists every flag in --help', () => {
     const help = run(['call', '--help']).stdout.toString();
-    for (const flag of ['--input', '--stdin', '--loop', '--wasi', '--config', '--set-config', '--manifest', '--allow-host', '--allow-path', '--timeout', '--memory-max', '--var-max', '--http-response-max', '--log-level', '--timeout-ms', '--input-file', '--plugins-dir']) {
+    for (const flag of ['--link', '--input', '--stdin', '--loop', '--wasi', '--config', '--set-config', '--manifest', '--allow-host', '--allow-path', '--timeout', '--memory-max', '--var-max', '--http-response-max', '--log-level', '--timeout-ms', '--input-file', '--plugins-dir']) {
       assert.ok(help.includes(flag), flag);
     }
   });

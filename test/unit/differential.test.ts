@@ -73,6 +73,21 @@ const cases: { name: string; steps: Step[]; config?: Record<string, string> }[] 
 describe('differential: our runtime and @extism/extism give the same bytes', () => {
   afterEach(closeHosts);
 
+  it('a manifest of two linked modules', async () => {
+    const manifest = { wasm: [{ data: fs.readFileSync(wasm('math_lib')), name: 'math' }, { data: fs.readFileSync(wasm('linked_main')), name: 'main' }] };
+    const sdk = await createPlugin(manifest, { useWasi: false });
+    let expected: string;
+    try {
+      expected = (await sdk.call('compute', '6 7'))?.text() ?? '';
+    } finally {
+      await sdk.close();
+    }
+    const host = startHost({ pluginDirs: [] });
+    const p = await host.register(wasm('linked_main'), { link: { math: wasm('math_lib') } });
+    assert.equal(Buffer.from(await host.call(p.id, 'compute', '6 7')).toString(), expected);
+    assert.equal(expected, '13 42');
+  });
+
   for (const c of cases) {
     it(`${c.name}${c.config ? ' with config' : ''}: ${c.steps.map((s) => s.func).join(', ')}`, async () => {
       const expected = await reference(c.name, c.steps, c.config);

@@ -19,6 +19,8 @@ export interface InstanceOptions {
   wasi: WasiEnvironment | null;
   /** What to tell a person who must grant WASI. */
   wasiHint: string;
+  /** Modules linked in by name (from a manifest's other `wasm` entries, or `--link`). */
+  linked?: ReadonlyMap<string, WebAssembly.Module>;
 }
 
 /**
@@ -33,6 +35,9 @@ export class PluginInstance {
 
   private readonly maxPages: number;
   private readonly wasi: WasiEnvironment | null;
+  private readonly linked: ReadonlyMap<string, WebAssembly.Module>;
+  private readonly linkedInstances = new Map<string, Record<string, unknown>>();
+  private readonly linking = new Set<string>();
 
   constructor(
     readonly label: string,
@@ -43,6 +48,7 @@ export class PluginInstance {
     const { maxPages, wasi } = options;
     this.maxPages = maxPages;
     this.wasi = wasi;
+    this.linked = options.linked ?? new Map();
     this.kernel = createKernel(maxPages, (requested) => {
       throw new PluginError(
         `${this.label}: out of memory: allocating ${requested} bytes would pass the limit of ${maxPages} pages ` +
@@ -51,7 +57,8 @@ export class PluginInstance {
     });
     this.k = this.kernel.exports;
     this.view = new Uint8Array(this.kernel.memory.buffer);
-    const instance = new WebAssembly.Instance(module, this.imports(module, host(this), options.wasiHint));
+    const table = host(this);
+    const instance = new WebAssembly.Instance(module, this.imports(module, table, options.wasiHint, 'main'));
     this.exportsByName = instance.exports as Record<string, unknown>;
     this.wasi?.bind(this.exportsByName.memory, label);
     this.initialize();
@@ -70,18 +77,23 @@ export class PluginInstance {
     }
   }
 
-  private imports(module: WebAssembly.Module, table: HostFunctionTable, wasiHint: string): WebAssembly.Imports {
+  private imports(module: WebAssembly.Module, table: HostFunctionTable, wasiHint: string, from: string): WebAssembly.Imports {
     const wasi = this.wasi?.imports();
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
     const kernelExports = this.k as unknown as Record<string, WebAssembly.ImportValue>;
     for (const imp of WebAssembly.Module.imports(module)) {
       let value: WebAssembly.ImportValue | undefined;
-      if (imp.kind === 'function') {
+      if (this.linked.has(imp.module)) {
+        const exports = this.linkedInstance(imp.module, table, wasiHint, from);
+        value = exports[imp.name];
+        if (value === undefined) throw new PluginError(`${this.label}: linked module "${imp.module}" has no export "${imp.name}" (imported by ${from})`);
+      } else if (imp.kind === 'function') {
         if (imp.module === 'extism:host/env') {
           value = KERNEL_FUNCTIONS.has(imp.name) ? kernelExports[imp.name] : table.env[imp.name];
         } else if (USER_MODULES.has(imp.module)) {
           value = table.user[imp.name] ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
         } else if (imp.module === 'wasi_snapshot_preview1') {
+          if (from !== 'main') throw new PluginError(`${this.label}: linked module "${from}" imports WASI; only the main module may`);
           if (!wasi) throw new PluginError(`${this.label} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
           value = wasi[imp.name];
         }
@@ -92,6 +104,20 @@ export class PluginInstance {
       (imports[imp.module] ??= {})[imp.name] = value;
     }
     return imports;
+  }
+
+  /** A linked module's exports: instantiated once per plugin instance, with the same host functions. */
+  private linkedInstance(name: string, table: HostFunctionTable, wasiHint: string, from: string): Record<string, unknown> {
+    const done = this.linkedInstances.get(name);
+    if (done) return done;
+    if (this.linking.has(name)) throw new PluginError(`${this.label}: modules "${from}" and "${name}" import each other`);
+    this.linking.add(name);
+    const module = this.linked.get(name) as WebAssembly.Module;
+    const exports = new WebAssembly.Instance(module, this.imports(module, table, wasiHint, name)).exports as Record<string, unknown>;
+    this.linking.delete(name);
+    if (typeof exports._initialize === 'function') exports._initialize();
+    this.linkedInstances.set(name, exports);
+    return exports;
   }
 
   /** AssemblyScript's `env.abort(message, file, line, column)`: strings live in the plugin's own memory. */

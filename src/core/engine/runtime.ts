@@ -3,7 +3,7 @@ import { IpcError, PluginError, PolicyError, TimeoutError } from '../errors';
 import { createHostFunctions, HostServices, HostedPlugin, LOG_LEVELS, LogLevel } from '../hostFunctions';
 import { mayCall, maySpawn, Policy } from '../policy';
 import { Caller, describePlugin, PluginInfo, Registry } from '../registry';
-import { readManifest, ResolvedManifest } from '../manifest';
+import { readManifest, ResolvedManifest, ResolvedModule } from '../manifest';
 import { isManifestPath, isPathTarget, pluginNameOfPath, resolvePluginName } from '../resolve';
 import { PREVIEW_BYTES, Span, TraceRecord } from '../trace';
 import { PluginInstance } from './instance';
@@ -47,10 +47,13 @@ export interface LoadOptions {
   maxVarBytes?: number;
   maxHttpResponseBytes?: number;
   timeoutMs?: number;
+  /** Modules to link in, by the name the plugin imports them under: name -> `.wasm` path. */
+  link?: Record<string, string>;
 }
 
 interface LivePlugin extends PluginInfo, HostedPlugin {
   module: WebAssembly.Module;
+  linked: ReadonlyMap<string, WebAssembly.Module>;
   instance: PluginInstance;
   memoryMaxPages: number;
 }
@@ -181,9 +184,13 @@ export class Runtime {
     const fromManifest = manifest !== null && trusted;
     const policy = this.policy;
     const memoryMaxPages = minLimit(policy.memoryMaxPages, manifest?.memoryMaxPages, options.memoryMaxPages);
-    const module = manifest
-      ? this.modules.fromBytes(manifest.file, manifestStamp(manifest), manifest.bytes, memoryMaxPages, label, manifest.wasmFile ?? manifest.file)
-      : this.modules.fromFile(file, memoryMaxPages, label);
+    const stamp = manifest ? manifestStamp(manifest) : '';
+    const compileModule = (m: ResolvedModule) =>
+      this.modules.fromBytes(`${manifest?.file}#${m.name}`, stamp, m.bytes, memoryMaxPages, label, m.file ?? manifest?.file ?? file);
+    const module = manifest ? compileModule(manifest.main) : this.modules.fromFile(file, memoryMaxPages, label);
+    const linked = new Map<string, WebAssembly.Module>();
+    for (const m of manifest?.linked ?? []) linked.set(m.name, compileModule(m));
+    for (const [name, path] of Object.entries(options.link ?? {})) linked.set(name, this.modules.fromFile(path, memoryMaxPages, label));
     const imports = WebAssembly.Module.imports(module);
     const id = this.registry.allocateId();
     const plugin: LivePlugin = {
@@ -213,6 +220,7 @@ export class Runtime {
       httpHeaders: null,
       memoryMaxPages,
       module,
+      linked,
       instance: undefined as unknown as PluginInstance,
     };
     plugin.configKeys = Object.keys(plugin.config);
@@ -239,7 +247,8 @@ export class Runtime {
           })
         : null;
     try {
-      return new PluginInstance(label, plugin.module, { maxPages: plugin.memoryMaxPages, wasi, wasiHint: this.wasiHint }, (self) =>
+      const options = { maxPages: plugin.memoryMaxPages, wasi, wasiHint: this.wasiHint, linked: plugin.linked };
+      return new PluginInstance(label, plugin.module, options, (self) =>
         createHostFunctions(this.services, plugin, self),
       );
     } catch (error) {
@@ -410,10 +419,12 @@ function minLimit(...limits: (number | undefined)[]): number {
   return set.length ? Math.min(...set) : 0;
 }
 
+/** Tells one version of a manifest and its module files from another. */
 function manifestStamp(m: ResolvedManifest): string {
-  const stat = fs.statSync(m.file);
-  const wasm = m.wasmFile ? fs.statSync(m.wasmFile) : undefined;
-  return `${stat.mtimeMs}:${stat.size}:${wasm?.mtimeMs ?? ''}:${wasm?.size ?? ''}`;
+  return [m.file, ...[m.main, ...m.linked].map((mod) => mod.file)]
+    .map((f) => (f ? fs.statSync(f) : undefined))
+    .map((st) => (st ? `${st.mtimeMs}:${st.size}` : '-'))
+    .join('|');
 }
 
 function info(p: LivePlugin): PluginInfo {
