@@ -24,6 +24,8 @@ suite('settings take effect without a reload', () => {
     const t0 = Date.now();
     let settled = false;
     const call = Promise.resolve(cmd('extismIpc.callPlugin', id, 'spin', '')).finally(() => (settled = true));
+    // the expectation is attached now, so the rejection is handled the moment it happens
+    const outcome = rejects(call, /timed out after 1500 ms/);
     // While the plugin spins in the runtime worker, this thread keeps running timers and commands.
     const gaps: number[] = [];
     let last = Date.now();
@@ -37,7 +39,7 @@ suite('settings take effect without a reload', () => {
         assert.equal(plugins.length, 1);
       }
     }
-    const message = await rejects(call, /timed out after 1500 ms/);
+    const message = await outcome;
     const elapsed = Date.now() - t0;
     console.log(`loop.spin stopped after ${elapsed} ms; longest event-loop gap while it ran ${Math.max(...gaps)} ms over ${gaps.length} ticks`);
     assert.match(message, /loop\)\.spin/);
