@@ -7,7 +7,7 @@ import { normalizePolicy, Policy, PolicyOptions } from './policy';
 import type { Caller, PluginInfo } from './registry';
 import { TraceStore } from './trace';
 import type { Op, RequestMessage, Requests, RuntimeEvent, WorkerMessage } from './engine/protocol';
-import { decodeSpans } from './engine/spanCodec';
+import { decodeSpans, lastSpanIdOf } from './engine/spanCodec';
 import type { LoadOptions, LogEntry } from './engine/runtime';
 
 export interface HostOptions extends PolicyOptions {
@@ -47,6 +47,9 @@ export class PluginHost {
   private readonly pluginsEmitter = new Emitter<PluginsChange>();
   private readonly logEmitter = new Emitter<LogEntry>();
   private disposed = false;
+  /** The highest ids seen, so a replacement runtime never hands out one again. */
+  private lastPluginId = 0;
+  private lastSpanId = 0;
   readonly onDidChangePlugins = this.pluginsEmitter.event;
   readonly onLog = this.logEmitter.event;
 
@@ -94,6 +97,18 @@ export class PluginHost {
     return this.request('unregisterAll', {});
   }
 
+  /**
+   * Stops the runtime worker, whatever it is doing: a call that never ends without a timeout can
+   * only be stopped this way. Every plugin is unloaded and a pending call fails; the next request
+   * starts a new runtime, whose ids go on from the old one's.
+   */
+  async restart(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.onWorkerGone(worker, 'the plugin runtime was restarted');
+    await worker.terminate();
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     const worker = this.worker;
@@ -111,6 +126,8 @@ export class PluginHost {
       tracing: this.options.tracing ?? true,
       logLevel: this.options.logLevel ?? 'info',
       wasiHint: this.options.wasiHint ?? 'grant WASI to run it',
+      lastPluginId: this.lastPluginId,
+      lastSpanId: this.lastSpanId,
     };
   }
 
@@ -164,6 +181,7 @@ export class PluginHost {
     if (message.type === 'events') {
       for (const event of message.events) this.apply(event);
       const batch = message.spans;
+      if (batch.count) this.lastSpanId = Math.max(this.lastSpanId, lastSpanIdOf(batch));
       this.trace.addDeferred(batch.count, () => decodeSpans(batch));
       return;
     }
@@ -178,6 +196,7 @@ export class PluginHost {
   private apply(event: RuntimeEvent): void {
     switch (event.type) {
       case 'pluginAdded':
+        this.lastPluginId = Math.max(this.lastPluginId, event.plugin.id);
         this.live.set(event.plugin.id, event.plugin);
         this.pluginsEmitter.fire({ kind: 'added', plugin: event.plugin });
         break;
@@ -193,6 +212,7 @@ export class PluginHost {
         break;
       }
       case 'record':
+        if (event.record.kind === 'call') this.lastSpanId = Math.max(this.lastSpanId, event.record.id);
         this.trace.add(event.record);
         break;
       case 'log':

@@ -31,6 +31,11 @@ export class Registry<T extends PluginInfo = PluginInfo> {
     return this.nextId++;
   }
 
+  /** Continues numbering after ids handed out elsewhere (by a runtime that was replaced). */
+  skipPast(id: number): void {
+    this.nextId = Math.max(this.nextId, id + 1);
+  }
+
   add(plugin: T): void {
     this.live.set(plugin.id, plugin);
   }

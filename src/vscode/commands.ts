@@ -35,6 +35,7 @@ export const COMMANDS = {
   revealSource: 'extismIpc.revealSource',
   revealPlugin: 'extismIpc.revealPlugin',
   showLog: 'extismIpc.showLog',
+  restartRuntime: 'extismIpc.restartRuntime',
 } as const;
 
 export function registerCommands(s: CommandServices): vscode.Disposable[] {
@@ -150,6 +151,14 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
     ),
 
     vscode.commands.registerCommand(COMMANDS.showLog, () => s.log.channel.show(true)),
+
+    vscode.commands.registerCommand(COMMANDS.restartRuntime, () =>
+      run('Restart Plugin Runtime', true, async () => {
+        const n = s.host.plugins().length;
+        await s.host.restart();
+        s.log.warn(`plugin runtime restarted by request; ${n} plugins unloaded`);
+      }),
+    ),
   ];
 
   /** In Restricted Mode only the bundled samples run: refuse a path outside them, saying why. */
@@ -190,11 +199,18 @@ function byteLength(input: string | Uint8Array): number {
 }
 
 /** Shows a progress notification only if the call is still running after a moment. */
+/**
+ * A progress notification for a call that takes a while. A running plugin cannot be interrupted
+ * on its own: Cancel restarts the plugin runtime, which unloads every plugin.
+ */
 function withLateProgress<T>(label: string, work: Promise<T>): Promise<T> {
   const timer = setTimeout(() => {
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Extism: calling ${label}…` },
-      () => work.then(() => undefined, () => undefined),
+      { location: vscode.ProgressLocation.Notification, title: `Extism: calling ${label}… (Cancel restarts the plugin runtime)`, cancellable: true },
+      (_progress, token) => {
+        const cancel = token.onCancellationRequested(() => void vscode.commands.executeCommand(COMMANDS.restartRuntime));
+        return work.then(() => cancel.dispose(), () => cancel.dispose());
+      },
     );
   }, PROGRESS_AFTER_MS);
   const clear = () => clearTimeout(timer);

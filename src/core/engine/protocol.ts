@@ -9,7 +9,10 @@ import type { SpanBatch } from './spanCodec';
 /** Requests from the extension host (or CLI) to the runtime worker, with the type of their result. */
 export interface Requests {
   /** Replace the policy and runtime settings. */
-  configure: { args: { policy: Policy; tracing: boolean; logLevel: LogLevel | 'off'; wasiHint: string }; result: void };
+  configure: {
+    args: { policy: Policy; tracing: boolean; logLevel: LogLevel | 'off'; wasiHint: string; lastPluginId: number; lastSpanId: number };
+    result: void;
+  };
   /** Load a plugin by path or name. */
   register: { args: { target: string; options: LoadOptions }; result: PluginInfo };
   /** Call an export of a live plugin. */

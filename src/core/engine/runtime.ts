@@ -105,6 +105,12 @@ export class Runtime {
     this.policy = policy;
   }
 
+  /** A runtime that replaces a stopped one goes on from the ids that one handed out. */
+  continueAfter(lastPluginId: number, lastSpanId: number): void {
+    this.registry.skipPast(lastPluginId);
+    this.nextSpanId = Math.max(this.nextSpanId, lastSpanId + 1);
+  }
+
   plugins(): PluginInfo[] {
     return this.registry.all().map(info);
   }

@@ -139,3 +139,10 @@ export function decodeSpans(batch: SpanBatch): Span[] {
   }
   return spans;
 }
+
+/** The highest span id in a batch, without decoding it. */
+export function lastSpanIdOf(batch: SpanBatch): number {
+  let last = 0;
+  for (let i = 0; i < batch.count; i++) last = Math.max(last, batch.numbers[i * SLOTS]);
+  return last;
+}

@@ -80,6 +80,7 @@ function handle(message: RequestMessage): { result: unknown; transfer?: ArrayBuf
       runtime.tracing = message.args.tracing;
       runtime.logLevel = message.args.logLevel;
       runtime.wasiHint = message.args.wasiHint;
+      runtime.continueAfter(message.args.lastPluginId, message.args.lastSpanId);
       return { result: undefined };
     case 'register':
       return { result: runtime.register(message.args.target, message.args.options) };

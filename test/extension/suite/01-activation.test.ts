@@ -15,7 +15,7 @@ suite('activation', () => {
     const all = await vscode.commands.getCommands(true);
     for (const id of [
       'extismIpc.registerPlugin', 'extismIpc.callPlugin', 'extismIpc.unregisterPlugin', 'extismIpc.unregisterAll',
-      'extismIpc.showTrace', 'extismIpc.clearTrace', 'extismIpc.exportTrace', 'extismIpc.livePlugins.focus', 'extismIpc.calls.focus',
+      'extismIpc.showTrace', 'extismIpc.clearTrace', 'extismIpc.exportTrace', 'extismIpc.restartRuntime', 'extismIpc.livePlugins.focus', 'extismIpc.calls.focus',
     ]) {
       assert.ok(all.includes(id), `command ${id} is missing`);
     }

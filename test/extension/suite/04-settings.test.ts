@@ -51,4 +51,20 @@ suite('settings take effect without a reload', () => {
     const failed = api.spans().find((s) => s.func === 'spin');
     assert.equal(failed?.status, 'error');
   });
+
+  test('Restart Plugin Runtime stops a call that has no time limit and unloads every plugin', async () => {
+    const api = await reset();
+    await setSetting('limits.callTimeoutMs', 0);
+    await waitFor('no time limit', () => api.testing.policy().callTimeoutMs === 0);
+    const before = await cmd<number>('extismIpc.registerPlugin', 'loop');
+    const outcome = rejects(cmd('extismIpc.callPlugin', before, 'spin', ''), /the plugin runtime was restarted; every plugin was unloaded/);
+    await sleep(300);
+    await cmd('extismIpc.restartRuntime');
+    await outcome;
+    await waitFor('empty tree', () => api.testing.tree.getChildren().length === 0);
+    await setSetting('limits.callTimeoutMs', undefined);
+    const after = await cmd<number>('extismIpc.registerPlugin', 'loop');
+    assert.ok(after > before, `id ${after} after ${before}: ids are never reused`);
+    assert.equal(await cmd('extismIpc.callPlugin', after, 'ok', ''), 'ok');
+  });
 });
