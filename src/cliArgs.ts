@@ -22,6 +22,7 @@ plugin:
       --set-config JSON     config values as a JSON object
       --wasi                grant WASI (stdout and stderr of the plugin go to the log on stderr)
       --allow-host HOST     a host http_request may reach, globs allowed (repeatable)
+      --enable-http-response-headers  accepted for compatibility: http_headers always works here
       --allow-path HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable)
       --link NAME=PATH      link a module the plugin imports under NAME (repeatable)
       --manifest-grants     let manifests of plugins spawned by name grant WASI, hosts and paths
@@ -139,6 +140,8 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       'allow-path': { type: 'string', multiple: true },
       'manifest-grants': { type: 'boolean' },
       link: { type: 'string', multiple: true },
+      'enable-http-response-headers': { type: 'boolean' },
+      fuel: { type: 'string' },
       timeout: { type: 'string' },
       'timeout-ms': { type: 'string' },
       'memory-max': { type: 'string' },
@@ -155,6 +158,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
     },
   });
   if (values.help) return 'help';
+  if (values.fuel !== undefined) throw new UsageError('--fuel is not supported: this host stops a runaway plugin by time (--timeout)');
   const [command, target, func, inputArg, ...rest] = positionals;
   if (command !== 'call') throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
   if (!target || !func) throw new UsageError('call needs a plugin and a function');
