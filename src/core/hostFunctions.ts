@@ -1,7 +1,7 @@
 import { PluginError, PolicyError } from './errors';
 import type { HostFunctionTable, PluginInstance } from './engine/instance';
 import { hostAllowed } from './policy';
-import { describePlugin } from './registry';
+import { describePlugin, PluginInfo } from './registry';
 import type { HttpRequest, HttpResponse } from './engine/syncHttp';
 
 /** Log levels as `get_log_level` reports them to the PDKs. */
@@ -27,7 +27,7 @@ export interface HostedPlugin {
   config: Record<string, string>;
   vars: Map<string, Uint8Array>;
   maxVarBytes: number;
-  allowedHosts: string[];
+  grants: PluginInfo['grants'];
   maxHttpResponseBytes: number;
   /** Status and headers of the plugin's last HTTP response. */
   httpStatus: number;
@@ -57,8 +57,9 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginI
     throw new PluginError(`${who}: "${parsed.url}" is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PolicyError(`${who}: only http and https URLs, not ${url.protocol}`);
-  if (!hostAllowed(plugin.allowedHosts, url.hostname)) {
-    const granted = plugin.allowedHosts.length ? `allowed_hosts is ${JSON.stringify(plugin.allowedHosts)}` : 'no allowed_hosts are granted';
+  const hosts = plugin.grants.allowedHosts;
+  if (!hostAllowed(hosts, url.hostname)) {
+    const granted = hosts.length ? `allowed_hosts is ${JSON.stringify(hosts)}` : 'no allowed_hosts are granted';
     throw new PolicyError(`${who} may not reach ${url.hostname}: ${granted}`);
   }
   const headers: Record<string, string> = {};

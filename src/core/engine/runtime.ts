@@ -160,9 +160,9 @@ export class Runtime {
     this.remove(id);
   }
 
+  /** Parents come before their children (ids grow), so each root takes its descendants with it. */
   unregisterAll(): void {
-    for (const p of this.registry.all()) if (p.parentId === null && this.registry.get(p.id)) this.remove(p.id);
-    for (const p of this.registry.all()) this.remove(p.id);
+    for (const p of this.registry.all()) if (this.registry.get(p.id)) this.remove(p.id);
   }
 
   /** Copies of the spans of the calls under way, outermost first. */
@@ -220,7 +220,6 @@ export class Runtime {
       timeoutMs: minLimit(0, manifest?.timeoutMs, options.timeoutMs),
       vars: new Map(),
       maxVarBytes: minLimit(policy.maxVarBytes, manifest?.maxVarBytes, options.maxVarBytes),
-      allowedHosts: [],
       maxHttpResponseBytes: minLimit(policy.maxHttpResponseBytes, manifest?.maxHttpResponseBytes, options.maxHttpResponseBytes),
       httpStatus: 0,
       httpHeaders: null,
@@ -230,7 +229,6 @@ export class Runtime {
       instance: undefined as unknown as PluginInstance,
     };
     plugin.configKeys = Object.keys(plugin.config);
-    plugin.allowedHosts = plugin.grants.allowedHosts;
     if (manifest && !trusted && (manifest.allowedHosts.length || Object.keys(manifest.allowedPaths).length)) {
       this.log(id, 'warn', `manifest ${manifest.file} asks for allowed_hosts or allowed_paths; ignored, since manifests of spawned plugins may not grant (manifestGrants)`, name);
     }
