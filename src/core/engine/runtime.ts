@@ -129,10 +129,6 @@ export class Runtime {
     return info(this.load(file, pluginNameOfPath(file), null, options, true));
   }
 
-  dispose(): void {
-    this.http.dispose();
-  }
-
   /** A top-level call, guarded by the call timeout; returns a copy of the output. */
   call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array): Uint8Array {
     if (this.stack.length) throw new Error('runtime: a top-level call started while another is running');
@@ -146,7 +142,8 @@ export class Runtime {
       if (isTimeout(error)) {
         const running = this.stack.length ? this.stack[this.stack.length - 1] : undefined;
         const where = running ? `; ${describePlugin(running.plugin)}.${running.span.func} was running` : '';
-        const message = `call to ${describePlugin(plugin)}.${func} timed out after ${timeout} ms (callTimeoutMs)${where}`;
+        const limit = timeout === plugin.timeoutMs ? "the plugin's own timeout_ms" : 'callTimeoutMs';
+        const message = `call to ${describePlugin(plugin)}.${func} timed out after ${timeout} ms (${limit})${where}`;
         this.recover(message);
         throw new TimeoutError(message);
       }

@@ -79,6 +79,7 @@ export class SyncHttpClient {
     }
   }
 
+  /** The helper thread starts with the first request; it ends with the runtime thread. */
   private start(): MessagePort {
     if (this.port) return this.port;
     const { port1, port2 } = new MessageChannel();
@@ -86,12 +87,5 @@ export class SyncHttpClient {
     this.worker.unref();
     this.port = port1;
     return port1;
-  }
-
-  dispose(): void {
-    void this.worker?.terminate();
-    this.port?.close();
-    this.worker = undefined;
-    this.port = undefined;
   }
 }
