@@ -51,7 +51,6 @@ port.on('message', async ({ seq, req }) => {
  * helper thread while the runtime thread waits on a shared flag, then takes the reply off the port.
  */
 export class SyncHttpClient {
-  private worker: Worker | undefined;
   private port: MessagePort | undefined;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   private seq = 0;
@@ -83,8 +82,8 @@ export class SyncHttpClient {
   private start(): MessagePort {
     if (this.port) return this.port;
     const { port1, port2 } = new MessageChannel();
-    this.worker = new Worker(HELPER, { eval: true, workerData: { port: port2, flag: this.flag }, transferList: [port2] });
-    this.worker.unref();
+    const worker = new Worker(HELPER, { eval: true, workerData: { port: port2, flag: this.flag }, transferList: [port2] });
+    worker.unref();
     this.port = port1;
     return port1;
   }
