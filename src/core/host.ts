@@ -134,7 +134,9 @@ export class PluginHost {
   private ensureWorker(): Worker {
     if (this.disposed) throw new IpcError('host', 'the plugin host was closed');
     if (this.worker) return this.worker;
-    const worker = new Worker(workerSource, { eval: true, stdout: false, stderr: false });
+    // A heap limit of its own: should the runtime's JavaScript side run out of memory, the worker
+    // stops (and is replaced) instead of taking the whole extension host process down with it.
+    const worker = new Worker(workerSource, { eval: true, stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
     worker.unref();
     worker.on('message', (message: WorkerMessage) => this.onMessage(message));
     worker.on('error', (error) => this.onWorkerGone(worker, `the plugin runtime failed: ${error.message}`));
