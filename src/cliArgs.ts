@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LogLevel } from './core/hostFunctions';
+import { LOG_LEVELS, LogLevel } from './core/hostFunctions';
 import type { HostOptions } from './core/host';
 import type { LoadOptions } from './core/engine/runtime';
 
@@ -58,7 +58,7 @@ export interface CallCommand {
   verbose: boolean;
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'];
+const LOG_LEVEL_NAMES: string[] = [...LOG_LEVELS, 'off'];
 
 function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -166,7 +166,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
   if (values.manifest && !/\.json$/i.test(target)) throw new UsageError(`--manifest: "${target}" is not a .json manifest`);
   if (values.timeout !== undefined && values['timeout-ms'] !== undefined) throw new UsageError('give --timeout or --timeout-ms, not both');
   const logLevel = values['log-level'] ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (!LOG_LEVEL_NAMES.includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVEL_NAMES.join(', ')}, got "${logLevel}"`);
   const loop = integer(values.loop, '--loop') ?? 1;
   if (loop < 1) throw new UsageError('--loop takes a number >= 1');
 

@@ -4,12 +4,26 @@ import type { LifeEvent, Span, TraceRecord } from './traceRecords';
 export type { LifeEvent, Span, TraceRecord } from './traceRecords';
 export { PREVIEW_BYTES } from './traceRecords';
 
-/** A short, printable preview of some bytes: text as text, binary as hex. */
+const ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\v': '\\v', '\f': '\\f' };
+
+/**
+ * A short preview of the first bytes: printable UTF-8 as it reads (control characters escaped),
+ * anything else as hex; `…` when there is more.
+ */
 export function preview(head: Uint8Array, total: number): string {
   if (total === 0) return '';
-  const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8');
-  const printable = !/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text);
-  const shown = printable ? JSON.stringify(text).slice(1, -1) : `0x${Buffer.from(head).toString('hex')}`;
+  let text: string | undefined;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(head);
+  } catch {
+    // A multi-byte character cut at the end of the head still reads as text.
+    const cut = new TextDecoder('utf-8').decode(head);
+    text = /\ufffd$/.test(cut) && !/\ufffd/.test(cut.slice(0, -1)) ? cut.slice(0, -1) : undefined;
+  }
+  const printable = text !== undefined && !/[\u0000-\u0008\u000e-\u001f\u007f]/.test(text);
+  const shown = printable && text !== undefined
+    ? text.replace(/[\t\n\r\v\f]/g, (c) => ESCAPES[c] ?? c)
+    : `0x${[...head].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
   return total > head.byteLength ? `${shown}…` : shown;
 }
 

@@ -195,6 +195,7 @@ export class Runtime {
     for (const m of manifest?.linked ?? []) linked.set(m.name, compileModule(m));
     for (const [name, path] of Object.entries(options.link ?? {})) linked.set(name, this.modules.fromFile(path, memoryMaxPages, label));
     const imports = WebAssembly.Module.imports(module);
+    const config = { ...(manifest?.config ?? {}), ...(options.config ?? {}) };
     const id = this.registry.allocateId();
     const plugin: LivePlugin = {
       id,
@@ -207,8 +208,8 @@ export class Runtime {
       calls: 0,
       errors: 0,
       loadedAt: Date.now(),
-      config: { ...(manifest?.config ?? {}), ...(options.config ?? {}) },
-      configKeys: [],
+      config,
+      configKeys: Object.keys(config),
       grants: {
         wasi: policy.wasi || options.wasi === true || fromManifest,
         allowedHosts: [...policy.allowedHosts, ...(options.allowedHosts ?? []), ...(fromManifest ? manifest.allowedHosts : [])],
@@ -225,7 +226,6 @@ export class Runtime {
       linked,
       instance: undefined as unknown as PluginInstance,
     };
-    plugin.configKeys = Object.keys(plugin.config);
     if (manifest && !trusted && (manifest.allowedHosts.length || Object.keys(manifest.allowedPaths).length)) {
       this.log(id, 'warn', `manifest ${manifest.file} asks for allowed_hosts or allowed_paths; ignored, since manifests of spawned plugins may not grant (manifestGrants)`, name);
     }
