@@ -5,13 +5,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import createPlugin from '@extism/extism';
-import { Runtime, RuntimeHooks } from '../src/core/engine/runtime';
-import { PluginHost } from '../src/core/host';
-import { normalizePolicy } from '../src/core/policy';
+import { PluginHost, RuntimeTransport } from '../src/core';
+import { WasmEngine } from '../src/core/engine/wasmEngine';
+import { normalizePolicy, PolicyOptions } from '../src/core/model/policy';
+import { defaultSettings } from '../src/core/model/runtimeSettings';
+import { Runtime, RuntimeHooks } from '../src/core/runtime/runtime';
 
 const root = path.resolve(__dirname, '..', '..');
 const pluginsDir = path.join(root, 'plugins');
 const wasmFile = (name: string) => path.join(pluginsDir, `${name}.wasm`);
+const runtimeEntry = path.join(root, 'dist', 'runtime.js');
+const TRANSPORTS: { key: string; label: string; transport: RuntimeTransport }[] = [
+  { key: 'in-process', label: 'in-process', transport: { kind: 'in-process' } },
+  { key: 'worker', label: 'worker thread', transport: { kind: 'worker', entry: runtimeEntry } },
+  { key: 'child-process', label: 'child process', transport: { kind: 'child-process', entry: runtimeEntry } },
+];
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 5 : 15;
@@ -117,17 +125,37 @@ async function limitCase(): Promise<Record<string, Stats>> {
   return out;
 }
 
+// 2. direct: a top-level call from the host, across each transport.
+async function directCases(): Promise<Record<string, Record<string, Stats>>> {
+  const out: Record<string, Record<string, Stats>> = {};
+  for (const { key, label, transport } of TRANSPORTS) {
+    const host = new PluginHost({ pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024 }, transport);
+    out[key] = {};
+    try {
+      const cv = await host.register('count_vowels');
+      for (const size of SIZES) {
+        const input = payload(size.bytes);
+        const n = size.bytes >= 1024 * 1024 ? 30 : 2000;
+        out[key][size.label] = report(`direct (host -> plugin, ${label})`, size.label, await measure(n, () => host.call(cv.id, 'count_vowels', input)));
+      }
+    } finally {
+      await host.dispose();
+    }
+  }
+  return out;
+}
+
+// 3. nested: calls between plugins inside the runtime (its own process, as in VS Code).
 async function hostCases(): Promise<Record<string, Record<string, Stats>>> {
-  const host = new PluginHost({ pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024 });
-  const out: Record<string, Record<string, Stats>> = { direct: {}, nested: {}, nestedTraced: {}, nestedUntraced: {}, tracingCost: {}, relay: {} };
+  const options: PolicyOptions = { pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024 };
+  const host = new PluginHost(options, { kind: 'child-process', entry: runtimeEntry });
+  const out: Record<string, Record<string, Stats>> = { nested: {}, nestedTraced: {}, nestedUntraced: {}, tracingCost: {}, relay: {} };
   try {
     const cv = await host.register('count_vowels');
     const nest = await host.register('nest');
     const echo = await host.register('echo');
     for (const size of SIZES) {
       const input = payload(size.bytes);
-      const n = size.bytes >= 1024 * 1024 ? 30 : 2000;
-      out.direct[size.label] = report('direct (host -> plugin, worker round trip)', size.label, await measure(n, () => host.call(cv.id, 'count_vowels', input)));
       const k = innerCalls(size.bytes);
       const withK = nestInput(cv.id, k, 'count_vowels', input);
       const withZero = nestInput(cv.id, 0, 'count_vowels', input);
@@ -145,7 +173,7 @@ async function hostCases(): Promise<Record<string, Record<string, Stats>>> {
     const off: number[] = [];
     for (let r = 0; r < ROUNDS * 2; r++) {
       for (const tracing of r % 2 ? [true, false] : [false, true]) {
-        await host.configure({ pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024, tracing });
+        await host.configure({ ...options, tracing });
         const [sample] = await perInnerCall(k, () => host.call(nest.id, 'nest', nestInput(cv.id, k, 'count_vowels', input)), () => host.call(nest.id, 'nest', nestInput(cv.id, 0, 'count_vowels', input)), 5);
         (tracing ? on : off).push(sample);
       }
@@ -205,10 +233,16 @@ async function naiveCase(): Promise<Record<string, Stats>> {
 
 const quietHooks: RuntimeHooks = { pluginAdded() {}, pluginRemoved() {}, pluginChanged() {}, record() {}, callStarted() {}, log() {} };
 
-// 5. spawn and 6. scale, on the runtime itself (the code the worker runs), in this process.
+/** The runtime itself (the code every transport runs), in this process. */
+function bareRuntime(options: PolicyOptions, tracing = true): Runtime {
+  const runtime = new Runtime(new WasmEngine(), quietHooks);
+  runtime.configure({ ...defaultSettings, policy: normalizePolicy(options), tracing });
+  return runtime;
+}
+
+// 5. spawn and 6. scale, on the runtime itself.
 async function spawnAndScale(): Promise<{ cached: Stats; fresh: Stats; perPluginMiB: Record<string, number>; nextSpawn: Record<string, Stats> }> {
-  const runtime = new Runtime(normalizePolicy({ pluginDirs: [pluginsDir], maxPlugins: 200, maxSpawnPerPlugin: 200 }), quietHooks);
-  runtime.tracing = false;
+  const runtime = bareRuntime({ pluginDirs: [pluginsDir], maxPlugins: 200, maxSpawnPerPlugin: 200 }, false);
   const launcher = runtime.register('launcher');
   const k = 200;
   const cached = report('spawn: register_plugin of a compiled plugin (+ unregister)', 'echo',
@@ -252,6 +286,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   if (!json) process.stderr.write(`bench: Node ${process.version}, ${os.cpus().length} CPUs, ${ROUNDS} rounds per case\n`);
   const limit = await limitCase();
+  const direct = await directCases();
   const host = await hostCases();
   const naive = await naiveCase();
   const spawn = await spawnAndScale();
@@ -259,7 +294,9 @@ async function main(): Promise<void> {
   const mib = '1 MiB';
   const nested16 = host.nested['16 B'].median;
   const targets = [
-    { target: 'nested call 16 B <= 3x direct call', value: nested16 / host.direct['16 B'].median, limit: 3, better: 'lower' },
+    { target: 'direct call 16 B, in-process <= 20 µs', value: direct['in-process']['16 B'].median, limit: 20, better: 'lower' },
+    { target: 'direct call 16 B, child process <= 150 µs', value: direct['child-process']['16 B'].median, limit: 150, better: 'lower' },
+    { target: 'nested call 16 B <= 3x direct call (child process)', value: nested16 / direct['child-process']['16 B'].median, limit: 3, better: 'lower' },
     { target: 'naive peer / nested call 16 B >= 20x', value: naive['16 B'].median / nested16, limit: 20, better: 'higher' },
     { target: 'nested call 1 MiB <= 3x limit', value: host.nested[mib].median / limit[mib].median, limit: 3, better: 'lower' },
     { target: 'register_plugin, compiled plugin < 1 ms', value: spawn.cached.median / 1000, limit: 1, better: 'lower' },
@@ -279,7 +316,7 @@ async function main(): Promise<void> {
 /** Child process of the scale case: RSS growth per live, warmed-up count_vowels plugin. */
 function scaleChild(n: number): void {
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-  const runtime = new Runtime(normalizePolicy({ pluginDirs: [pluginsDir], maxPlugins: n + 1 }), quietHooks);
+  const runtime = bareRuntime({ pluginDirs: [pluginsDir], maxPlugins: n + 1 });
   runtime.unregister(runtime.register('count_vowels').id); // compile once, outside the measure
   gc();
   const before = process.memoryUsage().rss;

@@ -2,9 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCall, USAGE, UsageError } from './cliArgs';
-import { IpcError } from './core/errors';
-import { PluginHost } from './core/host';
-import { formatTraceTree, toChromeTrace } from './core/trace';
+import { formatTraceTree, IpcError, PluginHost, toChromeTrace } from './core';
 
 const samplesDir = path.resolve(__dirname, '..', 'plugins');
 

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOG_LEVELS, LogLevel } from './core/hostFunctions';
-import type { HostOptions } from './core/host';
-import type { LoadOptions } from './core/engine/runtime';
+import { LOG_LEVELS } from './core';
+import type { HostOptions, LoadOptions, LogThreshold } from './core';
 
 export const USAGE = `usage: extism-ipc call <plugin.wasm|manifest.json|name> <function> [input] [options]
 
@@ -55,7 +54,6 @@ export interface CallCommand {
   load: LoadOptions;
   trace: boolean;
   traceOut?: string;
-  verbose: boolean;
 }
 
 const LOG_LEVEL_NAMES: string[] = [...LOG_LEVELS, 'off'];
@@ -190,11 +188,10 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       allowedHosts: values['allow-host'] ?? [],
       allowedPaths: pathsOf(values['allow-path']),
       manifestGrants: values['manifest-grants'] ?? false,
-      logLevel: logLevel as LogLevel | 'off',
+      logLevel: logLevel as LogThreshold,
     },
     load: { config: configOf(values.config, values['set-config']), link: linksOf(values.link) },
     trace: values.trace ?? false,
     traceOut: values['trace-out'],
-    verbose: values.verbose ?? false,
   };
 }

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PluginHost } from './core';
 import { createApi, ExtismIpcApi } from './vscode/api';
@@ -8,7 +9,7 @@ import { Log } from './vscode/log';
 import { PluginNode, PluginTreeProvider } from './vscode/pluginTree';
 import { onDidChangeSettings, readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
-import { CALLS_VIEW, TracePanel } from './vscode/tracePanel';
+import { CALLS_VIEW, PanelMessageLog, TracePanel } from './vscode/tracePanel';
 import { applySettings, createHost } from './vscode/hostSettings';
 
 let host: PluginHost | undefined;
@@ -19,12 +20,17 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const log = new Log();
   const samplesDir = vscode.Uri.joinPath(context.extensionUri, 'plugins').fsPath;
   const settings = readSettings(samplesDir);
-  host = createHost(settings, log);
+  // The runtime in a process of its own, as language servers run: its death never takes the
+  // extension host (and every other extension) with it.
+  const runtime = context.asAbsolutePath(path.join('dist', 'runtime.js'));
+  host = createHost(settings, log, { kind: 'child-process', entry: runtime, onStderr: (text) => log.runtimeOutput(text) });
   const h = host;
+  const underTest = context.extensionMode === vscode.ExtensionMode.Test;
+  const messages = underTest ? new PanelMessageLog() : undefined;
 
   const tree = new PluginTreeProvider(h);
   const treeView = vscode.window.createTreeView<PluginNode>('extismIpc.livePlugins', { treeDataProvider: tree, showCollapseAll: true });
-  const panel = new TracePanel(h, context.extensionUri, maxSpans);
+  const panel = new TracePanel(h, context.extensionUri, maxSpans, messages);
   const status = new StatusBar(h);
   const update = (): void => applySettings(h, readSettings(samplesDir), log, treeView);
   applySettings(h, settings, log, treeView, false);
@@ -36,14 +42,16 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     panel,
     status,
     vscode.window.registerWebviewViewProvider(CALLS_VIEW, panel),
-    ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, status }),
+    ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel }),
     watchHost(h, log),
     trackContextKeys(h),
     onDidChangeSettings(update),
   );
   const activationMs = performance.now() - started;
-  const { api, disposables } = createApi(h, { activationMs, policy: () => h.currentPolicy, tree, treeView, panel });
-  context.subscriptions.push(...disposables);
+  // the extension's internals, for its own tests only: the test runner alone switches this on
+  const testing = messages && { activationMs, policy: () => h.currentPolicy, tree, treeView, panel, messages };
+  const { api, disposables } = createApi(h, testing);
+  context.subscriptions.push(...disposables, ...(messages ? [messages] : []));
   log.info(`activated in ${activationMs.toFixed(1)} ms; plugin directories: ${settings.options.pluginDirs?.join(', ')}`);
   return api;
 }
@@ -52,7 +60,7 @@ function maxSpans(): number {
   return vscode.workspace.getConfiguration('extismIpc').get<number>('trace.maxSpans', 2000);
 }
 
-/** Closes every plugin and the runtime worker. */
+/** Closes every plugin and ends the runtime process. */
 export async function deactivate(): Promise<void> {
   const h = host;
   host = undefined;

@@ -24,6 +24,7 @@ const spans = new Map<number, SpanView>();
 let life: LifeView[] = [];
 let paused = false;
 let maxSpans = 2000;
+let reportRenders = false;
 const collapsed = new Set<number>(saved?.collapsed ?? []);
 let selected: number | null = saved?.selected ?? null;
 let focusedKey: string | null = null;
@@ -47,6 +48,7 @@ const handlers: Handlers<ToWebview> = {
     life = [];
     paused = m.paused;
     maxSpans = m.maxSpans;
+    reportRenders = m.reportRenders;
     for (const r of m.records) add(r);
     for (const s of m.running) spans.set(s.id, s);
     scheduleRender();
@@ -306,6 +308,7 @@ function render(): void {
   renderToolbar();
   renderTree(index);
   renderTimeline(index);
+  if (!reportRenders) return;
   const all = [...spans.values()];
   vscode.postMessage({
     type: 'rendered',

@@ -1,13 +1,14 @@
 // The core's public API: what the VS Code face, the CLI and other extensions build on.
-export { PluginHost } from './host';
-export type { HostOptions, PluginsChange } from './host';
-export { IpcError, PolicyError, PluginError, TimeoutError } from './errors';
-export type { ErrorKind } from './errors';
-export type { Event } from './events';
-export type { LogLevel } from './hostFunctions';
-export { normalizePolicy, defaultPolicy } from './policy';
-export type { Policy, PolicyOptions, PermissionRule } from './policy';
-export type { Caller, PluginInfo } from './registry';
-export { TraceStore, formatTraceTree, toChromeTrace, preview } from './trace';
-export type { Span, LifeEvent, TraceRecord } from './trace';
-export type { LoadOptions, LogEntry } from './engine/runtime';
+export { PluginHost } from './pluginHost';
+export type { HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
+export { IpcError, PolicyError, PluginError, TimeoutError } from './model/errors';
+export type { ErrorKind } from './model/errors';
+export type { Event } from './model/events';
+export { LOG_LEVELS, isLogLevel } from './model/logging';
+export type { LogEntry, LogLevel, LogThreshold } from './model/logging';
+export type { LoadOptions } from './model/loadOptions';
+export { normalizePolicy, defaultPolicy } from './model/policy';
+export type { Policy, PolicyOptions, PermissionRule } from './model/policy';
+export type { Caller, PluginInfo } from './model/registry';
+export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
+export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';

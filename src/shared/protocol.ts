@@ -1,6 +1,6 @@
 // The messages between the extension and the "Inter-Plugin Calls" webview. Imported by both sides,
 // so this file imports neither `vscode` nor the DOM: plain data only.
-import type { LifeEvent } from '../core/traceRecords';
+import type { LifeEvent } from './traceRecords';
 
 /** One call as the panel shows it: the core's span with its byte previews already rendered. */
 export interface SpanView {
@@ -31,7 +31,7 @@ export type RecordView = ({ kind: 'call' } & SpanView) | LifeView;
 /** Extension -> webview. */
 export type ToWebview =
   /** Everything kept in the ring buffer, replacing what the view shows (after `ready`, resume, clear). */
-  | { type: 'snapshot'; records: RecordView[]; running: SpanView[]; paused: boolean; maxSpans: number }
+  | { type: 'snapshot'; records: RecordView[]; running: SpanView[]; paused: boolean; maxSpans: number; reportRenders: boolean }
   /** New or updated records since the last message, oldest first. */
   | { type: 'records'; records: RecordView[] }
   /** The trace was cleared. */
@@ -41,7 +41,7 @@ export type ToWebview =
 export type FromWebview =
   /** The script loaded and listens: send a snapshot. */
   | { type: 'ready' }
-  /** The view rendered this many spans (used by tests and for nothing else). */
+  /** The view rendered this many spans; sent only when the snapshot asked for it (under test). */
   | { type: 'rendered'; spans: number; running: number; errors: number }
   /** Stop or resume live updates. */
   | { type: 'pause'; paused: boolean }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { LoadOptions, PluginHost, PluginInfo, PluginsChange, Policy, Span, TraceRecord } from '../core';
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
-import type { TracePanel } from './tracePanel';
+import type { PanelMessageLog, TracePanel } from './tracePanel';
 
 /** What `activate()` returns: the host for other extensions (`getExtension('extism-ipc.extism-ipc').exports`). */
 export interface ExtismIpcApi {
@@ -20,8 +20,8 @@ export interface ExtismIpcApi {
   readonly onDidChangePlugins: vscode.Event<PluginsChange>;
   /** A span started or ended, or a plugin started or ended. */
   readonly onDidRecord: vscode.Event<TraceRecord>;
-  /** For this extension's own tests; not a stable API. */
-  readonly testing: TestingHooks;
+  /** Only when the extension host runs this extension's own tests (ExtensionMode.Test); not an API. */
+  readonly testing?: TestingHooks;
 }
 
 export interface TestingHooks {
@@ -31,9 +31,10 @@ export interface TestingHooks {
   readonly tree: PluginTreeProvider;
   readonly treeView: vscode.TreeView<PluginNode>;
   readonly panel: TracePanel;
+  readonly messages: PanelMessageLog;
 }
 
-export function createApi(host: PluginHost, testing: TestingHooks): { api: ExtismIpcApi; disposables: vscode.Disposable[] } {
+export function createApi(host: PluginHost, testing: TestingHooks | undefined): { api: ExtismIpcApi; disposables: vscode.Disposable[] } {
   const plugins = new vscode.EventEmitter<PluginsChange>();
   const records = new vscode.EventEmitter<TraceRecord>();
   const subs = [host.onDidChangePlugins((e) => plugins.fire(e)), host.trace.onRecord((r) => records.fire(r))];
@@ -47,7 +48,7 @@ export function createApi(host: PluginHost, testing: TestingHooks): { api: Extis
     runningSpans: () => host.trace.runningSpans(),
     onDidChangePlugins: plugins.event,
     onDidRecord: records.event,
-    testing,
+    ...(testing ? { testing } : {}),
   };
   return { api, disposables: [plugins, records, { dispose: () => subs.forEach((s) => s.dispose()) }] };
 }

@@ -7,7 +7,6 @@ import type { Log } from './log';
 import { showOutput } from './output';
 import { pickExport, pickInput, pickPlugin, pickRegisterTarget } from './pickers';
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
-import type { StatusBar } from './statusBar';
 import type { TracePanel } from './tracePanel';
 
 /** What the commands act on; they change the host, never the views (the views listen to the host). */
@@ -18,7 +17,6 @@ export interface CommandServices {
   tree: PluginTreeProvider;
   treeView: vscode.TreeView<PluginNode>;
   panel: TracePanel;
-  status: StatusBar;
 }
 
 /** Calls that take longer than this get a progress notification. */
@@ -90,7 +88,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
           const label = `#${plugin.id} ${plugin.name}.${func}`;
           const input = inputArg ?? (await pickInput(label));
           if (input === undefined) return undefined;
-          const output = await s.status.track(withLateProgress(label, s.host.call(plugin.id, func, input, 'command')));
+          const output = await withLateProgress(label, s.host.call(plugin.id, func, input, 'command'));
           s.log.info(`${label}: in ${byteLength(input)} B, out ${output.byteLength} B`);
           if (options?.showOutput ?? interactive) await showOutput(output);
           return new TextDecoder().decode(output);

@@ -2,12 +2,18 @@ import * as vscode from 'vscode';
 import type { PluginHost } from '../core';
 import type { Log } from './log';
 
-/** Host events and plugin logs into the log channel. */
+/** Host events and plugin logs into the log channel; a runtime that died unasked, in one toast. */
 export function watchHost(host: PluginHost, log: Log): vscode.Disposable {
   const subs = [
     host.onLog((entry) => log.plugin(entry)),
-    host.onDidChangePlugins((e) => {
-      if (e.kind === 'reset') log.warn('the plugin runtime restarted; every plugin was unloaded');
+    host.onDidStopRuntime((stop) => {
+      const message = `the plugin runtime stopped (${stop.cause}); every plugin was unloaded`;
+      if (stop.requested) {
+        log.warn(message);
+        return;
+      }
+      log.channel.error(message);
+      void log.toast(`${message}. The next command starts a new one.`);
     }),
     host.trace.onRecord((r) => {
       if (r.kind === 'spawn') log.info(`spawn #${r.pluginId} ${r.name}${r.parentId !== null ? ` by #${r.parentId}` : ''}`);

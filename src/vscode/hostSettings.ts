@@ -1,16 +1,16 @@
 import * as vscode from 'vscode';
-import { PluginHost } from '../core';
+import { PluginHost, RuntimeTransport } from '../core';
 import type { Log } from './log';
 import type { ResolvedSettings } from './settings';
 
 /** The host from the settings; a contradiction in them falls back to the defaults and says so. */
-export function createHost(settings: ResolvedSettings, log: Log): PluginHost {
+export function createHost(settings: ResolvedSettings, log: Log, transport: RuntimeTransport): PluginHost {
   try {
-    return new PluginHost(settings.options);
+    return new PluginHost(settings.options, transport);
   } catch (error) {
     const message = log.error('settings', error);
     void log.toast(`${message}. Using the default limits until the setting is fixed.`);
-    return new PluginHost({ pluginDirs: settings.options.pluginDirs, maxTraceRecords: settings.options.maxTraceRecords });
+    return new PluginHost({ pluginDirs: settings.options.pluginDirs, maxTraceRecords: settings.options.maxTraceRecords }, transport);
   }
 }
 

@@ -17,6 +17,11 @@ export class Log implements vscode.Disposable {
     this.channel.warn(message);
   }
 
+  /** What the runtime process wrote to its stderr (warnings, a fatal error before it died). */
+  runtimeOutput(text: string): void {
+    for (const line of text.split('\n')) if (line.trim()) this.channel.warn(`[runtime] ${line}`);
+  }
+
   /** A plugin's own `log_*` call. */
   plugin(entry: LogEntry): void {
     const line = `[#${entry.pluginId} ${entry.name}] ${entry.message}`;

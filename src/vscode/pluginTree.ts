@@ -59,6 +59,7 @@ export class PluginTreeProvider implements vscode.TreeDataProvider<PluginNode>, 
     if (!node) {
       const live = new Set(plugins.map((p) => p.id));
       for (const id of this.nodes.keys()) if (!live.has(id)) this.nodes.delete(id);
+      for (const [key, n] of this.exportNodes) if (n.kind === 'export' && !live.has(n.pluginId)) this.exportNodes.delete(key);
       return plugins.filter((p) => p.parentId === null || !live.has(p.parentId)).map((p) => this.pluginNode(p.id));
     }
     if (node.kind === 'export') return [];

@@ -6,7 +6,39 @@ import { toRecordView, toSpanView } from './spanView';
 
 export const CALLS_VIEW = 'extismIpc.calls';
 const FLUSH_MS = 50;
-const TEST_LOG = 200;
+const KEPT_MESSAGES = 200;
+
+/**
+ * The messages between the panel and its webview, kept only when the extension host runs tests
+ * (ExtensionMode.Test): the test runner alone switches it on.
+ */
+export class PanelMessageLog implements vscode.Disposable {
+  private readonly onMessageEmitter = new vscode.EventEmitter<FromWebview>();
+  /** Every message from the webview (tests wait on `ready` and `rendered`). */
+  readonly onDidReceiveMessage = this.onMessageEmitter.event;
+  /** The last messages posted to the webview, newest last. */
+  readonly posted: ToWebview[] = [];
+  /** The last messages received from the webview, newest last. */
+  readonly received: FromWebview[] = [];
+
+  sent(message: ToWebview): void {
+    keep(this.posted, message);
+  }
+
+  got(message: FromWebview): void {
+    keep(this.received, message);
+    this.onMessageEmitter.fire(message);
+  }
+
+  dispose(): void {
+    this.onMessageEmitter.dispose();
+  }
+}
+
+function keep<T>(list: T[], item: T): void {
+  list.push(item);
+  if (list.length > KEPT_MESSAGES) list.splice(0, list.length - KEPT_MESSAGES);
+}
 
 /**
  * The "Inter-Plugin Calls" webview view. Ready, snapshot, deltas: the webview says `ready` each time
@@ -19,26 +51,23 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   private paused = false;
   private queue: RecordView[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly onMessageEmitter = new vscode.EventEmitter<FromWebview>();
-  /** Every message from the webview (tests wait on `ready` and `rendered`). */
-  readonly onDidReceiveMessage = this.onMessageEmitter.event;
-  /** The last messages posted to the webview, newest last (a test hook; bounded). */
-  readonly posted: ToWebview[] = [];
-  /** The last messages received from the webview, newest last (a test hook; bounded). */
-  readonly received: FromWebview[] = [];
+  private readonly disposables: { dispose(): void }[] = [];
+  /** The listeners of the current webview view, disposed with it. */
+  private viewDisposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly host: PluginHost,
     private readonly extensionUri: vscode.Uri,
     private readonly maxSpans: () => number,
+    private readonly messageLog?: PanelMessageLog,
   ) {
-    const onRecord = host.trace.onRecord((r) => this.enqueue(r));
-    const onClear = host.trace.onClear(() => {
-      this.queue = [];
-      this.post({ type: 'clear' });
-    });
-    this.disposables.push({ dispose: () => { onRecord.dispose(); onClear.dispose(); } }, this.onMessageEmitter);
+    this.disposables.push(
+      host.trace.onRecord((r) => this.enqueue(r)),
+      host.trace.onClear(() => {
+        this.queue = [];
+        this.post({ type: 'clear' });
+      }),
+    );
   }
 
   /** The webview is loaded and has asked for its snapshot. */
@@ -70,23 +99,23 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       export: () => void vscode.commands.executeCommand('extismIpc.exportTrace'),
       revealPlugin: (m) => void vscode.commands.executeCommand('extismIpc.revealPlugin', m.pluginId),
     };
-    this.disposables.push(
+    this.disposeView();
+    this.viewDisposables = [
       view.webview.onDidReceiveMessage((m: unknown) => {
         dispatch(handlers, m);
-        if (typeof m !== 'object' || m === null || !('type' in m)) return;
-        this.received.push(m as FromWebview);
-        if (this.received.length > TEST_LOG) this.received.splice(0, this.received.length - TEST_LOG);
-        this.onMessageEmitter.fire(m as FromWebview);
+        if (this.messageLog && typeof m === 'object' && m !== null && 'type' in m) this.messageLog.got(m as FromWebview);
       }),
       view.onDidChangeVisibility(() => {
         // Hidden: the webview's document is discarded; it says `ready` again when shown.
         if (!view.visible) this.ready = false;
       }),
       view.onDidDispose(() => {
-        if (this.view === view) this.view = undefined;
+        if (this.view !== view) return;
+        this.view = undefined;
         this.ready = false;
+        this.disposeView();
       }),
-    );
+    ];
   }
 
   /** Shows the panel (used by Show Trace). */
@@ -118,13 +147,13 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       running: trace.runningSpans().map(toSpanView),
       paused: this.paused,
       maxSpans: max,
+      reportRenders: this.messageLog !== undefined,
     });
   }
 
   private post(message: ToWebview): void {
     if (!this.view || !this.ready) return;
-    this.posted.push(message);
-    if (this.posted.length > TEST_LOG) this.posted.splice(0, this.posted.length - TEST_LOG);
+    this.messageLog?.sent(message);
     void this.view.webview.postMessage(message);
   }
 
@@ -169,8 +198,13 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
 </html>`;
   }
 
+  private disposeView(): void {
+    for (const d of this.viewDisposables.splice(0)) d.dispose();
+  }
+
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.disposeView();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -1,11 +1,18 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { HostOptions, PluginHost } from '../../src/core/host';
+import { HostOptions, PluginHost, RuntimeTransport } from '../../src/core';
 
 /** The repository root, from the bundled test in dist/test/unit. */
 export const root = path.resolve(__dirname, '..', '..', '..');
 export const pluginsDir = path.join(root, 'plugins');
 export const cli = path.join(root, 'dist', 'cli.js');
+/** The bundled runtime entry that the worker and child-process transports run. */
+export const runtimeEntry = path.join(root, 'dist', 'runtime.js');
+export const transports: Record<'inProcess' | 'worker' | 'childProcess', RuntimeTransport> = {
+  inProcess: { kind: 'in-process' },
+  worker: { kind: 'worker', entry: runtimeEntry },
+  childProcess: { kind: 'child-process', entry: runtimeEntry },
+};
 
 export function wasm(name: string): string {
   return path.join(pluginsDir, `${name}.wasm`);
@@ -13,9 +20,9 @@ export function wasm(name: string): string {
 
 const open = new Set<PluginHost>();
 
-/** A host on the sample plugins; closed after each test by `closeHosts`. */
-export function startHost(options: HostOptions = {}): PluginHost {
-  const host = new PluginHost({ pluginDirs: [pluginsDir], ...options });
+/** A host on the sample plugins, in-process unless told; closed after each test by `closeHosts`. */
+export function startHost(options: HostOptions = {}, transport: RuntimeTransport = transports.inProcess): PluginHost {
+  const host = new PluginHost({ pluginDirs: [pluginsDir], ...options }, transport);
   open.add(host);
   return host;
 }

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { normalizePolicy } from '../../src/core/policy';
+import { normalizePolicy } from '../../src/core';
 import { closeHosts, pluginsDir, rejects, startHost, text } from './helpers';
 
 describe('policy: every refusal is a clear error', () => {

@@ -5,8 +5,9 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { LogEntry } from '../../src/core/engine/runtime';
-import { closeHosts, pluginsDir, rejects, startHost, text, wasm } from './helpers';
+import type { LogEntry } from '../../src/core';
+import type { HostOptions } from '../../src/core';
+import { closeHosts, pluginsDir, rejects, startHost, startHost as startTestHost, text, transports, wasm } from './helpers';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-real-'));
@@ -128,6 +129,8 @@ describe('real-world plugins: HTTP to allowed hosts only', () => {
   });
   after(() => server.close());
   afterEach(closeHosts);
+  // the test's server answers on this thread, which an in-process runtime blocks while it waits
+  const startHost = (options: HostOptions = {}) => startTestHost(options, transports.worker);
 
   it('refuses a host that is not granted', async () => {
     const host = startHost();

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { formatTraceTree, preview, Span, toChromeTrace } from '../../src/core/trace';
-import { closeHosts, rejects, startHost } from './helpers';
+import { formatTraceTree, preview, Span, toChromeTrace } from '../../src/core';
+import { closeHosts, rejects, startHost, transports } from './helpers';
 
 describe('trace', () => {
   afterEach(closeHosts);
@@ -78,7 +78,7 @@ describe('trace while a call runs', () => {
   afterEach(closeHosts);
 
   it('shows a top-level call as running before it ends, even one that never calls back', async () => {
-    const host = startHost({ callTimeoutMs: 500 });
+    const host = startHost({ callTimeoutMs: 500 }, transports.childProcess);
     const loop = await host.register('loop');
     const seen: string[] = [];
     host.trace.onRecord((r) => {

@@ -1,14 +1,7 @@
-import { IpcError, PluginError } from '../errors';
+import type { HostFunctionTable, PluginInstance, PluginMemory } from '../model/engine';
+import { IpcError, PluginError } from '../model/errors';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS } from './kernel';
 import { WasiEnvironment, WasiExit } from './wasi';
-
-/** Host functions offered to one plugin instance, by import module. */
-export interface HostFunctionTable {
-  /** `extism:host/env` functions the host implements (config, vars, logs, HTTP). */
-  env: Record<string, (...args: never[]) => unknown>;
-  /** `extism:host/user` functions; also offered under `env` for plain `extern "C"` imports. */
-  user: Record<string, (...args: never[]) => unknown>;
-}
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
 
@@ -20,14 +13,14 @@ export interface InstanceOptions {
   /** What to tell a person who must grant WASI. */
   wasiHint: string;
   /** Modules linked in by name (from a manifest's other `wasm` entries, or `--link`). */
-  linked?: ReadonlyMap<string, WebAssembly.Module>;
+  linked: ReadonlyMap<string, WebAssembly.Module>;
 }
 
 /**
  * One plugin module instantiated against its own kernel. Not reentrant: the runtime makes sure a
  * call never enters an instance that is already running.
  */
-export class PluginInstance {
+export class WasmInstance implements PluginInstance {
   private readonly kernel: Kernel;
   private readonly k: KernelExports;
   private readonly exportsByName: Record<string, unknown>;
@@ -43,12 +36,12 @@ export class PluginInstance {
     readonly label: string,
     module: WebAssembly.Module,
     options: InstanceOptions,
-    host: (self: PluginInstance) => HostFunctionTable,
+    host: (memory: PluginMemory) => HostFunctionTable,
   ) {
     const { maxPages, wasi } = options;
     this.maxPages = maxPages;
     this.wasi = wasi;
-    this.linked = options.linked ?? new Map();
+    this.linked = options.linked;
     this.kernel = createKernel(maxPages, (requested) => {
       throw new PluginError(
         `${this.label}: out of memory: allocating ${requested} bytes would pass the limit of ${maxPages} pages ` +

@@ -1,4 +1,4 @@
-import { PluginError } from '../errors';
+import { PluginError } from '../model/errors';
 
 /**
  * Caps the linear memory a module defines at `maxPages`, by rewriting the limits of its memory

@@ -1,10 +1,20 @@
 import * as fs from 'node:fs';
-import { PluginError } from '../errors';
+import type { CompiledModule } from '../model/engine';
+import { PluginError } from '../model/errors';
 import { limitMemory } from './memoryLimit';
 
 interface Entry {
   stamp: string;
-  module: WebAssembly.Module;
+  module: WasmModule;
+}
+
+/** A compiled module and the imports it names. */
+export class WasmModule implements CompiledModule {
+  readonly imports: readonly string[];
+
+  constructor(readonly module: WebAssembly.Module) {
+    this.imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
+  }
 }
 
 /**
@@ -14,7 +24,7 @@ interface Entry {
 export class ModuleCache {
   private readonly entries = new Map<string, Entry>();
 
-  fromFile(file: string, maxPages: number, label: string): WebAssembly.Module {
+  fromFile(file: string, maxPages: number, label: string): WasmModule {
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -25,24 +35,21 @@ export class ModuleCache {
   }
 
   /** A module whose bytes are already read (from a manifest); `stamp` tells one version from another. */
-  fromBytes(key: string, stamp: string, bytes: Uint8Array, maxPages: number, label: string, source: string): WebAssembly.Module {
+  fromBytes(key: string, stamp: string, bytes: Uint8Array, maxPages: number, label: string, source: string): WasmModule {
     return this.get(`${key}|${maxPages}`, stamp, () => bytes, maxPages, label, source);
   }
 
-  private get(key: string, stamp: string, bytes: () => Uint8Array, maxPages: number, label: string, source: string): WebAssembly.Module {
+  private get(key: string, stamp: string, bytes: () => Uint8Array, maxPages: number, label: string, source: string): WasmModule {
     const cached = this.entries.get(key);
     if (cached && cached.stamp === stamp) return cached.module;
-    const module = compile(limitMemory(bytes(), maxPages, label), label, source);
+    const module = new WasmModule(compile(limitMemory(bytes(), maxPages, label), label, source));
     this.entries.set(key, { stamp, module });
     return module;
   }
 
-  clear(): void {
-    this.entries.clear();
-  }
 }
 
-export function compile(bytes: Uint8Array, label: string, file: string): WebAssembly.Module {
+function compile(bytes: Uint8Array, label: string, file: string): WebAssembly.Module {
   try {
     return new WebAssembly.Module(bytes);
   } catch (error) {

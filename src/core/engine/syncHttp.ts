@@ -1,19 +1,6 @@
+import type { HttpRequest, HttpResponse } from '../model/engine';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
-export interface HttpRequest {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: Uint8Array | null;
-  maxResponseBytes: number;
-  timeoutMs: number;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Uint8Array;
-}
 
 type Reply = { seq: number; ok: true; response: HttpResponse } | { seq: number; ok: false; error: string };
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { WASI as WasiType } from 'node:wasi';
-import { PluginError } from '../errors';
+import type { WasiGrant } from '../model/engine';
+import { PluginError } from '../model/errors';
 
 /** A plugin called WASI's proc_exit: code 0 ends the call normally, any other code fails it. */
 export class WasiExit extends Error {
@@ -10,14 +11,21 @@ export class WasiExit extends Error {
   }
 }
 
-export interface WasiOptions {
-  /** Host directory -> guest path, as in the Extism manifest's `allowed_paths`. */
-  allowedPaths: Record<string, string>;
-  /** A line the plugin wrote to stdout or stderr. */
-  onOutput(stream: 'stdout' | 'stderr', line: string): void;
-}
 
 let devNull: number | undefined;
+let quieted = false;
+
+/** Node calls its WASI experimental, once per process: that is for us to know, not for every user's terminal. */
+function quietWasiWarning(): void {
+  if (quieted) return;
+  quieted = true;
+  const others = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'ExperimentalWarning' && /WASI/.test(warning.message)) return;
+    for (const listener of others) listener.call(process, warning);
+  });
+}
 
 /**
  * WASI preview 1 for one plugin instance: Node's implementation (with the granted directories as
@@ -29,11 +37,12 @@ export class WasiEnvironment {
   private memory: WebAssembly.Memory | undefined;
   private readonly pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
 
-  constructor(private readonly options: WasiOptions) {
+  constructor(private readonly options: WasiGrant) {
     const preopens: Record<string, string> = {};
     for (const [host, guest] of Object.entries(options.allowedPaths)) preopens[guest] = host;
     devNull ??= fs.openSync(os.devNull, 'r');
     // loaded on first use: Node warns that WASI is experimental as soon as it is loaded
+    quietWasiWarning();
     const { WASI } = require('node:wasi') as typeof import('node:wasi');
     this.wasi = new WASI({ version: 'preview1', args: [], env: {}, preopens, stdin: devNull, returnOnExit: true });
   }

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, getApi } from './helpers';
+import { EXTENSION_ID, getApi, hooks } from './helpers';
 
 suite('activation', () => {
   test('activates, returns its API and registers every command of the contract', async function () {
@@ -9,9 +9,9 @@ suite('activation', () => {
     const t0 = performance.now();
     const api = await getApi();
     const total = performance.now() - t0;
-    console.log(`activation: activate() body ${api.testing.activationMs.toFixed(1)} ms; ext.activate() in the extension host ${total.toFixed(1)} ms (was active: ${ext.isActive && total < 1})`);
+    console.log(`activation: activate() body ${hooks(api).activationMs.toFixed(1)} ms; ext.activate() in the extension host ${total.toFixed(1)} ms (was active: ${ext.isActive && total < 1})`);
     assert.equal(api.apiVersion, 1);
-    assert.ok(api.testing.activationMs < 500, `activate() took ${api.testing.activationMs} ms`);
+    assert.ok(hooks(api).activationMs < 500, `activate() took ${hooks(api).activationMs} ms`);
     const all = await vscode.commands.getCommands(true);
     for (const id of [
       'extismIpc.registerPlugin', 'extismIpc.callPlugin', 'extismIpc.unregisterPlugin', 'extismIpc.unregisterAll',

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { cmd, getApi, nextMessage, postedSpans, SEED_OUTPUT, showPanel, treeShape, waitFor } from './helpers';
+import { SEED_OUTPUT, cmd, getApi, hooks, nextMessage, postedSpans, showPanel, treeShape, waitFor } from './helpers';
 
 suite('the seed scenario: run spawns and calls count_vowels', () => {
   test('Register Plugin + Call Plugin give the seed output, the process tree and the spans', async () => {
@@ -25,7 +25,7 @@ suite('the seed scenario: run spawns and calls count_vowels', () => {
     assert.deepEqual(child.children.map((c) => c.label), ['count_vowels']);
     assert.equal(runExport.label, 'run');
     assert.equal(runExport.id, 'export:1:run');
-    const tree = api.testing.tree;
+    const tree = hooks(api).tree;
     const childNode = tree.getChildren(tree.getChildren()[0])[0];
     assert.deepEqual(tree.getParent(childNode), { kind: 'plugin', id: 1 });
     const item = tree.getTreeItem(childNode);
@@ -56,7 +56,7 @@ suite('the seed scenario: run spawns and calls count_vowels', () => {
     assert.equal(nested.outputPreview, SEED_OUTPUT);
     assert.ok(nested.durationMs <= top.durationMs);
     const rendered = await waitFor('a render with both spans', () => {
-      const last = [...api.testing.panel.received].reverse().find((m) => m.type === 'rendered');
+      const last = [...hooks(api).messages.received].reverse().find((m) => m.type === 'rendered');
       return last && last.type === 'rendered' && last.spans >= 2 ? last : undefined;
     });
     assert.equal(rendered.type === 'rendered' && rendered.errors, 0);
@@ -65,18 +65,18 @@ suite('the seed scenario: run spawns and calls count_vowels', () => {
   test('the panel replays its snapshot when it is hidden and shown again', async () => {
     const api = await getApi();
     await cmd('workbench.action.closePanel');
-    await waitFor('the panel to be hidden', () => !api.testing.panel.isVisible);
+    await waitFor('the panel to be hidden', () => !hooks(api).panel.isVisible);
     const ready = nextMessage(api, (m) => m.type === 'ready', 20_000);
     await cmd('extismIpc.showTrace');
     await ready;
     const snapshot = await waitFor('a snapshot', () => {
-      const last = api.testing.panel.posted[api.testing.panel.posted.length - 1];
+      const last = hooks(api).messages.posted[hooks(api).messages.posted.length - 1];
       return last?.type === 'snapshot' ? last : undefined;
     });
     const names = snapshot.records.flatMap((r) => (r.kind === 'call' ? [`${r.calleeName}.${r.func}`] : []));
     assert.deepEqual(names, ['count_vowels.count_vowels', 'run.run']);
     await waitFor('a render of the replay', () => {
-      const last = [...api.testing.panel.received].reverse().find((m) => m.type === 'rendered');
+      const last = [...hooks(api).messages.received].reverse().find((m) => m.type === 'rendered');
       return last?.type === 'rendered' && last.spans === 2;
     });
   });

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { cmd, postedSpans, rejects, reset, setSetting, showPanel, treeShape, waitFor } from './helpers';
+import { cmd, hooks, postedSpans, rejects, reset, setSetting, showPanel, treeShape, waitFor } from './helpers';
 
 suite('refusals and failures surface as errors', () => {
   setup(reset);
@@ -36,11 +36,11 @@ suite('refusals and failures surface as errors', () => {
   test('permissions from the settings refuse a spawn, without a reload', async () => {
     const api = await reset();
     await setSetting('permissions', { run: { spawn: [], call: [] } });
-    await waitFor('the permission to apply', () => api.testing.policy().permissions.run?.spawn.length === 0);
+    await waitFor('the permission to apply', () => hooks(api).policy().permissions.run?.spawn.length === 0);
     const id = await cmd<number>('extismIpc.registerPlugin', 'run');
     await rejects(cmd('extismIpc.callPlugin', id, 'run', ''), /may not spawn "count_vowels"/);
     await setSetting('permissions', undefined);
-    await waitFor('the default permissions', () => api.testing.policy().permissions.run === undefined);
+    await waitFor('the default permissions', () => hooks(api).policy().permissions.run === undefined);
     assert.equal(await cmd('extismIpc.callPlugin', id, 'run', ''), '{"count":3,"total":3,"vowels":"aeiouAEIOU"}');
   });
 
@@ -55,7 +55,7 @@ suite('refusals and failures surface as errors', () => {
     assert.deepEqual(treeShape(api).map((n) => n.label), [`#${echo} echo`]);
     await rejects(cmd('extismIpc.unregisterPlugin', run), new RegExp(`no live plugin #${run}`));
     // From the tree's context menu, the argument is the tree node.
-    await cmd('extismIpc.unregisterPlugin', api.testing.tree.getChildren()[0]);
+    await cmd('extismIpc.unregisterPlugin', hooks(api).tree.getChildren()[0]);
     await waitFor('an empty tree', () => treeShape(api).length === 0);
     await cmd<number>('extismIpc.registerPlugin', 'echo');
     await cmd<number>('extismIpc.registerPlugin', 'echo');

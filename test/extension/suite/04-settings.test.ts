@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { cmd, rejects, reset, setSetting, sleep, waitFor } from './helpers';
+import { cmd, hooks, rejects, reset, setSetting, sleep, waitFor } from './helpers';
 
 suite('settings take effect without a reload', () => {
   suiteTeardown(reset);
@@ -9,17 +9,17 @@ suite('settings take effect without a reload', () => {
     const id = await cmd<number>('extismIpc.registerPlugin', 'chain_a');
     assert.equal(await cmd('extismIpc.callPlugin', id, 'step', 'x'), 'X|A|B|c');
     await setSetting('limits.maxCallDepth', 2);
-    await waitFor('maxCallDepth 2', () => api.testing.policy().maxCallDepth === 2);
+    await waitFor('maxCallDepth 2', () => hooks(api).policy().maxCallDepth === 2);
     await rejects(cmd('extismIpc.callPlugin', id, 'step', 'x'), /call depth limit of 2/);
     await setSetting('limits.maxCallDepth', undefined);
-    await waitFor('maxCallDepth back to 16', () => api.testing.policy().maxCallDepth === 16);
+    await waitFor('maxCallDepth back to 16', () => hooks(api).policy().maxCallDepth === 16);
     assert.equal(await cmd('extismIpc.callPlugin', id, 'step', 'x'), 'X|A|B|c');
   });
 
   test('a looping plugin is stopped by extismIpc.limits.callTimeoutMs while the extension host stays responsive', async () => {
     const api = await reset();
     await setSetting('limits.callTimeoutMs', 1500);
-    await waitFor('callTimeoutMs 1500', () => api.testing.policy().callTimeoutMs === 1500);
+    await waitFor('callTimeoutMs 1500', () => hooks(api).policy().callTimeoutMs === 1500);
     const id = await cmd<number>('extismIpc.registerPlugin', 'loop');
     const t0 = Date.now();
     let settled = false;
@@ -55,13 +55,13 @@ suite('settings take effect without a reload', () => {
   test('Restart Plugin Runtime stops a call that has no time limit and unloads every plugin', async () => {
     const api = await reset();
     await setSetting('limits.callTimeoutMs', 0);
-    await waitFor('no time limit', () => api.testing.policy().callTimeoutMs === 0);
+    await waitFor('no time limit', () => hooks(api).policy().callTimeoutMs === 0);
     const before = await cmd<number>('extismIpc.registerPlugin', 'loop');
-    const outcome = rejects(cmd('extismIpc.callPlugin', before, 'spin', ''), /the plugin runtime was restarted; every plugin was unloaded/);
+    const outcome = rejects(cmd('extismIpc.callPlugin', before, 'spin', ''), /the plugin runtime stopped \(restarted\); every plugin was unloaded/);
     await sleep(300);
     await cmd('extismIpc.restartRuntime');
     await outcome;
-    await waitFor('empty tree', () => api.testing.tree.getChildren().length === 0);
+    await waitFor('empty tree', () => hooks(api).tree.getChildren().length === 0);
     await setSetting('limits.callTimeoutMs', undefined);
     const after = await cmd<number>('extismIpc.registerPlugin', 'loop');
     assert.ok(after > before, `id ${after} after ${before}: ids are never reused`);

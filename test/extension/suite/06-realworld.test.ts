@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { cmd, REPO, rejects, reset, setSetting, waitFor } from './helpers';
+import { REPO, cmd, hooks, rejects, reset, setSetting, waitFor } from './helpers';
 
 function tooltipOf(item: vscode.TreeItem): string {
   const t = item.tooltip;
@@ -17,13 +17,13 @@ suite('real-world plugins: grants and manifests', () => {
     const api = await reset();
     await rejects(cmd('extismIpc.registerPlugin', 'wasi_clock'), /imports WASI .*not granted; turn on the setting extismIpc\.grants\.wasi/);
     await setSetting('grants.wasi', true);
-    await waitFor('wasi granted', () => api.testing.policy().wasi);
+    await waitFor('wasi granted', () => hooks(api).policy().wasi);
     const id = await cmd<number>('extismIpc.registerPlugin', 'wasi_clock');
     const out = JSON.parse(await cmd<string>('extismIpc.callPlugin', id, 'hello', ''));
     assert.equal(out.ok, true);
-    const node = api.testing.tree.pluginNode(id);
-    await waitFor('tree item with the WASI badge', () => String(api.testing.tree.getTreeItem(node).description ?? '').includes('WASI'));
-    assert.match(tooltipOf(api.testing.tree.getTreeItem(node)), /grants: WASI granted; hosts _none_; paths _none_/);
+    const node = hooks(api).tree.pluginNode(id);
+    await waitFor('tree item with the WASI badge', () => String(hooks(api).tree.getTreeItem(node).description ?? '').includes('WASI'));
+    assert.match(tooltipOf(hooks(api).tree.getTreeItem(node)), /grants: WASI granted; hosts _none_; paths _none_/);
   });
 
   test('Register Plugin takes an Extism manifest: its config applies and the tree shows it', async () => {
@@ -33,7 +33,7 @@ suite('real-world plugins: grants and manifests', () => {
     fs.writeFileSync(manifest, JSON.stringify({ wasm: [{ path: path.join(REPO, 'plugins', 'count_vowels.wasm') }], config: { vowels: 'xyz' }, allowed_hosts: ['example.com'] }));
     const id = await cmd<number>('extismIpc.registerPlugin', vscode.Uri.file(manifest));
     assert.deepEqual(JSON.parse(await cmd<string>('extismIpc.callPlugin', id, 'count_vowels', 'xylophone')), { count: 2, total: 2, vowels: 'xyz' });
-    const item = api.testing.tree.getTreeItem(api.testing.tree.pluginNode(id));
+    const item = hooks(api).tree.getTreeItem(hooks(api).tree.pluginNode(id));
     assert.equal(item.label, `#${id} vowels_xyz`);
     assert.match(String(item.description), /HTTP/);
     const tip = tooltipOf(item);

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { closeEditors, cmd, REPO, reset, rejects, SEED_OUTPUT, showPanel, sleep, treeShape, waitFor } from './helpers';
+import { REPO, SEED_OUTPUT, closeEditors, cmd, hooks, rejects, reset, showPanel, sleep, treeShape, waitFor } from './helpers';
 
 const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
 const SHOTS = path.join(REPO, 'test', 'screenshots');
@@ -26,7 +26,7 @@ suite('end to end through the UI', function () {
     await closeEditors();
     await cmd('workbench.action.closeAuxiliaryBar');
     await cmd('extismIpc.livePlugins.focus');
-    await waitFor('the tree view', () => api.testing.treeView.visible);
+    await waitFor('the tree view', () => hooks(api).treeView.visible);
 
     // Register Plugin…: pick the bundled sample "run" in our quick pick (samples are listed sorted).
     const samples = fs.readdirSync(path.join(REPO, 'plugins')).filter((f) => f.endsWith('.wasm')).map((f) => f.slice(0, -5)).sort();
@@ -63,15 +63,15 @@ suite('end to end through the UI', function () {
       return r && r.children.some((c) => c.label === `#${run.id + 1} count_vowels`) && s.length >= 3 ? s : undefined;
     });
     assert.ok(shape.find((n) => n.label === `#${chain} chain_a`)?.children.some((c) => /chain_b/.test(c.label)));
-    const tree = api.testing.tree;
-    await api.testing.treeView.reveal(tree.pluginNode(run.id + 1), { select: true, focus: true, expand: true });
-    await api.testing.treeView.reveal(tree.pluginNode(chain + 2), { select: false, focus: false, expand: false });
-    await api.testing.treeView.reveal(tree.pluginNode(run.id + 1), { select: true, focus: true, expand: true });
+    const tree = hooks(api).tree;
+    await hooks(api).treeView.reveal(tree.pluginNode(run.id + 1), { select: true, focus: true, expand: true });
+    await hooks(api).treeView.reveal(tree.pluginNode(chain + 2), { select: false, focus: false, expand: false });
+    await hooks(api).treeView.reveal(tree.pluginNode(run.id + 1), { select: true, focus: true, expand: true });
 
     // The panel, showing every call as a tree and the chain's timeline.
     await showPanel(api);
     await waitFor('the panel to render the calls', () => {
-      const last = [...api.testing.panel.received].reverse().find((m) => m.type === 'rendered');
+      const last = [...hooks(api).messages.received].reverse().find((m) => m.type === 'rendered');
       return last?.type === 'rendered' && last.spans >= 6 && last.errors === 1;
     }, 20_000);
     await sleep(500);

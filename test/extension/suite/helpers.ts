@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExtismIpcApi } from '../../../src/vscode/api';
+import type { ExtismIpcApi, TestingHooks } from '../../../src/vscode/api';
 import type { PluginNode } from '../../../src/vscode/pluginTree';
 import type { FromWebview, RecordView, SpanView } from '../../../src/shared/protocol';
 
@@ -14,6 +14,12 @@ export async function getApi(): Promise<ExtismIpcApi> {
   const ext = vscode.extensions.getExtension<ExtismIpcApi>(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
   return ext.isActive ? ext.exports : ext.activate();
+}
+
+/** The extension's internals, which it exposes only under test (ExtensionMode.Test). */
+export function hooks(api: ExtismIpcApi): TestingHooks {
+  assert.ok(api.testing, 'the extension exposes its test hooks only when the extension host runs tests');
+  return api.testing;
 }
 
 export function cmd<T = unknown>(id: string, ...args: unknown[]): Thenable<T> {
@@ -44,10 +50,10 @@ export async function reset(): Promise<ExtismIpcApi> {
   for (const key of ['limits.maxCallDepth', 'limits.callTimeoutMs', 'permissions', 'trace.maxSpans', 'grants.wasi', 'grants.allowedHosts', 'grants.allowedPaths', 'grants.fromManifests']) {
     if (vscode.workspace.getConfiguration('extismIpc').inspect(key)?.globalValue !== undefined) await setSetting(key, undefined);
   }
-  await waitFor('default policy', () => api.testing.policy().maxCallDepth === 16 && api.testing.policy().callTimeoutMs === 10_000 && !api.testing.policy().wasi);
+  await waitFor('default policy', () => hooks(api).policy().maxCallDepth === 16 && hooks(api).policy().callTimeoutMs === 10_000 && !hooks(api).policy().wasi);
   await cmd('extismIpc.unregisterAll');
   await cmd('extismIpc.clearTrace');
-  await waitFor('empty tree', () => api.testing.tree.getChildren().length === 0);
+  await waitFor('empty tree', () => hooks(api).tree.getChildren().length === 0);
   return api;
 }
 
@@ -60,7 +66,7 @@ export interface TreeShape {
 }
 
 export function treeShape(api: ExtismIpcApi, node?: PluginNode): TreeShape[] {
-  const tree = api.testing.tree;
+  const tree = hooks(api).tree;
   return tree.getChildren(node).map((n) => {
     const item = tree.getTreeItem(n);
     return {
@@ -74,7 +80,7 @@ export function treeShape(api: ExtismIpcApi, node?: PluginNode): TreeShape[] {
 
 /** Shows the Inter-Plugin Calls panel and waits for its webview to say `ready`. */
 export async function showPanel(api: ExtismIpcApi): Promise<void> {
-  const panel = api.testing.panel;
+  const panel = hooks(api).panel;
   const ready = nextMessage(api, (m) => m.type === 'ready', 20_000);
   await cmd('extismIpc.showTrace');
   if (!panel.isReady) await ready;
@@ -87,7 +93,7 @@ export function nextMessage(api: ExtismIpcApi, pred: (m: FromWebview) => boolean
       sub.dispose();
       reject(new Error('no such message from the webview'));
     }, timeoutMs);
-    const sub = api.testing.panel.onDidReceiveMessage((m) => {
+    const sub = hooks(api).messages.onDidReceiveMessage((m) => {
       if (!pred(m)) return;
       clearTimeout(timer);
       sub.dispose();
@@ -103,7 +109,7 @@ export function postedSpans(api: ExtismIpcApi): Map<number, SpanView> {
     if ('kind' in r && r.kind !== 'call') return;
     out.set(r.id, r as SpanView);
   };
-  for (const m of api.testing.panel.posted) {
+  for (const m of hooks(api).messages.posted) {
     if (m.type === 'clear') out.clear();
     if (m.type === 'snapshot') {
       out.clear();

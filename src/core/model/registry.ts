@@ -1,5 +1,6 @@
-/** Who asked for a call or a spawn: a live plugin's id, or a face of the host. */
-export type Caller = number | 'command' | 'cli' | 'api';
+import type { Caller } from '../../shared/traceRecords';
+
+export type { Caller };
 
 export interface PluginInfo {
   id: number;

@@ -1,49 +1,28 @@
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PluginError } from './errors';
 
-/** The Extism manifest, as the official SDKs and the `extism` CLI read it (the fields we support). */
-export interface Manifest {
-  wasm: ManifestWasm[];
-  config?: Record<string, string>;
-  memory?: { max_pages?: number; max_var_bytes?: number; max_http_response_bytes?: number };
-  allowed_hosts?: string[];
-  allowed_paths?: Record<string, string>;
-  timeout_ms?: number;
-}
-
-export interface ManifestWasm {
-  /** A file, relative to the manifest. */
-  path?: string;
-  /** The module's bytes, base64. */
-  data?: string;
-  url?: string;
-  hash?: string;
-  name?: string;
-}
-
-/** One module of a manifest, named as the SDKs name it: its `name`, else `main` for the last. */
-export interface ResolvedModule {
+/** Where one module of a manifest comes from, checked but not read yet. */
+export interface ManifestModule {
+  /** As the SDKs name it: its `name`, else `main` for the last, else its hash or index. */
   name: string;
-  bytes: Uint8Array;
-  /** The file it was read from, or null for inline `data`. */
-  file: string | null;
+  /** `wasm[i]`, for messages. */
+  at: string;
+  /** A file (resolved against the manifest's folder), or the module's bytes given inline. */
+  source: { file: string; relative: string } | { data: Uint8Array };
+  /** The sha256 the bytes must have, lower case. */
+  hash?: string;
 }
 
-/** A manifest read, checked and resolved: its modules' bytes and what the manifest asks for. */
-export interface ResolvedManifest {
+/** An Extism manifest, parsed and checked: the fields we support, as the SDKs and `extism` read them. */
+export interface Manifest {
   file: string;
-  /** The module whose exports are the plugin's. */
-  main: ResolvedModule;
-  /** The others, by name: the main module's imports from these names are linked to their exports. */
-  linked: ResolvedModule[];
+  modules: ManifestModule[];
   config: Record<string, string>;
   memoryMaxPages?: number;
   maxVarBytes?: number;
   maxHttpResponseBytes?: number;
   allowedHosts: string[];
-  /** Host directory -> guest path. */
+  /** Host directory (resolved against the manifest's folder) -> guest path. */
   allowedPaths: Record<string, string>;
   timeoutMs?: number;
 }
@@ -64,14 +43,8 @@ function whole(file: string, v: unknown, field: string): number | undefined {
   return v;
 }
 
-/** Parses and checks a manifest; a module's hash, when given, must match (sha256). */
-export function readManifest(file: string): ResolvedManifest {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    fail(file, 'cannot be read');
-  }
+/** Parses and checks the text of the manifest `file`; refuses unknown fields, as Extism does. */
+export function parseManifest(file: string, text: string): Manifest {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -82,15 +55,15 @@ export function readManifest(file: string): ResolvedManifest {
   const m = raw as Record<string, unknown>;
   const unknown = Object.keys(m).filter((k) => !KNOWN.has(k));
   if (unknown.length) fail(file, `unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${[...KNOWN].join(', ')})`);
-  if (!Array.isArray(m.wasm) || m.wasm.length === 0) fail(file, '"wasm" must be a list of modules');
-  const modules = m.wasm.map((entry, i) => readModule(file, entry as ManifestWasm, i, i === (m.wasm as unknown[]).length - 1));
+  const wasm = m.wasm;
+  if (!Array.isArray(wasm) || wasm.length === 0) fail(file, '"wasm" must be a list of modules');
+  const modules = wasm.map((entry: unknown, i) => parseModule(file, entry, i, i === wasm.length - 1));
   const names = new Set<string>();
   for (const mod of modules) {
     if (names.has(mod.name)) fail(file, `two modules are named "${mod.name}"`);
     names.add(mod.name);
   }
-  const main = modules.find((mod) => mod.name === 'main');
-  if (!main) fail(file, 'with several modules, one must be named "main"');
+  if (!names.has('main')) fail(file, 'with several modules, one must be named "main"');
 
   if (m.config !== undefined && !isRecordOfStrings(m.config)) fail(file, '"config" must map names to strings');
   const memory = (m.memory ?? {}) as Record<string, unknown>;
@@ -105,8 +78,7 @@ export function readManifest(file: string): ResolvedManifest {
   }
   return {
     file,
-    main,
-    linked: modules.filter((mod) => mod !== main),
+    modules,
     config: { ...((m.config as Record<string, string>) ?? {}) },
     memoryMaxPages: whole(file, memory.max_pages, 'memory.max_pages'),
     maxVarBytes: whole(file, memory.max_var_bytes, 'memory.max_var_bytes'),
@@ -117,31 +89,25 @@ export function readManifest(file: string): ResolvedManifest {
   };
 }
 
-function readModule(file: string, entry: ManifestWasm, i: number, last: boolean): ResolvedModule {
+function parseModule(file: string, value: unknown, i: number, last: boolean): ManifestModule {
   const at = `wasm[${i}]`;
-  if (typeof entry !== 'object' || entry === null) fail(file, `${at} must be an object with "path" or "data"`);
-  let bytes: Uint8Array;
-  let wasmFile: string | null = null;
+  if (typeof value !== 'object' || value === null) fail(file, `${at} must be an object with "path" or "data"`);
+  const entry = value as Record<string, unknown>;
+  let source: ManifestModule['source'];
   if (typeof entry.path === 'string') {
-    wasmFile = path.resolve(path.dirname(file), entry.path);
-    try {
-      bytes = fs.readFileSync(wasmFile);
-    } catch {
-      fail(file, `${at}.path "${entry.path}" not found (looked for ${wasmFile})`);
-    }
+    source = { file: path.resolve(path.dirname(file), entry.path), relative: entry.path };
   } else if (typeof entry.data === 'string') {
-    bytes = Buffer.from(entry.data, 'base64');
+    source = { data: Buffer.from(entry.data, 'base64') };
   } else if (typeof entry.url === 'string') {
     fail(file, `${at}.url is not supported: this host fetches nothing from the network; download ${entry.url} and give its "path"`);
   } else {
     fail(file, `${at} needs "path" or "data"`);
   }
-  let hash: string | undefined;
-  if (entry.hash !== undefined) {
-    if (typeof entry.hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(entry.hash)) fail(file, `${at}.hash must be a sha256 in hex`);
-    hash = createHash('sha256').update(bytes).digest('hex');
-    if (hash !== entry.hash.toLowerCase()) fail(file, `hash mismatch for ${at}: expected ${entry.hash.toLowerCase()}, got ${hash}`);
+  if (entry.hash !== undefined && (typeof entry.hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(entry.hash))) {
+    fail(file, `${at}.hash must be a sha256 in hex`);
   }
+  const hash = typeof entry.hash === 'string' ? entry.hash.toLowerCase() : undefined;
   if (entry.name !== undefined && (typeof entry.name !== 'string' || entry.name === '')) fail(file, `${at}.name must be a non-empty string`);
-  return { name: entry.name ?? (last ? 'main' : hash ?? String(i)), bytes, file: wasmFile };
+  const name = typeof entry.name === 'string' ? entry.name : last ? 'main' : hash ?? String(i);
+  return { name, at, source, hash };
 }

@@ -1,5 +1,5 @@
-import type { Caller } from '../registry';
-import { PREVIEW_BYTES, Span } from '../trace';
+import type { Caller } from '../model/registry';
+import { PREVIEW_BYTES, Span } from '../../shared/traceRecords';
 
 /**
  * Ended spans packed into a few typed arrays and a string table, so that a batch of thousands of

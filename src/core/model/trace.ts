@@ -1,8 +1,8 @@
 import { Emitter } from './events';
-import type { LifeEvent, Span, TraceRecord } from './traceRecords';
+import type { LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
 
-export type { LifeEvent, Span, TraceRecord } from './traceRecords';
-export { PREVIEW_BYTES } from './traceRecords';
+export type { LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
+export { PREVIEW_BYTES } from '../../shared/traceRecords';
 
 const ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\v': '\\v', '\f': '\\f' };
 
@@ -105,6 +105,15 @@ export class TraceStore {
   runningSpans(): Span[] {
     this.materialize();
     return [...this.running.values()];
+  }
+
+  /** Ends every running span with an error: the runtime that ran them is gone. */
+  endRunning(reason: string): void {
+    this.materialize();
+    const end = Date.now();
+    for (const span of [...this.running.values()]) {
+      this.add({ ...span, status: 'error', error: reason, durationMs: Math.max(0, end - span.start) });
+    }
   }
 
   clear(): void {

@@ -1,12 +1,9 @@
-import { PluginError, PolicyError } from './errors';
-import type { HostFunctionTable, PluginInstance } from './engine/instance';
-import { hostAllowed } from './policy';
-import { describePlugin, PluginInfo } from './registry';
-import type { HttpRequest, HttpResponse } from './engine/syncHttp';
+import type { HostFunctionTable, HttpRequest, HttpResponse, PluginMemory } from '../model/engine';
+import { PluginError, PolicyError } from '../model/errors';
+import { LOG_LEVELS, LogLevel, LogThreshold } from '../model/logging';
+import { hostAllowed } from '../model/policy';
+import { describePlugin, PluginInfo } from '../model/registry';
 
-/** Log levels as `get_log_level` reports them to the PDKs. */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 const LOG_OFF = 0x7fffffff;
 
 /** What the host functions need from the runtime, for the plugin they are bound to. */
@@ -15,7 +12,7 @@ export interface HostServices {
   call(callerId: number, calleeId: number, func: string, input: Uint8Array): Uint8Array;
   unregister(callerId: number, id: number): void;
   log(pluginId: number, level: LogLevel, message: string): void;
-  logLevel(): LogLevel | 'off';
+  logLevel(): LogThreshold;
   /** Makes an HTTP request and waits for it; the host checks the grant before. */
   http(request: Omit<HttpRequest, 'timeoutMs'>): HttpResponse;
 }
@@ -40,7 +37,7 @@ interface ExtismHttpRequest {
   headers?: unknown;
 }
 
-function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginInstance, req: bigint, body: bigint): bigint {
+function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginMemory, req: bigint, body: bigint): bigint {
   const who = `http_request: ${describePlugin(plugin)}`;
   let parsed: ExtismHttpRequest;
   try {
@@ -93,7 +90,7 @@ function toId(value: bigint, what: string): number {
  * `unregister_plugin` (under `extism:host/user` and `env`), and the Extism host side of
  * `extism:host/env` (config, vars, logs, HTTP).
  */
-export function createHostFunctions(services: HostServices, plugin: HostedPlugin, self: PluginInstance): HostFunctionTable {
+export function createHostFunctions(services: HostServices, plugin: HostedPlugin, self: PluginMemory): HostFunctionTable {
   const varBytes = () => {
     let n = 0;
     for (const [k, v] of plugin.vars) n += k.length + v.byteLength;

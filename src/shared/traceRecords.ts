@@ -1,6 +1,8 @@
-// The trace as plain data: what the runtime records and every view renders. No Node or vscode
-// imports, so the webview protocol can use these types too.
-import type { Caller } from './registry';
+// The trace as plain data: what the runtime records and every view renders, the webview included.
+// No Node, vscode or DOM imports.
+
+/** Who asked for a call or a spawn: a live plugin's id, or a face of the host. */
+export type Caller = number | 'command' | 'cli' | 'api';
 
 /** One call into a plugin, by a person, the API or another plugin. Times are ms since the epoch. */
 export interface Span {

@@ -1,0 +1,53 @@
+import type { CompiledModule, Engine, HostFunctionTable, HttpRequest, HttpResponse, InstanceSpec, PluginInstance, PluginMemory } from '../model/engine';
+import { IpcError, PluginError } from '../model/errors';
+import { WasmInstance } from './instance';
+import { ModuleCache, WasmModule } from './moduleCache';
+import { SyncHttpClient } from './syncHttp';
+import { isTimeout, TimeoutGuard } from './timeoutGuard';
+import { WasiEnvironment } from './wasi';
+
+function wasmModule(m: CompiledModule): WebAssembly.Module {
+  if (!(m instanceof WasmModule)) throw new Error('engine: a module compiled by another engine');
+  return m.module;
+}
+
+/** The engine of this project: V8's WebAssembly, our kernel, Node's WASI, HTTP made synchronous. */
+export class WasmEngine implements Engine {
+  private readonly modules = new ModuleCache();
+  private readonly guard = new TimeoutGuard();
+  private readonly httpClient = new SyncHttpClient();
+
+  compileFile(file: string, maxPages: number, label: string): CompiledModule {
+    return this.modules.fromFile(file, maxPages, label);
+  }
+
+  compileBytes(key: string, stamp: string, bytes: Uint8Array, maxPages: number, label: string, source: string): CompiledModule {
+    return this.modules.fromBytes(key, stamp, bytes, maxPages, label, source);
+  }
+
+  instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance {
+    const needsWasi = spec.module.imports.some((i) => i.startsWith('wasi_snapshot_preview1.'));
+    const linked = new Map<string, WebAssembly.Module>();
+    for (const [name, m] of spec.linked) linked.set(name, wasmModule(m));
+    try {
+      const wasi = needsWasi && spec.wasi ? new WasiEnvironment(spec.wasi) : null;
+      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, linked };
+      return new WasmInstance(spec.label, wasmModule(spec.module), options, hostFunctions);
+    } catch (error) {
+      if (error instanceof IpcError) throw error;
+      throw new PluginError(`${spec.label} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  runGuarded<T>(timeoutMs: number, job: () => T): T {
+    return this.guard.run(timeoutMs, job);
+  }
+
+  isTimeout(error: unknown): boolean {
+    return isTimeout(error);
+  }
+
+  http(request: HttpRequest): HttpResponse {
+    return this.httpClient.request(request);
+  }
+}

@@ -1,0 +1,81 @@
+// The engine interface: what the runtime needs from whatever executes Wasm. The runtime is written
+// against these types only; engine/ implements them.
+
+/** Host functions offered to one plugin instance, by import module. */
+export interface HostFunctionTable {
+  /** `extism:host/env` functions the host implements (config, vars, logs, HTTP). */
+  env: Record<string, (...args: never[]) => unknown>;
+  /** `extism:host/user` functions; also offered under `env` for plain `extern "C"` imports. */
+  user: Record<string, (...args: never[]) => unknown>;
+}
+
+/** A compiled module, opaque to the runtime beyond what it imports. */
+export interface CompiledModule {
+  /** `module.name` of every import. */
+  readonly imports: readonly string[];
+}
+
+/** Checked access to one plugin instance's Extism memory. */
+export interface PluginMemory {
+  /** The bytes of a block, as a view valid until the plugin runs again; 0 is the empty block. */
+  readBlock(offs: bigint, what: string): Uint8Array;
+  readString(offs: bigint, what: string): string;
+  /** Copies bytes into a new block; returns its offset (0 for no bytes). */
+  writeBlock(data: Uint8Array): bigint;
+}
+
+/** A plugin module instantiated and started; not reentrant. */
+export interface PluginInstance extends PluginMemory {
+  exportNames(): string[];
+  hasExport(name: string): boolean;
+  /** Runs an export; the output is a view into the plugin's memory, valid until its next call. */
+  call(func: string, input: Uint8Array): Uint8Array;
+}
+
+export interface WasiGrant {
+  /** Host directory -> guest path. */
+  allowedPaths: Record<string, string>;
+  onOutput(stream: 'stdout' | 'stderr', line: string): void;
+}
+
+export interface InstanceSpec {
+  /** `plugin #3 (name)`, for messages. */
+  label: string;
+  module: CompiledModule;
+  /** Modules linked in by the name the plugin imports them under. */
+  linked: ReadonlyMap<string, CompiledModule>;
+  /** Pages of Extism memory; the modules were compiled with the same cap on their own memory. */
+  maxPages: number;
+  /** WASI, when granted; a module that imports it without a grant fails to load. */
+  wasi: WasiGrant | null;
+  /** What to tell a person who must grant WASI. */
+  wasiHint: string;
+}
+
+export interface HttpRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: Uint8Array | null;
+  maxResponseBytes: number;
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface Engine {
+  /** Compiles a file (recompiled when it changed), its own memory capped at `maxPages`. */
+  compileFile(file: string, maxPages: number, label: string): CompiledModule;
+  /** Compiles bytes already read; `key` and `stamp` tell one version of a source from another. */
+  compileBytes(key: string, stamp: string, bytes: Uint8Array, maxPages: number, label: string, source: string): CompiledModule;
+  instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance;
+  /** Runs a job under a time limit (0: none); `isTimeout` tells its error apart. */
+  runGuarded<T>(timeoutMs: number, job: () => T): T;
+  isTimeout(error: unknown): boolean;
+  /** Makes an HTTP request and waits for its response. */
+  http(request: HttpRequest): HttpResponse;
+}

@@ -1,0 +1,62 @@
+import type { Manifest } from './manifest';
+import type { Policy } from './policy';
+import type { PluginInfo } from './registry';
+
+/** What a person or the API gives a plugin at load, on top of its manifest; limits only narrow. */
+export interface LoadOptions {
+  config?: Record<string, string>;
+  wasi?: boolean;
+  allowedHosts?: string[];
+  /** Host directory -> guest path. */
+  allowedPaths?: Record<string, string>;
+  memoryMaxPages?: number;
+  maxVarBytes?: number;
+  maxHttpResponseBytes?: number;
+  timeoutMs?: number;
+  /** Modules to link in, by the name the plugin imports them under: name -> `.wasm` path. */
+  link?: Record<string, string>;
+}
+
+/** The limits one plugin runs under. */
+export interface PluginLimits {
+  memoryMaxPages: number;
+  maxVarBytes: number;
+  maxHttpResponseBytes: number;
+  /** Its own time limit, 0 for none (the policy's applies as well). */
+  timeoutMs: number;
+}
+
+/** The smallest of the limits given; 0 and undefined mean "none". */
+export function minLimit(...limits: (number | undefined)[]): number {
+  let min = 0;
+  for (const l of limits) if (l !== undefined && l > 0 && (min === 0 || l < min)) min = l;
+  return min;
+}
+
+/** The policy's limits, narrowed by the manifest's and the loader's; never widened. */
+export function pluginLimits(policy: Policy, manifest: Manifest | null, options: LoadOptions): PluginLimits {
+  return {
+    memoryMaxPages: minLimit(policy.memoryMaxPages, manifest?.memoryMaxPages, options.memoryMaxPages),
+    maxVarBytes: minLimit(policy.maxVarBytes, manifest?.maxVarBytes, options.maxVarBytes),
+    maxHttpResponseBytes: minLimit(policy.maxHttpResponseBytes, manifest?.maxHttpResponseBytes, options.maxHttpResponseBytes),
+    timeoutMs: minLimit(0, manifest?.timeoutMs, options.timeoutMs),
+  };
+}
+
+/**
+ * What a plugin is granted: the policy's, the loader's, and its manifest's when the manifest may
+ * grant (one a person chose, or any with `manifestGrants`).
+ */
+export function pluginGrants(policy: Policy, options: LoadOptions, manifest: Manifest | null, manifestMayGrant: boolean): PluginInfo['grants'] {
+  const fromManifest = manifest !== null && manifestMayGrant ? manifest : null;
+  return {
+    wasi: policy.wasi || options.wasi === true || fromManifest !== null,
+    allowedHosts: [...policy.allowedHosts, ...(options.allowedHosts ?? []), ...(fromManifest?.allowedHosts ?? [])],
+    allowedPaths: { ...policy.allowedPaths, ...(options.allowedPaths ?? {}), ...(fromManifest?.allowedPaths ?? {}) },
+  };
+}
+
+/** Whether a manifest asks for grants that were not given to it. */
+export function ignoredManifestGrants(manifest: Manifest | null, manifestMayGrant: boolean): boolean {
+  return manifest !== null && !manifestMayGrant && (manifest.allowedHosts.length > 0 || Object.keys(manifest.allowedPaths).length > 0);
+}

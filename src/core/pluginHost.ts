@@ -1,0 +1,243 @@
+import { IpcError } from './model/errors';
+import { Emitter } from './model/events';
+import type { LoadOptions } from './model/loadOptions';
+import type { LogEntry, LogThreshold } from './model/logging';
+import { normalizePolicy, Policy, PolicyOptions } from './model/policy';
+import type { Caller, PluginInfo } from './model/registry';
+import { TraceStore } from './model/trace';
+import type { RuntimeSettings } from './model/runtimeSettings';
+import { childProcess } from './transport/childProcess';
+import { CarrierFactory, RuntimeClient } from './transport/client';
+import { inProcess } from './transport/inProcess';
+import type { EventsMessage, RuntimeEvent } from './transport/protocol';
+import { decodeSpans, lastSpanIdOf } from './transport/spanCodec';
+import { workerThread } from './transport/workerThread';
+
+export interface HostOptions extends PolicyOptions {
+  /** Record a span per call (on by default). */
+  tracing?: boolean;
+  /** Plugin log messages below this level are dropped. */
+  logLevel?: LogThreshold;
+  /** Spans and life events kept for views and export. */
+  maxTraceRecords?: number;
+  /** How a person grants WASI with this face, for the error a WASI plugin gets without it. */
+  wasiHint?: string;
+}
+
+/**
+ * Where the runtime runs. `in-process`: on the caller's thread (a running plugin blocks it until
+ * it returns or times out). `worker`: a worker thread. `child-process`: a process of its own, whose
+ * death never takes the caller down. The last two run `entry`, the bundled runtime entry
+ * (`dist/runtime.js`), with a heap limit of `maxHeapMb` (1024 by default).
+ */
+export type RuntimeTransport =
+  | { kind: 'in-process' }
+  | { kind: 'worker' | 'child-process'; entry: string; maxHeapMb?: number; onStderr?(text: string): void };
+
+export type PluginsChange =
+  | { kind: 'added'; plugin: PluginInfo }
+  | { kind: 'removed'; plugin: PluginInfo }
+  | { kind: 'changed'; plugin: PluginInfo }
+  | { kind: 'reset' };
+
+/** The runtime ended: asked to (restart, dispose), or not (a crash, a kill, out of memory). */
+export interface RuntimeStop {
+  cause: string;
+  requested: boolean;
+}
+
+const DEFAULT_HEAP_MB = 1024;
+
+function carrierOf(transport: RuntimeTransport): CarrierFactory {
+  if (transport.kind === 'in-process') return inProcess;
+  const heap = transport.maxHeapMb ?? DEFAULT_HEAP_MB;
+  return transport.kind === 'worker' ? workerThread(transport.entry, heap) : childProcess(transport.entry, heap, transport.onStderr);
+}
+
+/**
+ * The plugin host as its faces (VS Code, CLI, API) see it: asynchronous and event-driven, whatever
+ * carries it to the runtime. A runtime that stopped is replaced on the next request, its ids going on.
+ */
+export class PluginHost {
+  readonly trace: TraceStore;
+  private client: RuntimeClient | undefined;
+  private readonly carrier: CarrierFactory;
+  private policy: Policy;
+  private options: HostOptions;
+  private readonly live = new Map<number, PluginInfo>();
+  private readonly pluginsEmitter = new Emitter<PluginsChange>();
+  private readonly logEmitter = new Emitter<LogEntry>();
+  private readonly stopEmitter = new Emitter<RuntimeStop>();
+  private readonly callsEmitter = new Emitter<number>();
+  private disposed = false;
+  private callsRunning = 0;
+  /** Set while the host ends its own runtime, so the stop reads as asked for. */
+  private stopping = false;
+  /** The highest ids seen, so a replacement runtime never hands out one again. */
+  private lastPluginId = 0;
+  private lastSpanId = 0;
+  readonly onDidChangePlugins = this.pluginsEmitter.event;
+  readonly onLog = this.logEmitter.event;
+  /** The runtime ended; the next request starts a new one. */
+  readonly onDidStopRuntime = this.stopEmitter.event;
+  /** How many top-level calls are under way, each time it changes. */
+  readonly onDidChangeCallsRunning = this.callsEmitter.event;
+
+  constructor(options: HostOptions = {}, transport: RuntimeTransport = { kind: 'in-process' }) {
+    this.options = { ...options };
+    this.policy = normalizePolicy(options);
+    this.trace = new TraceStore(options.maxTraceRecords);
+    this.carrier = carrierOf(transport);
+  }
+
+  get currentPolicy(): Policy {
+    return this.policy;
+  }
+
+  get runningCalls(): number {
+    return this.callsRunning;
+  }
+
+  plugins(): PluginInfo[] {
+    return [...this.live.values()].sort((a, b) => a.id - b.id);
+  }
+
+  plugin(id: number): PluginInfo | undefined {
+    return this.live.get(id);
+  }
+
+  /** Applies new options; the policy is validated here, before the runtime sees it. */
+  async configure(options: HostOptions): Promise<void> {
+    const policy = normalizePolicy(options);
+    this.options = { ...options };
+    this.policy = policy;
+    if (options.maxTraceRecords) this.trace.setMaxRecords(options.maxTraceRecords);
+    if (this.client?.alive) await this.client.request('configure', this.settings());
+  }
+
+  register(target: string, options: LoadOptions = {}): Promise<PluginInfo> {
+    return this.connect((c) => c.request('register', { target, options }));
+  }
+
+  call(id: number, func: string, input: Uint8Array | string = new Uint8Array(0), caller: Exclude<Caller, number> = 'api'): Promise<Uint8Array> {
+    const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
+    const done = this.connect((c) => c.request('call', { caller, id, func, input: bytes }));
+    this.countCall(+1);
+    const end = () => this.countCall(-1);
+    done.then(end, end);
+    return done;
+  }
+
+  unregister(id: number): Promise<void> {
+    return this.connect((c) => c.request('unregister', { id }));
+  }
+
+  unregisterAll(): Promise<void> {
+    return this.connect((c) => c.request('unregisterAll', {}));
+  }
+
+  /**
+   * Stops the runtime, whatever it is doing: a call that never ends without a timeout can only be
+   * stopped this way. Every plugin is unloaded and a pending call fails; the next request starts a
+   * new runtime, whose ids go on from the old one's.
+   */
+  async restart(): Promise<void> {
+    await this.stop('restarted');
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.stop('the plugin host was closed');
+    this.pluginsEmitter.dispose();
+    this.logEmitter.dispose();
+    this.stopEmitter.dispose();
+    this.callsEmitter.dispose();
+    this.trace.dispose();
+  }
+
+  private async stop(cause: string): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.stopping = true;
+    try {
+      await client.kill(cause);
+    } finally {
+      this.stopping = false;
+    }
+  }
+
+  private settings(): RuntimeSettings {
+    return {
+      policy: this.policy,
+      tracing: this.options.tracing ?? true,
+      logLevel: this.options.logLevel ?? 'info',
+      wasiHint: this.options.wasiHint ?? 'grant WASI to run it',
+    };
+  }
+
+  private connect<T>(request: (client: RuntimeClient) => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new IpcError('host', 'the plugin host was closed'));
+    let client = this.client;
+    if (!client?.alive) {
+      try {
+        client = new RuntimeClient(this.carrier, (m) => this.onEvents(m), (cause) => this.onExit(client!, cause));
+      } catch (error) {
+        return Promise.reject(new IpcError('host', `the plugin runtime could not be started: ${error instanceof Error ? error.message : String(error)}`));
+      }
+      this.client = client;
+      void client.request('start', { settings: this.settings(), lastPluginId: this.lastPluginId, lastSpanId: this.lastSpanId }).catch(() => undefined);
+    }
+    return request(client);
+  }
+
+  private countCall(delta: number): void {
+    this.callsRunning += delta;
+    this.callsEmitter.fire(this.callsRunning);
+  }
+
+  private onExit(client: RuntimeClient, cause: string): void {
+    if (this.client === client) this.client = undefined;
+    this.trace.endRunning(`runtime stopped (${cause})`);
+    if (this.live.size) {
+      this.live.clear();
+      this.pluginsEmitter.fire({ kind: 'reset' });
+    }
+    this.stopEmitter.fire({ cause, requested: this.stopping || this.disposed });
+  }
+
+  private onEvents(message: EventsMessage): void {
+    for (const event of message.events) this.apply(event);
+    const batch = message.spans;
+    if (batch.count) this.lastSpanId = Math.max(this.lastSpanId, lastSpanIdOf(batch));
+    this.trace.addDeferred(batch.count, () => decodeSpans(batch));
+  }
+
+  private apply(event: RuntimeEvent): void {
+    switch (event.type) {
+      case 'pluginAdded':
+        this.lastPluginId = Math.max(this.lastPluginId, event.plugin.id);
+        this.live.set(event.plugin.id, event.plugin);
+        this.pluginsEmitter.fire({ kind: 'added', plugin: event.plugin });
+        break;
+      case 'pluginChanged':
+        if (!this.live.has(event.plugin.id)) break;
+        this.live.set(event.plugin.id, event.plugin);
+        this.pluginsEmitter.fire({ kind: 'changed', plugin: event.plugin });
+        break;
+      case 'pluginRemoved': {
+        const plugin = this.live.get(event.id);
+        this.live.delete(event.id);
+        if (plugin) this.pluginsEmitter.fire({ kind: 'removed', plugin });
+        break;
+      }
+      case 'record':
+        if (event.record.kind === 'call') this.lastSpanId = Math.max(this.lastSpanId, event.record.id);
+        this.trace.add(event.record);
+        break;
+      case 'log':
+        this.logEmitter.fire(event.entry);
+        break;
+    }
+  }
+}

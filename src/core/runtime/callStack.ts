@@ -1,0 +1,155 @@
+import { PluginError, PolicyError } from '../model/errors';
+import type { Policy } from '../model/policy';
+import { Caller, describePlugin } from '../model/registry';
+import { PREVIEW_BYTES, Span, TraceRecord } from '../../shared/traceRecords';
+import type { LivePlugin } from './livePlugin';
+
+/** What the call stack reports: spans, and plugins whose counters changed. */
+export interface CallHooks {
+  /**
+   * A span ended, or a life event. A span's heads are views of the whole input and output in plugin
+   * memory, valid only during this call: copy the first PREVIEW_BYTES of each now.
+   */
+  record(record: TraceRecord): void;
+  /** A top-level call started: views show it while it runs, even when it never calls back. */
+  callStarted(span: Span): void;
+  /** A call counter or another field of a live plugin changed. */
+  pluginChanged(id: number): void;
+}
+
+interface Frame {
+  plugin: LivePlugin;
+  span: Span;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The calls under way, outermost first: each with its span; a plugin is on it at most once. */
+export class CallStack {
+  private readonly frames: Frame[] = [];
+  private nextSpanId = 1;
+  tracing = true;
+
+  constructor(private readonly hooks: CallHooks) {}
+
+  get depth(): number {
+    return this.frames.length;
+  }
+
+  /** A stack that replaces a stopped runtime's goes on from the span ids that one handed out. */
+  continueAfter(lastSpanId: number): void {
+    this.nextSpanId = Math.max(this.nextSpanId, lastSpanId + 1);
+  }
+
+  /** Whether a call into this plugin, or into one that `test` picks, is under way. */
+  has(test: (plugin: LivePlugin) => boolean): boolean {
+    return this.frames.some((f) => test(f.plugin));
+  }
+
+  top(): { plugin: LivePlugin; func: string } | undefined {
+    const frame = this.frames[this.frames.length - 1];
+    return frame && { plugin: frame.plugin, func: frame.span.func };
+  }
+
+  currentSpanId(): number | null {
+    return this.frames.length ? this.frames[this.frames.length - 1].span.id : null;
+  }
+
+  chain(): string {
+    return this.frames.map((f) => `#${f.plugin.id} ${f.plugin.name}`).join(' -> ') || '(top)';
+  }
+
+  /** Copies of the spans of the calls under way, outermost first. */
+  runningSpans(): Span[] {
+    return this.frames.map((f) => ({ ...f.span, inputHead: f.span.inputHead.slice(0, PREVIEW_BYTES), outputHead: EMPTY }));
+  }
+
+  /** Calls an export of `callee` on top of the stack, checked against the policy, with a span. */
+  invoke(policy: Policy, caller: Caller, callee: LivePlugin, func: string, input: Uint8Array): Uint8Array {
+    const who = typeof caller === 'number' ? 'call_plugin' : 'call';
+    if (this.has((p) => p === callee)) {
+      throw new PolicyError(
+        `${who}: ${describePlugin(callee)} is already on the call stack (${this.chain()} -> #${callee.id}); a plugin cannot be re-entered`,
+      );
+    }
+    if (this.frames.length >= policy.maxCallDepth) {
+      throw new PolicyError(`${who}: call depth limit of ${policy.maxCallDepth} reached (maxCallDepth) at ${this.chain()}`);
+    }
+    if (!callee.instance.hasExport(func)) {
+      throw new PluginError(`${who}: ${describePlugin(callee)} has no export "${func}"`);
+    }
+    checkSize(policy, who, 'input', input.byteLength, callee, func);
+    const parent = this.frames.length ? this.frames[this.frames.length - 1] : undefined;
+    const tracing = this.tracing;
+    const span: Span = {
+      kind: 'call',
+      id: this.nextSpanId++,
+      parentId: parent ? parent.span.id : null,
+      caller,
+      callerName: parent ? parent.plugin.name : String(caller),
+      calleeId: callee.id,
+      calleeName: callee.name,
+      func,
+      inputBytes: input.byteLength,
+      outputBytes: 0,
+      // the whole input as a view: the recorder copies its first bytes; the memory stays put until then
+      inputHead: tracing ? input : EMPTY,
+      outputHead: EMPTY,
+      depth: this.frames.length,
+      start: now(),
+      durationMs: 0,
+      status: 'running',
+    };
+    this.frames.push({ plugin: callee, span });
+    callee.calls++;
+    if (this.frames.length === 1 && tracing) this.hooks.callStarted({ ...span, inputHead: input.slice(0, PREVIEW_BYTES) });
+    try {
+      const output = callee.instance.call(func, input);
+      checkSize(policy, who, 'output', output.byteLength, callee, func);
+      span.outputBytes = output.byteLength;
+      if (tracing) span.outputHead = output;
+      span.status = 'ok';
+      return output;
+    } catch (error) {
+      callee.errors++;
+      span.status = 'error';
+      span.error = error instanceof Error ? error.message : String(error);
+      throw error;
+    } finally {
+      this.frames.pop();
+      span.durationMs = now() - span.start;
+      if (tracing) this.hooks.record(span);
+      this.hooks.pluginChanged(callee.id);
+    }
+  }
+
+  /**
+   * After a call was stopped from outside (its `finally` blocks never ran): ends its spans with the
+   * reason and empties the stack; returns the plugins that were on it, innermost first.
+   */
+  unwind(reason: string): LivePlugin[] {
+    const end = now();
+    const plugins: LivePlugin[] = [];
+    for (const { span, plugin } of this.frames.splice(0).reverse()) {
+      span.status = 'error';
+      span.error = span.error ?? reason;
+      span.durationMs = end - span.start;
+      plugin.errors++;
+      if (this.tracing) this.hooks.record(span);
+      plugins.push(plugin);
+    }
+    return plugins;
+  }
+}
+
+function checkSize(policy: Policy, who: string, what: string, bytes: number, callee: LivePlugin, func: string): void {
+  if (bytes > policy.maxMessageBytes) {
+    throw new PolicyError(
+      `${who}: ${what} of ${describePlugin(callee)}.${func} is ${bytes} bytes, over the limit of ${policy.maxMessageBytes} (maxMessageBytes)`,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import type { CompiledModule, PluginInstance } from '../model/engine';
+import type { PluginInfo } from '../model/registry';
+import type { HostedPlugin } from './hostFunctions';
+
+/** A plugin as the runtime keeps it: what the faces see, its host-side state, its instance. */
+export interface LivePlugin extends PluginInfo, HostedPlugin {
+  module: CompiledModule;
+  linked: ReadonlyMap<string, CompiledModule>;
+  instance: PluginInstance;
+  memoryMaxPages: number;
+}
+
+/** A copy of what a face may see of a live plugin. */
+export function pluginInfo(p: LivePlugin): PluginInfo {
+  return {
+    id: p.id,
+    name: p.name,
+    source: p.source,
+    manifest: p.manifest,
+    grants: { wasi: p.grants.wasi, allowedHosts: [...p.grants.allowedHosts], allowedPaths: { ...p.grants.allowedPaths } },
+    configKeys: [...p.configKeys],
+    timeoutMs: p.timeoutMs,
+    parentId: p.parentId,
+    exports: [...p.exports],
+    imports: [...p.imports],
+    calls: p.calls,
+    errors: p.errors,
+    loadedAt: p.loadedAt,
+  };
+}

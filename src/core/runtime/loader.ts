@@ -1,0 +1,94 @@
+import type { CompiledModule, Engine, PluginInstance } from '../model/engine';
+import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits } from '../model/loadOptions';
+import type { LogLevel } from '../model/logging';
+import type { Policy } from '../model/policy';
+import { describePlugin } from '../model/registry';
+import { createHostFunctions, HostServices } from './hostFunctions';
+import type { LivePlugin } from './livePlugin';
+import { LoadedManifest, ManifestModuleBytes, readManifest } from './manifestFiles';
+import { isManifestPath } from './resolve';
+
+const HIDDEN_EXPORTS = new Set(['_initialize', '_start', 'hs_init']);
+
+/** Who asks for a load: the id it gets, its parent, and whether its manifest may grant. */
+export interface LoadRequest {
+  id: number;
+  file: string;
+  name: string;
+  parent: LivePlugin | null;
+  options: LoadOptions;
+  /** A person chose this plugin, so its manifest may grant WASI, hosts and paths. */
+  manifestMayGrant: boolean;
+}
+
+/** Reads, compiles and starts plugins: a file or manifest in, a live plugin out. */
+export class PluginLoader {
+  constructor(
+    private readonly engine: Engine,
+    private readonly services: HostServices,
+    private readonly log: (pluginId: number, level: LogLevel, message: string, name?: string) => void,
+  ) {}
+
+  load(policy: Policy, wasiHint: string, req: LoadRequest): LivePlugin {
+    const { id, file, name, parent, options, manifestMayGrant } = req;
+    const who = parent ? `register_plugin: ${describePlugin(parent)}` : 'register';
+    const label = `${who}: "${name}"`;
+    const manifest = isManifestPath(file) ? readManifest(file) : null;
+    const limits = pluginLimits(policy, manifest, options);
+    const { module, linked } = this.compile(file, manifest, options, limits.memoryMaxPages, label);
+    const config = { ...(manifest?.config ?? {}), ...(options.config ?? {}) };
+    const plugin: LivePlugin = {
+      id,
+      name,
+      source: file,
+      manifest: manifest ? manifest.file : null,
+      parentId: parent?.id ?? null,
+      exports: [],
+      imports: [...module.imports],
+      calls: 0,
+      errors: 0,
+      loadedAt: Date.now(),
+      config,
+      configKeys: Object.keys(config),
+      grants: pluginGrants(policy, options, manifest, manifestMayGrant),
+      timeoutMs: limits.timeoutMs,
+      vars: new Map(),
+      maxVarBytes: limits.maxVarBytes,
+      maxHttpResponseBytes: limits.maxHttpResponseBytes,
+      httpStatus: 0,
+      httpHeaders: null,
+      memoryMaxPages: limits.memoryMaxPages,
+      module,
+      linked,
+      instance: undefined as unknown as PluginInstance,
+    };
+    if (ignoredManifestGrants(manifest, manifestMayGrant)) {
+      this.log(id, 'warn', `manifest ${manifest?.file} asks for allowed_hosts or allowed_paths; ignored, since manifests of spawned plugins may not grant (manifestGrants)`, name);
+    }
+    plugin.instance = this.instantiate(plugin, wasiHint);
+    plugin.exports = plugin.instance.exportNames().filter((n) => !HIDDEN_EXPORTS.has(n));
+    return plugin;
+  }
+
+  /** A fresh instance of a live plugin's modules (its host-side state, vars included, stays). */
+  instantiate(plugin: LivePlugin, wasiHint: string): PluginInstance {
+    const wasi = plugin.grants.wasi
+      ? {
+          allowedPaths: plugin.grants.allowedPaths,
+          onOutput: (stream: 'stdout' | 'stderr', line: string) => this.log(plugin.id, stream === 'stdout' ? 'info' : 'warn', `[${stream}] ${line}`),
+        }
+      : null;
+    const spec = { label: describePlugin(plugin), module: plugin.module, linked: plugin.linked, maxPages: plugin.memoryMaxPages, wasi, wasiHint };
+    return this.engine.instantiate(spec, (memory) => createHostFunctions(this.services, plugin, memory));
+  }
+
+  private compile(file: string, manifest: LoadedManifest | null, options: LoadOptions, maxPages: number, label: string) {
+    const fromManifest = (m: ManifestModuleBytes, manifestFile: string) =>
+      this.engine.compileBytes(`${manifestFile}#${m.name}`, manifest?.stamp ?? '', m.bytes, maxPages, label, m.file ?? manifestFile);
+    const module = manifest ? fromManifest(manifest.main, manifest.file) : this.engine.compileFile(file, maxPages, label);
+    const linked = new Map<string, CompiledModule>();
+    for (const m of manifest?.linked ?? []) linked.set(m.name, fromManifest(m, manifest!.file));
+    for (const [name, path] of Object.entries(options.link ?? {})) linked.set(name, this.engine.compileFile(path, maxPages, label));
+    return { module, linked };
+  }
+}

@@ -1,0 +1,214 @@
+import type { Engine } from '../model/engine';
+import { PolicyError, TimeoutError } from '../model/errors';
+import type { LoadOptions } from '../model/loadOptions';
+import { minLimit } from '../model/loadOptions';
+import { LogEntry, LogLevel, passes } from '../model/logging';
+import { mayCall, maySpawn } from '../model/policy';
+import { defaultSettings, RuntimeSettings } from '../model/runtimeSettings';
+import { Caller, describePlugin, PluginInfo, Registry } from '../model/registry';
+import type { Span } from '../../shared/traceRecords';
+import { CallHooks, CallStack, now } from './callStack';
+import type { HostServices } from './hostFunctions';
+import { LivePlugin, pluginInfo } from './livePlugin';
+import { PluginLoader } from './loader';
+import { isPathTarget, pluginNameOfPath, resolvePluginName } from './resolve';
+
+/** What the runtime tells the outside; a transport batches and forwards it. */
+export interface RuntimeHooks extends CallHooks {
+  pluginAdded(info: PluginInfo): void;
+  pluginRemoved(id: number): void;
+  log(entry: LogEntry): void;
+}
+
+/**
+ * The synchronous plugin runtime: live plugins, their host functions and every call between them.
+ * It runs on one thread; a nested call runs inside its caller's host function.
+ */
+export class Runtime {
+  private readonly registry = new Registry<LivePlugin>();
+  private readonly stack: CallStack;
+  private readonly loader: PluginLoader;
+  private settings: RuntimeSettings = defaultSettings;
+  private callDeadline = Infinity;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly hooks: RuntimeHooks,
+  ) {
+    this.stack = new CallStack(hooks);
+    const services: HostServices = {
+      spawn: (parentId, name) => this.spawn(parentId, name),
+      call: (callerId, calleeId, func, input) => this.callFrom(this.live(callerId, 'call_plugin'), calleeId, func, input),
+      unregister: (callerId, id) => this.unregisterFrom(callerId, id),
+      log: (pluginId, level, message) => this.log(pluginId, level, message),
+      logLevel: () => this.settings.logLevel,
+      http: (request) => this.engine.http({ ...request, timeoutMs: this.remainingMs() }),
+    };
+    this.loader = new PluginLoader(engine, services, (id, level, message, name) => this.log(id, level, message, name));
+  }
+
+  configure(settings: RuntimeSettings): void {
+    this.settings = settings;
+    this.stack.tracing = settings.tracing;
+  }
+
+  /** A runtime that replaces a stopped one goes on from the ids that one handed out. */
+  continueAfter(lastPluginId: number, lastSpanId: number): void {
+    this.registry.skipPast(lastPluginId);
+    this.stack.continueAfter(lastSpanId);
+  }
+
+  plugins(): PluginInfo[] {
+    return this.registry.all().map(pluginInfo);
+  }
+
+  plugin(id: number): PluginInfo | undefined {
+    const p = this.registry.get(id);
+    return p && pluginInfo(p);
+  }
+
+  /**
+   * Loads a plugin for a person or the API: a `.wasm` or manifest path, or a name in the plugin
+   * directories. The person chose it, so its manifest's grants are honoured.
+   */
+  register(target: string, options: LoadOptions = {}): PluginInfo {
+    const file = isPathTarget(target) ? target : resolvePluginName(target, this.settings.policy.pluginDirs, 'register');
+    return pluginInfo(this.load(file, pluginNameOfPath(file), null, options, true));
+  }
+
+  /** A top-level call, guarded by the call timeout; returns a copy of the output. */
+  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array): Uint8Array {
+    if (this.stack.depth) throw new Error('runtime: a top-level call started while another is running');
+    const plugin = this.registry.get(id);
+    if (!plugin) throw new PolicyError(`call: no live plugin #${id}`);
+    const timeout = minLimit(this.settings.policy.callTimeoutMs, plugin.timeoutMs);
+    this.callDeadline = timeout > 0 ? Date.now() + timeout : Infinity;
+    try {
+      return this.engine.runGuarded(timeout, () => this.stack.invoke(this.settings.policy, caller, plugin, func, input).slice());
+    } catch (error) {
+      if (this.engine.isTimeout(error)) {
+        const running = this.stack.top();
+        const where = running ? `; ${describePlugin(running.plugin)}.${running.func} was running` : '';
+        const limit = timeout === plugin.timeoutMs ? "the plugin's own timeout_ms" : 'callTimeoutMs';
+        const message = `call to ${describePlugin(plugin)}.${func} timed out after ${timeout} ms (${limit})${where}`;
+        this.recover(message);
+        throw new TimeoutError(message);
+      }
+      if (this.stack.depth) this.recover(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  unregister(id: number): void {
+    if (!this.registry.get(id)) throw new PolicyError(`unregister: no live plugin #${id}`);
+    this.remove(id);
+  }
+
+  /** Parents come before their children (ids grow), so each root takes its descendants with it. */
+  unregisterAll(): void {
+    for (const p of this.registry.all()) if (this.registry.get(p.id)) this.remove(p.id);
+  }
+
+  /** Copies of the spans of the calls under way, outermost first. */
+  runningSpans(): Span[] {
+    return this.stack.runningSpans();
+  }
+
+  private live(id: number, who: string): LivePlugin {
+    const p = this.registry.get(id);
+    if (!p) throw new PolicyError(`${who}: no live plugin #${id}`);
+    return p;
+  }
+
+  private remainingMs(): number {
+    return Number.isFinite(this.callDeadline) ? Math.max(1, this.callDeadline - Date.now()) : 60_000;
+  }
+
+  private load(file: string, name: string, parent: LivePlugin | null, options: LoadOptions, manifestMayGrant: boolean): LivePlugin {
+    const { policy, wasiHint } = this.settings;
+    if (this.registry.size >= policy.maxPlugins) {
+      const who = parent ? `register_plugin: ${describePlugin(parent)}` : 'register';
+      throw new PolicyError(`${who}: the limit of ${policy.maxPlugins} live plugins is reached (maxPlugins)`);
+    }
+    const id = this.registry.allocateId();
+    const plugin = this.loader.load(policy, wasiHint, { id, file, name, parent, options, manifestMayGrant });
+    this.registry.add(plugin);
+    this.hooks.pluginAdded(pluginInfo(plugin));
+    this.hooks.record({ kind: 'spawn', time: now(), pluginId: id, name, parentId: plugin.parentId, spanId: this.stack.currentSpanId() });
+    return plugin;
+  }
+
+  private spawn(parentId: number, name: string): number {
+    const policy = this.settings.policy;
+    const parent = this.live(parentId, 'register_plugin');
+    const who = `register_plugin: ${describePlugin(parent)}`;
+    const file = resolvePluginName(name, policy.pluginDirs, who);
+    const bare = pluginNameOfPath(file);
+    if (!maySpawn(policy, parent.name, bare)) {
+      throw new PolicyError(`${who} may not spawn "${bare}" (permissions["${parent.name}"].spawn)`);
+    }
+    const children = this.registry.childrenOf(parent.id).length;
+    if (children >= policy.maxSpawnPerPlugin) {
+      throw new PolicyError(
+        `${who} already has ${children} live plugins it spawned, the limit (maxSpawnPerPlugin); unregister_plugin the ones it no longer needs`,
+      );
+    }
+    return this.load(file, bare, parent, {}, policy.manifestGrants).id;
+  }
+
+  private callFrom(caller: LivePlugin, calleeId: number, func: string, input: Uint8Array): Uint8Array {
+    const policy = this.settings.policy;
+    const callee = this.registry.get(calleeId);
+    if (!callee) throw new PolicyError(`call_plugin: ${describePlugin(caller)} called #${calleeId}, which is not a live plugin`);
+    if (!mayCall(policy, caller.name, callee.name, func)) {
+      throw new PolicyError(`call_plugin: ${describePlugin(caller)} may not call ${callee.name}.${func} (permissions["${caller.name}"].call)`);
+    }
+    return this.stack.invoke(policy, caller.id, callee, func, input);
+  }
+
+  private unregisterFrom(callerId: number, id: number): void {
+    const caller = this.live(callerId, 'unregister_plugin');
+    const target = this.registry.get(id);
+    if (!target) throw new PolicyError(`unregister_plugin: ${describePlugin(caller)} asked to end #${id}, which is not a live plugin`);
+    if (!this.isAncestor(caller.id, target)) {
+      throw new PolicyError(`unregister_plugin: ${describePlugin(caller)} may only end plugins it spawned, not ${describePlugin(target)}`);
+    }
+    if (this.stack.has((p) => p === target || this.isAncestor(target.id, p))) {
+      throw new PolicyError(`unregister_plugin: ${describePlugin(target)} is running and cannot be ended now`);
+    }
+    this.remove(id);
+  }
+
+  private isAncestor(ancestorId: number, plugin: LivePlugin): boolean {
+    for (let p = plugin.parentId; p !== null; p = this.registry.get(p)?.parentId ?? null) {
+      if (p === ancestorId) return true;
+    }
+    return false;
+  }
+
+  /** Ends a plugin and, like a process group, every plugin it spawned. */
+  private remove(id: number): void {
+    for (const child of this.registry.childrenOf(id)) this.remove(child.id);
+    const plugin = this.registry.remove(id);
+    if (!plugin) return;
+    this.hooks.pluginRemoved(id);
+    this.hooks.record({
+      kind: 'unregister', time: now(), pluginId: id, name: plugin.name, parentId: plugin.parentId, spanId: this.stack.currentSpanId(),
+    });
+  }
+
+  /** After a call was stopped from outside: close its spans and give its plugins fresh instances. */
+  private recover(reason: string): void {
+    for (const plugin of this.stack.unwind(reason)) {
+      if (!this.registry.get(plugin.id)) continue;
+      plugin.instance = this.loader.instantiate(plugin, this.settings.wasiHint);
+      this.hooks.pluginChanged(plugin.id);
+    }
+  }
+
+  private log(pluginId: number, level: LogLevel, message: string, name?: string): void {
+    if (!passes(level, this.settings.logLevel)) return;
+    const p = this.registry.get(pluginId);
+    this.hooks.log({ time: Date.now(), pluginId, name: p?.name ?? name ?? '?', level, message });
+  }
+}

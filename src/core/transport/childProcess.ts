@@ -1,0 +1,71 @@
+import { ChildProcess, fork } from 'node:child_process';
+import type { Carrier, CarrierEvents, CarrierFactory } from './client';
+import type { RuntimeMessage } from './protocol';
+
+const STDERR_KEPT = 8192;
+
+/**
+ * The runtime in a child process, as language servers run: whatever happens to it (a fatal error,
+ * native memory exhaustion, a kill), the caller's process stays up. `entry` is the bundled runtime
+ * entry; it runs on `process.execPath` (Electron's runs as Node), with a heap limit of its own.
+ */
+export function childProcess(entry: string, maxHeapMb: number, onStderr?: (text: string) => void): CarrierFactory {
+  return (events: CarrierEvents): Carrier => {
+    const child = fork(entry, [], {
+      execPath: process.execPath,
+      execArgv: [`--max-old-space-size=${maxHeapMb}`],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      stderr = (stderr + text).slice(-STDERR_KEPT);
+      onStderr?.(text);
+    });
+    child.on('message', (message) => events.message(message as RuntimeMessage));
+    child.on('error', (error) => events.exit(`it could not be started: ${error.message}`));
+    const closed = new Promise<void>((resolve) => {
+      child.on('close', (code, signal) => {
+        events.exit(exitCause(code, signal, stderr, maxHeapMb));
+        resolve();
+      });
+    });
+    hold(child, false);
+    return {
+      send: (message) => {
+        if (child.connected) child.send(message);
+      },
+      hold: (busy) => hold(child, busy),
+      kill: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await closed;
+      },
+    };
+  };
+}
+
+/** Lets the host process exit while the runtime is idle. */
+function hold(child: ChildProcess, busy: boolean): void {
+  const channel = child.channel as { ref?(): void; unref?(): void } | undefined;
+  if (busy) {
+    child.ref();
+    channel?.ref?.();
+  } else {
+    child.unref();
+    channel?.unref?.();
+  }
+}
+
+/** Why a runtime process ended, in a few words a person can act on. */
+export function exitCause(code: number | null, signal: NodeJS.Signals | null, stderr: string, maxHeapMb: number): string {
+  if (/heap out of memory|Allocation failed|Fatal process out of memory/i.test(stderr)) {
+    return `out of memory: it passed its heap limit of ${maxHeapMb} MiB or the system's memory`;
+  }
+  if (signal === 'SIGKILL') return 'killed by SIGKILL; the system may have run out of memory';
+  if (signal) return `killed by ${signal}`;
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const said = lines.filter((l) => /Error\b/.test(l)).pop() ?? lines.pop();
+  return `exit code ${code}${said ? `: ${said.slice(0, 200)}` : ''}`;
+}

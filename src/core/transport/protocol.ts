@@ -1,0 +1,60 @@
+// The protocol between a face's PluginHost and the runtime, whatever carries it (a direct call, a
+// worker thread, a child process): a request map typed both ways, and batched events.
+import type { SerializedError } from '../model/errors';
+import type { LoadOptions } from '../model/loadOptions';
+import type { LogEntry } from '../model/logging';
+import type { Caller, PluginInfo } from '../model/registry';
+import type { TraceRecord } from '../../shared/traceRecords';
+import type { RuntimeSettings } from '../model/runtimeSettings';
+import type { SpanBatch } from './spanCodec';
+
+/** Each request the runtime serves: its parameters and its result. */
+export interface Requests {
+  /** The first request of a runtime: its settings, and the ids a runtime it replaces handed out. */
+  start: { params: { settings: RuntimeSettings; lastPluginId: number; lastSpanId: number }; result: void };
+  /** New settings. */
+  configure: { params: RuntimeSettings; result: void };
+  /** Load a plugin by path or name. */
+  register: { params: { target: string; options: LoadOptions }; result: PluginInfo };
+  /** Call an export of a live plugin. */
+  call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array }; result: Uint8Array };
+  unregister: { params: { id: number }; result: void };
+  unregisterAll: { params: Record<string, never>; result: void };
+}
+
+export type Method = keyof Requests;
+export type Params<M extends Method> = Requests[M]['params'];
+export type Result<M extends Method> = Requests[M]['result'];
+
+/** A handler for every method, checked at compile time: the runtime side must serve them all. */
+export type RequestHandlers = { [M in Method]: (params: Params<M>) => Result<M> };
+
+export type RequestMessage = { [M in Method]: { seq: number; method: M; params: Params<M> } }[Method];
+
+export type ReplyMessage =
+  | { [M in Method]: { type: 'reply'; seq: number; method: M; ok: true; result: Result<M> } }[Method]
+  | { type: 'reply'; seq: number; method: Method; ok: false; error: SerializedError };
+
+/** What the runtime reports as it happens, batched. */
+export type RuntimeEvent =
+  | { type: 'pluginAdded'; plugin: PluginInfo }
+  | { type: 'pluginRemoved'; id: number }
+  | { type: 'pluginChanged'; plugin: PluginInfo }
+  /** A life event, or a span still running (ended spans travel packed in a SpanBatch). */
+  | { type: 'record'; record: TraceRecord }
+  | { type: 'log'; entry: LogEntry };
+
+export interface EventsMessage {
+  type: 'events';
+  events: RuntimeEvent[];
+  spans: SpanBatch;
+}
+
+/** Everything the runtime sends. */
+export type RuntimeMessage = ReplyMessage | EventsMessage;
+
+/** A message and the buffers it hands over (they are moved, not copied, where the carrier can). */
+export interface Outgoing<T> {
+  message: T;
+  transfer: ArrayBuffer[];
+}

@@ -1,0 +1,99 @@
+import { WasmEngine } from '../engine/wasmEngine';
+import { serializeError } from '../model/errors';
+import type { TraceRecord } from '../../shared/traceRecords';
+import { Runtime } from '../runtime/runtime';
+import type { Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
+import { SpanEncoder } from './spanCodec';
+
+const FLUSH_INTERVAL_MS = 100;
+
+/**
+ * The runtime side of every transport: serves requests one at a time and reports what happened in
+ * batches, at the end of each request and every 100 ms during a long call (with the spans still
+ * running), so views stay live without a message per nested call.
+ */
+export class RuntimeService {
+  private readonly runtime: Runtime;
+  private events: RuntimeEvent[] = [];
+  private readonly spans = new SpanEncoder();
+  private readonly changed = new Set<number>();
+  private lastFlush = performance.now();
+  private readonly handlers: RequestHandlers;
+
+  constructor(private readonly post: (out: Outgoing<RuntimeMessage>) => void) {
+    const runtime = new Runtime(new WasmEngine(), {
+      pluginAdded: (plugin) => this.queue({ type: 'pluginAdded', plugin }),
+      pluginRemoved: (id) => {
+        this.changed.delete(id);
+        this.queue({ type: 'pluginRemoved', id });
+      },
+      pluginChanged: (id) => this.changed.add(id),
+      record: (record: TraceRecord) => {
+        if (record.kind === 'call') {
+          this.spans.add(record);
+          // reading the clock costs more than encoding a span: look every 64 spans
+          if ((this.spans.size & 63) === 0) this.maybeFlush();
+        } else {
+          this.queue({ type: 'record', record });
+        }
+      },
+      log: (entry) => this.queue({ type: 'log', entry }),
+      callStarted: (span) => {
+        this.events.push({ type: 'record', record: span });
+        this.flush(false);
+      },
+    });
+    this.runtime = runtime;
+    this.handlers = {
+      start: ({ settings, lastPluginId, lastSpanId }) => {
+        runtime.configure(settings);
+        runtime.continueAfter(lastPluginId, lastSpanId);
+      },
+      configure: (settings) => runtime.configure(settings),
+      register: ({ target, options }) => runtime.register(target, options),
+      call: ({ caller, id, func, input }) => runtime.call(caller, id, func, input),
+      unregister: ({ id }) => runtime.unregister(id),
+      unregisterAll: () => runtime.unregisterAll(),
+    };
+  }
+
+  handle(request: RequestMessage): void {
+    let reply: ReplyMessage;
+    const transfer: ArrayBuffer[] = [];
+    try {
+      const result = (this.handlers[request.method] as (p: typeof request.params) => unknown)(request.params);
+      if (result instanceof Uint8Array) transfer.push(result.buffer as ArrayBuffer);
+      reply = { type: 'reply', seq: request.seq, method: request.method, ok: true, result } as ReplyMessage;
+    } catch (error) {
+      reply = { type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(error) };
+    }
+    this.flush(false);
+    this.post({ message: reply, transfer });
+  }
+
+  /** Sends what happened so far; during a long call, with the spans still running. */
+  private flush(midCall: boolean): void {
+    const events = this.events;
+    for (const id of this.changed) {
+      const plugin = this.runtime.plugin(id);
+      if (plugin) events.push({ type: 'pluginChanged', plugin });
+    }
+    this.changed.clear();
+    if (midCall) for (const span of this.runtime.runningSpans()) events.push({ type: 'record', record: span });
+    if (events.length || this.spans.size) {
+      const spans = this.spans.take();
+      this.post({ message: { type: 'events', events, spans }, transfer: [spans.numbers.buffer as ArrayBuffer, spans.heads.buffer as ArrayBuffer] });
+    }
+    this.events = [];
+    this.lastFlush = performance.now();
+  }
+
+  private queue(event: RuntimeEvent): void {
+    this.events.push(event);
+    this.maybeFlush();
+  }
+
+  private maybeFlush(): void {
+    if (performance.now() - this.lastFlush > FLUSH_INTERVAL_MS) this.flush(true);
+  }
+}
