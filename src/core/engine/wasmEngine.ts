@@ -3,7 +3,7 @@ import { IpcError, PluginError } from '../model/errors';
 import { WasmInstance } from './instance';
 import { ModuleCache, WasmModule } from './moduleCache';
 import { SyncHttpClient } from './syncHttp';
-import { isTimeout, TimeoutGuard } from './timeoutGuard';
+import { TimeoutGuard } from './timeoutGuard';
 import { WasiEnvironment } from './wasi';
 
 function wasmModule(m: CompiledModule): WebAssembly.Module {
@@ -44,7 +44,7 @@ export class WasmEngine implements Engine {
   }
 
   isTimeout(error: unknown): boolean {
-    return isTimeout(error);
+    return this.guard.isTimeout(error);
   }
 
   http(request: HttpRequest): HttpResponse {

@@ -48,7 +48,8 @@ export class TraceStore {
   }
 
   add(record: TraceRecord): void {
-    if (this.deferredCount) this.materialize();
+    // a running span waits beside the records; an ended one keeps the order of the batches before it
+    if (this.deferredCount && !(record.kind === 'call' && record.status === 'running')) this.materialize();
     if (record.kind === 'call' && record.status === 'running') {
       if (this.running.has(record.id)) return;
       this.running.set(record.id, record);

@@ -39,6 +39,7 @@ export function childProcess(entry: string, maxHeapMb: number, onStderr?: (text:
       },
       hold: (busy) => hold(child, busy),
       kill: async () => {
+        hold(child, true); // until it is gone: a caller awaiting this keeps nothing else alive
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         await closed;
       },

@@ -67,6 +67,7 @@ export class RuntimeClient {
       this.onEvents(message);
       return;
     }
+    if (message.events) this.onEvents(message.events);
     const pending = this.pending.get(message.seq);
     if (!pending) return;
     this.pending.delete(message.seq);

@@ -31,9 +31,11 @@ export type RequestHandlers = { [M in Method]: (params: Params<M>) => Result<M> 
 
 export type RequestMessage = { [M in Method]: { seq: number; method: M; params: Params<M> } }[Method];
 
-export type ReplyMessage =
+/** A reply carries what happened during its request, so a request costs one message back. */
+export type ReplyMessage = (
   | { [M in Method]: { type: 'reply'; seq: number; method: M; ok: true; result: Result<M> } }[Method]
-  | { type: 'reply'; seq: number; method: Method; ok: false; error: SerializedError };
+  | { type: 'reply'; seq: number; method: Method; ok: false; error: SerializedError }
+) & { events?: EventsMessage };
 
 /** What the runtime reports as it happens, batched. */
 export type RuntimeEvent =

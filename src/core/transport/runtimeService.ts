@@ -2,7 +2,7 @@ import { WasmEngine } from '../engine/wasmEngine';
 import { serializeError } from '../model/errors';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
-import type { Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
+import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
 import { SpanEncoder } from './spanCodec';
 
 const FLUSH_INTERVAL_MS = 100;
@@ -67,12 +67,16 @@ export class RuntimeService {
     } catch (error) {
       reply = { type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(error) };
     }
-    this.flush(false);
+    const batch = this.take(false);
+    if (batch) {
+      reply.events = batch.message;
+      transfer.push(...batch.transfer);
+    }
     this.post({ message: reply, transfer });
   }
 
-  /** Sends what happened so far; during a long call, with the spans still running. */
-  private flush(midCall: boolean): void {
+  /** What happened so far, if anything; during a long call, with the spans still running. */
+  private take(midCall: boolean): Outgoing<EventsMessage> | undefined {
     const events = this.events;
     for (const id of this.changed) {
       const plugin = this.runtime.plugin(id);
@@ -80,12 +84,16 @@ export class RuntimeService {
     }
     this.changed.clear();
     if (midCall) for (const span of this.runtime.runningSpans()) events.push({ type: 'record', record: span });
-    if (events.length || this.spans.size) {
-      const spans = this.spans.take();
-      this.post({ message: { type: 'events', events, spans }, transfer: [spans.numbers.buffer as ArrayBuffer, spans.heads.buffer as ArrayBuffer] });
-    }
     this.events = [];
     this.lastFlush = performance.now();
+    if (!events.length && !this.spans.size) return undefined;
+    const spans = this.spans.take();
+    return { message: { type: 'events', events, spans }, transfer: [spans.numbers.buffer as ArrayBuffer, spans.heads.buffer as ArrayBuffer] };
+  }
+
+  private flush(midCall: boolean): void {
+    const batch = this.take(midCall);
+    if (batch) this.post(batch);
   }
 
   private queue(event: RuntimeEvent): void {
