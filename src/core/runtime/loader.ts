@@ -27,6 +27,8 @@ export class PluginLoader {
     private readonly engine: Engine,
     private readonly services: HostServices,
     private readonly log: (pluginId: number, level: LogLevel, message: string, name?: string) => void,
+    /** Runs a plugin's start-up (its start section, `_initialize`, `hs_init`) under a time limit. */
+    private readonly startUp: (plugin: LivePlugin, start: () => PluginInstance) => PluginInstance,
   ) {}
 
   load(policy: Policy, wasiHint: string, req: LoadRequest): LivePlugin {
@@ -65,13 +67,17 @@ export class PluginLoader {
     if (ignoredManifestGrants(manifest, manifestMayGrant)) {
       this.log(id, 'warn', `manifest ${manifest?.file} asks for allowed_hosts or allowed_paths; ignored, since manifests of spawned plugins may not grant (manifestGrants)`, name);
     }
-    plugin.instance = this.instantiate(plugin, wasiHint);
+    plugin.instance = this.startUp(plugin, () => this.instantiate(plugin, wasiHint));
     plugin.exports = plugin.instance.exportNames().filter((n) => !HIDDEN_EXPORTS.has(n));
     return plugin;
   }
 
   /** A fresh instance of a live plugin's modules (its host-side state, vars included, stays). */
-  instantiate(plugin: LivePlugin, wasiHint: string): PluginInstance {
+  restart(plugin: LivePlugin, wasiHint: string): PluginInstance {
+    return this.startUp(plugin, () => this.instantiate(plugin, wasiHint));
+  }
+
+  private instantiate(plugin: LivePlugin, wasiHint: string): PluginInstance {
     const wasi = plugin.grants.wasi
       ? {
           allowedPaths: plugin.grants.allowedPaths,

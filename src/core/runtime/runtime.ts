@@ -1,4 +1,4 @@
-import type { Engine } from '../model/engine';
+import type { Engine, PluginInstance } from '../model/engine';
 import { PolicyError, TimeoutError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
@@ -44,7 +44,12 @@ export class Runtime {
       logLevel: () => this.settings.logLevel,
       http: (request) => this.engine.http({ ...request, timeoutMs: this.remainingMs() }),
     };
-    this.loader = new PluginLoader(engine, services, (id, level, message, name) => this.log(id, level, message, name));
+    this.loader = new PluginLoader(
+      engine,
+      services,
+      (id, level, message, name) => this.log(id, level, message, name),
+      (plugin, start) => this.startUp(plugin, start),
+    );
   }
 
   configure(settings: RuntimeSettings): void {
@@ -197,12 +202,36 @@ export class Runtime {
     });
   }
 
-  /** After a call was stopped from outside: close its spans and give its plugins fresh instances. */
+  /**
+   * A plugin's start-up under the same time limit as a call into it. A plugin spawned during a call
+   * starts under that call's limit, which is already running.
+   */
+  private startUp(plugin: LivePlugin, start: () => PluginInstance): PluginInstance {
+    if (this.stack.depth) return start();
+    const timeout = minLimit(this.settings.policy.callTimeoutMs, plugin.timeoutMs);
+    try {
+      return this.engine.runGuarded(timeout, start);
+    } catch (error) {
+      if (!this.engine.isTimeout(error)) throw error;
+      const limit = timeout === plugin.timeoutMs ? "the plugin's own timeout_ms" : 'callTimeoutMs';
+      throw new TimeoutError(`register: ${describePlugin(plugin)} did not finish starting within ${timeout} ms (${limit})`);
+    }
+  }
+
+  /**
+   * After a call was stopped from outside: close its spans and give its plugins fresh instances.
+   * A plugin that cannot start again (its start-up fails or overruns) is unloaded, and says why.
+   */
   private recover(reason: string): void {
     for (const plugin of this.stack.unwind(reason)) {
       if (!this.registry.get(plugin.id)) continue;
-      plugin.instance = this.loader.instantiate(plugin, this.settings.wasiHint);
-      this.hooks.pluginChanged(plugin.id);
+      try {
+        plugin.instance = this.loader.restart(plugin, this.settings.wasiHint);
+        this.hooks.pluginChanged(plugin.id);
+      } catch (error) {
+        this.log(plugin.id, 'error', `could not be started again after its call was stopped, so it was unloaded: ${error instanceof Error ? error.message : String(error)}`);
+        this.remove(plugin.id);
+      }
     }
   }
 

@@ -25,7 +25,10 @@ export function childProcess(entry: string, maxHeapMb: number, onStderr?: (text:
       onStderr?.(text);
     });
     child.on('message', (message) => events.message(message as RuntimeMessage));
-    child.on('error', (error) => events.exit(`it could not be started: ${error.message}`));
+    // after a spawn, an error is a send to a process that is going away: its close tells why
+    child.on('error', (error) => {
+      if (child.pid === undefined) events.exit(`it could not be started: ${error.message}`);
+    });
     const closed = new Promise<void>((resolve) => {
       child.on('close', (code, signal) => {
         events.exit(exitCause(code, signal, stderr, maxHeapMb));
@@ -35,7 +38,7 @@ export function childProcess(entry: string, maxHeapMb: number, onStderr?: (text:
     hold(child, false);
     return {
       send: (message) => {
-        if (child.connected) child.send(message);
+        if (child.connected) child.send(message, () => undefined);
       },
       hold: (busy) => hold(child, busy),
       kill: async () => {
