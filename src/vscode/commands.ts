@@ -61,7 +61,8 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
 
   return [
     vscode.commands.registerCommand(COMMANDS.register, (target?: string | vscode.Uri) =>
-      run('Register Plugin', target === undefined, async () => {
+      // a person: the palette (no argument) or the explorer's context menu (a Uri)
+      run('Register Plugin', target === undefined || target instanceof vscode.Uri, async () => {
         const chosen = target === undefined ? await pickRegisterTarget(s.samplesDir, vscode.workspace.isTrusted) : targetPath(target);
         if (chosen === undefined) return undefined;
         checkTrust(chosen, s.samplesDir);

@@ -53,3 +53,16 @@ describe('start-up under the time limit', () => {
     assert.equal(text(await host.call(launcher.id, 'spawn_call', 'echo:echo:hi')), 'hi');
   });
 });
+
+describe('internal errors', () => {
+  it('say they are the host\'s, name what it was doing, and keep the stack', async () => {
+    const { internalError, IpcError } = await import('../../src/core/model/errors');
+    const raw = new TypeError("Cannot read properties of undefined (reading 'x')");
+    const wrapped = internalError('calling plugin #3 (kv).run', raw);
+    assert.equal(wrapped.name, 'HostError');
+    assert.match(wrapped.message, /^internal error of the host while calling plugin #3 \(kv\)\.run \(TypeError: Cannot read/);
+    assert.match(wrapped.stack ?? '', /caused by TypeError/);
+    const refusal = new IpcError('policy', 'no');
+    assert.equal(internalError('x', refusal), refusal, 'a known error passes unchanged');
+  });
+});

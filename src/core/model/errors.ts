@@ -35,6 +35,18 @@ export class TimeoutError extends IpcError {
   }
 }
 
+/**
+ * An unexpected failure inside the host itself (a bug, not the plugin's fault or a refusal): says
+ * so, names what it was doing, and keeps the original stack for the log.
+ */
+export function internalError(what: string, error: unknown): IpcError {
+  if (error instanceof IpcError) return error;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const wrapped = new IpcError('host', `internal error of the host while ${what} (${message}); the details are in the log`);
+  if (error instanceof Error && error.stack) wrapped.stack = `${wrapped.name}: ${wrapped.message}\ncaused by ${error.stack}`;
+  return wrapped;
+}
+
 export interface SerializedError {
   kind: ErrorKind;
   message: string;

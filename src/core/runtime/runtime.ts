@@ -1,5 +1,5 @@
 import type { Engine, PluginInstance } from '../model/engine';
-import { PolicyError, TimeoutError } from '../model/errors';
+import { internalError, PolicyError, TimeoutError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
 import { LogEntry, LogLevel, passes } from '../model/logging';
@@ -77,8 +77,12 @@ export class Runtime {
    * directories. The person chose it, so its manifest's grants are honoured.
    */
   register(target: string, options: LoadOptions = {}): PluginInfo {
-    const file = isPathTarget(target) ? target : resolvePluginName(target, this.settings.policy.pluginDirs, 'register');
-    return pluginInfo(this.load(file, pluginNameOfPath(file), null, options, true));
+    try {
+      const file = isPathTarget(target) ? target : resolvePluginName(target, this.settings.policy.pluginDirs, 'register');
+      return pluginInfo(this.load(file, pluginNameOfPath(file), null, options, true));
+    } catch (error) {
+      throw internalError(`registering "${target}"`, error);
+    }
   }
 
   /** A top-level call, guarded by the call timeout; returns a copy of the output. */
@@ -99,8 +103,9 @@ export class Runtime {
         this.recover(message);
         throw new TimeoutError(message);
       }
-      if (this.stack.depth) this.recover(error instanceof Error ? error.message : String(error));
-      throw error;
+      const failure = internalError(`calling ${describePlugin(plugin)}.${func}`, error);
+      if (this.stack.depth) this.recover(failure.message);
+      throw failure;
     }
   }
 

@@ -1,5 +1,5 @@
 import { WasmEngine } from '../engine/wasmEngine';
-import { serializeError } from '../model/errors';
+import { internalError, serializeError } from '../model/errors';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
@@ -65,7 +65,7 @@ export class RuntimeService {
       if (result instanceof Uint8Array) transfer.push(result.buffer as ArrayBuffer);
       reply = { type: 'reply', seq: request.seq, method: request.method, ok: true, result } as ReplyMessage;
     } catch (error) {
-      reply = { type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(error) };
+      reply = { type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(internalError(`serving ${request.method}`, error)) };
     }
     const batch = this.take(false);
     if (batch) {
