@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCall, USAGE, UsageError } from './cliArgs';
-import { formatTraceTree, IpcError, PluginHost, toChromeTrace } from './core';
+import { CallFileError, formatTraceTree, IpcError, PluginHost, toChromeTrace } from './core';
+import { runTests } from './cliTest';
 
 const samplesDir = path.resolve(__dirname, '..', 'plugins');
 
@@ -11,6 +12,7 @@ function write(bytes: Uint8Array): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'test') return runTests(argv.slice(1), samplesDir, (text) => process.stdout.write(text));
   const command = parseCall(argv, samplesDir);
   if (command === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -47,6 +49,11 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`extism-ipc: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (error instanceof CallFileError) {
+      process.stderr.write(`extism-ipc: ${error.message}\n`);
       process.exitCode = 2;
       return;
     }

@@ -12,3 +12,7 @@ export type { Policy, PolicyOptions, PermissionRule } from './model/policy';
 export type { Caller, PluginInfo } from './model/registry';
 export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
 export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';
+export { findCallFiles, readCallFile, runCallFile } from './callRunner';
+export type { CallOutcome } from './callRunner';
+export { CALL_FILE_SUFFIX, CallFileError, parseCallFile } from './model/callFile';
+export type { CallFile, CallSpec, Expectation } from './model/callFile';

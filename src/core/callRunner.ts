@@ -1,0 +1,156 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CALL_FILE_SUFFIX, CallFile, CallFileError, CallSpec, containsJson, parseCallFile } from './model/callFile';
+import type { LoadOptions } from './model/loadOptions';
+import type { Span } from '../shared/traceRecords';
+import type { PluginHost } from './pluginHost';
+
+/** How one call of a call file went. */
+export interface CallOutcome {
+  call: CallSpec;
+  /** The call did what its `expect` says (a call without one: it did not fail). */
+  passed: boolean;
+  durationMs: number;
+  output?: Uint8Array;
+  /** The call's error, when it failed. */
+  error?: string;
+  /** Why it did not pass, in one line. */
+  reason?: string;
+  /** What was expected and what came, as text, for a diff. */
+  expected?: string;
+  actual?: string;
+  /** The spans of this call, its nested calls included. */
+  spans: Span[];
+}
+
+/** Reads and checks a call file. */
+export function readCallFile(file: string): CallFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new CallFileError(`${file}: cannot be read`);
+  }
+  return parseCallFile(file, text);
+}
+
+/** Every `*.extism-calls.json` under `dir`, skipping node_modules and hidden folders. */
+export function findCallFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.endsWith(CALL_FILE_SUFFIX)) found.push(p);
+    }
+  };
+  walk(dir);
+  return found.sort();
+}
+
+function isPath(plugin: string): boolean {
+  return /[\\/]/.test(plugin) || /\.(wasm|json)$/i.test(plugin);
+}
+
+function inputBytes(call: CallSpec, base: string): Uint8Array {
+  const input = call.input;
+  if ('text' in input) return Buffer.from(input.text, 'utf8');
+  if ('base64' in input) return Buffer.from(input.base64, 'base64');
+  if ('json' in input) return Buffer.from(JSON.stringify(input.json), 'utf8');
+  const file = path.resolve(base, input.file);
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    throw new CallFileError(`calls[${call.index}].input.file: cannot read ${file}`);
+  }
+}
+
+function loadOptions(call: CallSpec): LoadOptions {
+  const options: LoadOptions = {};
+  if (call.config) options.config = call.config;
+  if (call.wasi !== undefined) options.wasi = call.wasi;
+  if (call.allowedHosts) options.allowedHosts = call.allowedHosts;
+  if (call.allowedPaths) options.allowedPaths = call.allowedPaths;
+  if (call.timeoutMs !== undefined) options.timeoutMs = call.timeoutMs;
+  return options;
+}
+
+/**
+ * Runs the calls of a file in order on one host (whose plugin directories are the file's). A call
+ * naming the same plugin with the same options as an earlier one reuses its live plugin, so vars
+ * carry over. `only` picks calls by index; the others are still run when they come before one
+ * picked, so the state a picked call sees is the state it would see in a whole run.
+ */
+export async function runCallFile(calls: CallFile, host: PluginHost, only?: ReadonlySet<number>): Promise<CallOutcome[]> {
+  const base = path.dirname(calls.file);
+  const live = new Map<string, number>();
+  const last = only ? Math.max(-1, ...only) : calls.calls.length - 1;
+  const outcomes: CallOutcome[] = [];
+  for (const call of calls.calls.slice(0, last + 1)) {
+    const outcome = await runOne(call, base, host, live);
+    if (!only || only.has(call.index)) outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+async function runOne(call: CallSpec, base: string, host: PluginHost, live: Map<string, number>): Promise<CallOutcome> {
+  const spans: Span[] = [];
+  const listening = host.trace.onRecord((r) => {
+    if (r.kind === 'call' && r.status !== 'running') spans.push(r);
+  });
+  const t0 = performance.now();
+  let output: Uint8Array | undefined;
+  let error: string | undefined;
+  try {
+    const options = loadOptions(call);
+    const target = isPath(call.plugin) ? path.resolve(base, call.plugin) : call.plugin;
+    const key = JSON.stringify([target, options]);
+    let id = live.get(key);
+    if (id === undefined || !host.plugin(id)) {
+      id = (await host.register(target, options)).id;
+      live.set(key, id);
+    }
+    output = await host.call(id, call.function, inputBytes(call, base), 'api');
+  } catch (e) {
+    if (e instanceof CallFileError) throw e;
+    error = e instanceof Error ? e.message : String(e);
+  } finally {
+    listening.dispose();
+  }
+  const durationMs = performance.now() - t0;
+  return { call, durationMs, output, error, spans, ...judge(call, output, error) };
+}
+
+function judge(call: CallSpec, output: Uint8Array | undefined, error: string | undefined): Pick<CallOutcome, 'passed' | 'reason' | 'expected' | 'actual'> {
+  const expect = call.expect;
+  if (expect && 'error' in expect) {
+    if (error === undefined) return { passed: false, reason: `expected it to fail matching /${expect.error}/, but it succeeded`, expected: expect.error, actual: text(output) };
+    const passed = new RegExp(expect.error).test(error);
+    return passed ? { passed } : { passed, reason: `its error does not match /${expect.error}/: ${error}`, expected: expect.error, actual: error };
+  }
+  if (error !== undefined) return { passed: false, reason: error };
+  if (!expect) return { passed: true };
+  const actual = text(output);
+  if ('output' in expect) return actual === expect.output ? { passed: true } : { passed: false, reason: 'the output differs', expected: expect.output, actual };
+  if ('contains' in expect) {
+    return actual.includes(expect.contains) ? { passed: true } : { passed: false, reason: `the output does not contain ${JSON.stringify(expect.contains)}`, expected: expect.contains, actual };
+  }
+  if ('base64' in expect) {
+    const got = Buffer.from(output ?? new Uint8Array(0)).toString('base64');
+    return got === expect.base64 ? { passed: true } : { passed: false, reason: 'the output bytes differ', expected: expect.base64, actual: got };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(actual);
+  } catch {
+    return { passed: false, reason: 'the output is not JSON', expected: JSON.stringify(expect.json, null, 2), actual };
+  }
+  return containsJson(parsed, expect.json)
+    ? { passed: true }
+    : { passed: false, reason: 'the output JSON does not contain the expected fields', expected: JSON.stringify(expect.json, null, 2), actual: JSON.stringify(parsed, null, 2) };
+}
+
+function text(bytes: Uint8Array | undefined): string {
+  return bytes ? Buffer.from(bytes).toString('utf8') : '';
+}
