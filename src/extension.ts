@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PluginHost } from './core';
+import { PluginHost, RuntimeTransport } from './core';
+import { registerCallFileLens } from './vscode/callFileLens';
+import { CallFileTests } from './vscode/callFileTests';
+import { ReloadOnChange } from './vscode/reloadOnChange';
 import { createApi, ExtismIpcApi } from './vscode/api';
 import { registerCommands } from './vscode/commands';
 import { watchHost } from './vscode/hostEvents';
@@ -23,11 +26,13 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   // The runtime in a process of its own, as language servers run: its death never takes the
   // extension host (and every other extension) with it.
   const runtime = context.asAbsolutePath(path.join('dist', 'runtime.js'));
-  host = createHost(settings, log, { kind: 'child-process', entry: runtime, onStderr: (text) => log.runtimeOutput(text) });
+  const transport: RuntimeTransport = { kind: 'child-process', entry: runtime, onStderr: (text) => log.runtimeOutput(text) };
+  host = createHost(settings, log, transport);
   const h = host;
   const underTest = context.extensionMode === vscode.ExtensionMode.Test;
   const messages = underTest ? new PanelMessageLog() : undefined;
 
+  const callTests = new CallFileTests(samplesDir, transport, log);
   const tree = new PluginTreeProvider(h);
   const treeView = vscode.window.createTreeView<PluginNode>('extismIpc.livePlugins', { treeDataProvider: tree, showCollapseAll: true });
   const panel = new TracePanel(h, context.extensionUri, maxSpans, messages);
@@ -44,12 +49,15 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     vscode.window.registerWebviewViewProvider(CALLS_VIEW, panel),
     ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel }),
     watchHost(h, log),
+    callTests,
+    new ReloadOnChange(h, log),
+    ...registerCallFileLens(h, log),
     trackContextKeys(h),
     onDidChangeSettings(update),
   );
   const activationMs = performance.now() - started;
   // the extension's internals, for its own tests only: the test runner alone switches this on
-  const testing = messages && { activationMs, policy: () => h.currentPolicy, tree, treeView, panel, messages };
+  const testing = messages && { activationMs, policy: () => h.currentPolicy, tree, treeView, panel, messages, callTests };
   const { api, disposables } = createApi(h, testing);
   context.subscriptions.push(...disposables, ...(messages ? [messages] : []));
   log.info(`activated in ${activationMs.toFixed(1)} ms; plugin directories: ${settings.options.pluginDirs?.join(', ')}`);

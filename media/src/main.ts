@@ -194,8 +194,9 @@ function lifeRow(e: LifeView, level: number): HTMLLIElement {
   li.tabIndex = -1;
   const row = document.createElement('div');
   row.className = `row life life-${e.kind}`;
-  const what = e.kind === 'spawn' ? (e.parentId !== null ? `#${e.parentId} spawned` : 'registered') : 'ended';
-  row.append(span('twisty', ''), span('icon', e.kind === 'spawn' ? '+' : '−'), span('life-text', `${what} #${e.pluginId} ${e.name}`));
+  const what = e.kind === 'spawn' ? (e.parentId !== null ? `#${e.parentId} spawned` : 'registered') : e.kind === 'reload' ? 'reloaded' : 'ended';
+  const icon = e.kind === 'spawn' ? '+' : e.kind === 'reload' ? '↻' : '−';
+  row.append(span('twisty', ''), span('icon', icon), span('life-text', `${what} #${e.pluginId} ${e.name}`));
   li.append(row);
   li.setAttribute('aria-label', `${what} plugin ${e.pluginId} ${e.name}`);
   return li;

@@ -77,24 +77,51 @@ function loadOptions(call: CallSpec): LoadOptions {
 }
 
 /**
- * Runs the calls of a file in order on one host (whose plugin directories are the file's). A call
- * naming the same plugin with the same options as an earlier one reuses its live plugin, so vars
- * carry over. `only` picks calls by index; the others are still run when they come before one
- * picked, so the state a picked call sees is the state it would see in a whole run.
+ * Runs the calls of a file in order on one host. A call naming the same plugin with the same
+ * options as an earlier one reuses its live plugin, so vars carry over. `only` picks calls by
+ * index; the others are still run when they come before one picked, so the state a picked call
+ * sees is the state it would see in a whole run.
  */
 export async function runCallFile(calls: CallFile, host: PluginHost, only?: ReadonlySet<number>): Promise<CallOutcome[]> {
-  const base = path.dirname(calls.file);
-  const live = new Map<string, number>();
+  const session = new CallSession(host);
   const last = only ? Math.max(-1, ...only) : calls.calls.length - 1;
   const outcomes: CallOutcome[] = [];
   for (const call of calls.calls.slice(0, last + 1)) {
-    const outcome = await runOne(call, base, host, live);
+    const outcome = await session.run(calls, call);
     if (!only || only.has(call.index)) outcomes.push(outcome);
   }
   return outcomes;
 }
 
-async function runOne(call: CallSpec, base: string, host: PluginHost, live: Map<string, number>): Promise<CallOutcome> {
+/**
+ * Calls of call files on one host, with the plugins they loaded kept live between calls: a call
+ * naming the same plugin with the same options reuses it (while it is still live).
+ */
+export class CallSession {
+  private readonly live = new Map<string, number>();
+
+  constructor(private readonly host: PluginHost) {}
+
+  run(calls: CallFile, call: CallSpec): Promise<CallOutcome> {
+    return runOne(call, calls, this.host, this.live);
+  }
+}
+
+/** A plugin name in the file's own plugin directories first (as a path), else as the host finds it. */
+function targetOf(plugin: string, calls: CallFile): string {
+  const base = path.dirname(calls.file);
+  if (isPath(plugin)) return path.resolve(base, plugin);
+  for (const dir of calls.pluginDirs) {
+    for (const ext of ['.json', '.wasm']) {
+      const file = path.join(dir, `${plugin}${ext}`);
+      if (fs.existsSync(file)) return file;
+    }
+  }
+  return plugin;
+}
+
+async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: Map<string, number>): Promise<CallOutcome> {
+  const base = path.dirname(calls.file);
   const spans: Span[] = [];
   const listening = host.trace.onRecord((r) => {
     if (r.kind === 'call' && r.status !== 'running') spans.push(r);
@@ -104,7 +131,7 @@ async function runOne(call: CallSpec, base: string, host: PluginHost, live: Map<
   let error: string | undefined;
   try {
     const options = loadOptions(call);
-    const target = isPath(call.plugin) ? path.resolve(base, call.plugin) : call.plugin;
+    const target = targetOf(call.plugin, calls);
     const key = JSON.stringify([target, options]);
     let id = live.get(key);
     if (id === undefined || !host.plugin(id)) {

@@ -128,6 +128,11 @@ export class PluginHost {
     return done;
   }
 
+  /** Loads a live plugin again from its changed files: same id, vars kept; on failure the old one runs on. */
+  reload(id: number): Promise<PluginInfo> {
+    return this.connect((c) => c.request('reload', { id }));
+  }
+
   unregister(id: number): Promise<void> {
     return this.connect((c) => c.request('unregister', { id }));
   }

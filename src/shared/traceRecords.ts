@@ -26,9 +26,9 @@ export interface Span {
   error?: string;
 }
 
-/** A plugin started or ended; `parentId` is the plugin that spawned it. */
+/** A plugin started, ended, or was reloaded from its changed files; `parentId` is the plugin that spawned it. */
 export interface LifeEvent {
-  kind: 'spawn' | 'unregister';
+  kind: 'spawn' | 'unregister' | 'reload';
   time: number;
   pluginId: number;
   name: string;

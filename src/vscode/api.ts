@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { LoadOptions, PluginHost, PluginInfo, PluginsChange, Policy, Span, TraceRecord } from '../core';
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
+import type { CallFileTests } from './callFileTests';
 import type { PanelMessageLog, TracePanel } from './tracePanel';
 
 /** What `activate()` returns: the host for other extensions (`getExtension('extism-ipc.extism-ipc').exports`). */
@@ -32,6 +33,7 @@ export interface TestingHooks {
   readonly treeView: vscode.TreeView<PluginNode>;
   readonly panel: TracePanel;
   readonly messages: PanelMessageLog;
+  readonly callTests: CallFileTests;
 }
 
 export function createApi(host: PluginHost, testing: TestingHooks | undefined): { api: ExtismIpcApi; disposables: vscode.Disposable[] } {

@@ -34,6 +34,7 @@ export const COMMANDS = {
   revealPlugin: 'extismIpc.revealPlugin',
   showLog: 'extismIpc.showLog',
   restartRuntime: 'extismIpc.restartRuntime',
+  reload: 'extismIpc.reloadPlugin',
 } as const;
 
 export function registerCommands(s: CommandServices): vscode.Disposable[] {
@@ -139,6 +140,16 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         const plugin = await pluginOf(arg, 'Extism: Reveal Source');
         if (!plugin) return;
         await revealSource(plugin.source);
+      }),
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.reload, (arg?: unknown) =>
+      run('Reload Plugin', arg === undefined || typeof arg === 'object', async () => {
+        const plugin = await pluginOf(arg, 'Plugin to reload from its files');
+        if (!plugin) return undefined;
+        const info = await s.host.reload(plugin.id);
+        s.log.info(`reloaded #${info.id} ${info.name} from ${info.source}`);
+        return info.id;
       }),
     ),
 

@@ -18,6 +18,7 @@ export function watchHost(host: PluginHost, log: Log): vscode.Disposable {
     host.trace.onRecord((r) => {
       if (r.kind === 'spawn') log.info(`spawn #${r.pluginId} ${r.name}${r.parentId !== null ? ` by #${r.parentId}` : ''}`);
       else if (r.kind === 'unregister') log.info(`end #${r.pluginId} ${r.name}`);
+      else if (r.kind === 'reload') log.info(`reloaded #${r.pluginId} ${r.name} from its changed files`);
       else if (r.kind === 'call' && r.status === 'error') log.warn(`call #${r.calleeId} ${r.calleeName}.${r.func} failed: ${r.error ?? ''}`);
     }),
   ];

@@ -24,7 +24,7 @@ export function hexDump(bytes: Uint8Array): string {
 }
 
 /** Opens a plugin's output in an untitled editor: as text (JSON highlighted) or as a hex dump. */
-export async function showOutput(bytes: Uint8Array): Promise<vscode.TextEditor> {
+export async function showOutput(bytes: Uint8Array, viewColumn = vscode.ViewColumn.Active): Promise<vscode.TextEditor> {
   let content: string;
   let language: string;
   if (isText(bytes)) {
@@ -35,7 +35,7 @@ export async function showOutput(bytes: Uint8Array): Promise<vscode.TextEditor> 
     language = 'plaintext';
   }
   const doc = await vscode.workspace.openTextDocument({ content, language });
-  return vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Active });
+  return vscode.window.showTextDocument(doc, { preview: true, viewColumn });
 }
 
 function looksLikeJson(s: string): boolean {

@@ -113,7 +113,8 @@ function pluginItem(p: PluginInfo, hasChildren: boolean): vscode.TreeItem {
   if (p.manifest) tooltip.appendMarkdown(`$(json) manifest \`${p.manifest}\`\n\n`);
   tooltip.appendMarkdown(`$(shield) grants: ${describeGrants(p)}\n\n`);
   tooltip.appendMarkdown(`$(settings) config: ${list(p.configKeys)}\n\n`);
-  tooltip.appendMarkdown(`${calls}, ${p.errors} failed; loaded ${new Date(p.loadedAt).toLocaleTimeString()}`);
+  const reloaded = p.reloadedAt === null ? '' : `, reloaded ${new Date(p.reloadedAt).toLocaleTimeString()}`;
+  tooltip.appendMarkdown(`${calls}, ${p.errors} failed; loaded ${new Date(p.loadedAt).toLocaleTimeString()}${reloaded}`);
   item.tooltip = tooltip;
   return item;
 }

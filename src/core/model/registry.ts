@@ -18,6 +18,10 @@ export interface PluginInfo {
   parentId: number | null;
   exports: string[];
   imports: string[];
+  /** Every file it was loaded from (module, manifest, linked modules), to watch for a rebuild. */
+  files: string[];
+  /** When it was last reloaded from changed files, or null. */
+  reloadedAt: number | null;
   calls: number;
   errors: number;
   loadedAt: number;

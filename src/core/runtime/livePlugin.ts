@@ -1,4 +1,5 @@
 import type { CompiledModule, PluginInstance } from '../model/engine';
+import type { LoadOptions } from '../model/loadOptions';
 import type { PluginInfo } from '../model/registry';
 import type { HostedPlugin } from './hostFunctions';
 
@@ -8,6 +9,9 @@ export interface LivePlugin extends PluginInfo, HostedPlugin {
   linked: ReadonlyMap<string, CompiledModule>;
   instance: PluginInstance;
   memoryMaxPages: number;
+  /** What it was loaded with, to load it again the same way. */
+  options: LoadOptions;
+  manifestMayGrant: boolean;
 }
 
 /** A copy of what a face may see of a live plugin. */
@@ -23,6 +27,8 @@ export function pluginInfo(p: LivePlugin): PluginInfo {
     parentId: p.parentId,
     exports: [...p.exports],
     imports: [...p.imports],
+    files: [...p.files],
+    reloadedAt: p.reloadedAt,
     calls: p.calls,
     errors: p.errors,
     loadedAt: p.loadedAt,

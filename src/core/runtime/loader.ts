@@ -19,6 +19,8 @@ export interface LoadRequest {
   options: LoadOptions;
   /** A person chose this plugin, so its manifest may grant WASI, hosts and paths. */
   manifestMayGrant: boolean;
+  /** The vars of the plugin it replaces (a reload): its start-up sees them already. */
+  vars?: Map<string, Uint8Array>;
 }
 
 /** Reads, compiles and starts plugins: a file or manifest in, a live plugin out. */
@@ -47,6 +49,8 @@ export class PluginLoader {
       parentId: parent?.id ?? null,
       exports: [],
       imports: [...module.imports],
+      files: [file, ...(manifest ? [manifest.main, ...manifest.linked].flatMap((m) => (m.file ? [m.file] : [])) : []), ...Object.values(options.link ?? {})],
+      reloadedAt: null,
       calls: 0,
       errors: 0,
       loadedAt: Date.now(),
@@ -54,7 +58,7 @@ export class PluginLoader {
       configKeys: Object.keys(config),
       grants: pluginGrants(policy, options, manifest, manifestMayGrant),
       timeoutMs: limits.timeoutMs,
-      vars: new Map(),
+      vars: req.vars ?? new Map(),
       maxVarBytes: limits.maxVarBytes,
       maxHttpResponseBytes: limits.maxHttpResponseBytes,
       httpStatus: 0,
@@ -63,6 +67,8 @@ export class PluginLoader {
       module,
       linked,
       instance: undefined as unknown as PluginInstance,
+      options,
+      manifestMayGrant,
     };
     if (ignoredManifestGrants(manifest, manifestMayGrant)) {
       this.log(id, 'warn', `manifest ${manifest?.file} asks for allowed_hosts or allowed_paths; ignored, since manifests of spawned plugins may not grant (manifestGrants)`, name);

@@ -109,6 +109,28 @@ export class Runtime {
     }
   }
 
+  /**
+   * Loads a live plugin again from its files (rebuilt, say): same id, same parent, vars kept. If the
+   * new files do not compile, link or start, the old instance keeps running and the error says why.
+   */
+  reload(id: number): PluginInfo {
+    const old = this.live(id, 'reload');
+    const parent = old.parentId === null ? null : this.registry.get(old.parentId) ?? null;
+    const { policy, wasiHint } = this.settings;
+    const request = { id, file: old.source, name: old.name, parent, options: old.options, manifestMayGrant: old.manifestMayGrant, vars: old.vars };
+    let fresh: LivePlugin;
+    try {
+      fresh = this.loader.load(policy, wasiHint, request);
+    } catch (error) {
+      throw internalError(`reloading ${describePlugin(old)}`, error);
+    }
+    Object.assign(fresh, { calls: old.calls, errors: old.errors, loadedAt: old.loadedAt, reloadedAt: Date.now() });
+    this.registry.add(fresh);
+    this.hooks.pluginChanged(id);
+    this.hooks.record({ kind: 'reload', time: now(), pluginId: id, name: fresh.name, parentId: fresh.parentId, spanId: null });
+    return pluginInfo(fresh);
+  }
+
   unregister(id: number): void {
     if (!this.registry.get(id)) throw new PolicyError(`unregister: no live plugin #${id}`);
     this.remove(id);

@@ -18,6 +18,8 @@ export interface Requests {
   register: { params: { target: string; options: LoadOptions }; result: PluginInfo };
   /** Call an export of a live plugin. */
   call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array }; result: Uint8Array };
+  /** Load a live plugin again from its (changed) files, keeping its id and vars. */
+  reload: { params: { id: number }; result: PluginInfo };
   unregister: { params: { id: number }; result: void };
   unregisterAll: { params: Record<string, never>; result: void };
 }

@@ -52,6 +52,7 @@ export class RuntimeService {
       configure: (settings) => runtime.configure(settings),
       register: ({ target, options }) => runtime.register(target, options),
       call: ({ caller, id, func, input }) => runtime.call(caller, id, func, input),
+      reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
     };

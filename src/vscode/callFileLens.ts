@@ -1,0 +1,63 @@
+import * as vscode from 'vscode';
+import { CALL_FILE_SUFFIX, callOffsets, CallFileError, CallSession, parseCallFile, PluginHost } from '../core';
+import type { Log } from './log';
+import { showOutput } from './output';
+import { lineStarts, positionOf } from './textPositions';
+
+export const RUN_CALL = 'extismIpc.runCallFromFile';
+
+/** "Call" and "Call with Trace" above each call of a call file. */
+export class CallFileLens implements vscode.CodeLensProvider {
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    let count: number;
+    try {
+      count = parseCallFile(document.uri.fsPath, document.getText()).calls.length;
+    } catch {
+      return []; // the JSON schema and the Test Explorer say what is wrong
+    }
+    const lines = lineStarts(document.getText());
+    return callOffsets(document.getText())
+      .slice(0, count)
+      .flatMap((offset, index) => {
+        const at = positionOf(lines, offset);
+        const range = new vscode.Range(at, at);
+        return [
+          new vscode.CodeLens(range, { title: '$(play) Call', command: RUN_CALL, arguments: [document.uri, index, false] }),
+          new vscode.CodeLens(range, { title: '$(pulse) Call with Trace', command: RUN_CALL, arguments: [document.uri, index, true] }),
+        ];
+      });
+  }
+}
+
+/**
+ * Runs one call of a call file on the extension's host, so its plugins appear in Live Plugins and
+ * its spans in the panel; the plugins stay live between clicks, so vars carry over as in a file run.
+ */
+export function registerCallFileLens(host: PluginHost, log: Log): vscode.Disposable[] {
+  const sessions = new Map<string, CallSession>();
+  return [
+    vscode.languages.registerCodeLensProvider({ pattern: `**/*${CALL_FILE_SUFFIX}` }, new CallFileLens()),
+    vscode.commands.registerCommand(RUN_CALL, async (uri: vscode.Uri, index: number, withTrace: boolean) => {
+      const document = await vscode.workspace.openTextDocument(uri);
+      try {
+        if (!vscode.workspace.isTrusted) throw new Error('Restricted Mode: the workspace\'s plugins are not run until you trust it');
+        const calls = parseCallFile(uri.fsPath, document.getText());
+        const call = calls.calls[index];
+        if (!call) throw new CallFileError(`${uri.fsPath}: there is no call ${index} any more`);
+        let session = sessions.get(uri.toString());
+        if (!session) sessions.set(uri.toString(), (session = new CallSession(host)));
+        if (withTrace) await vscode.commands.executeCommand('extismIpc.showTrace');
+        const outcome = await session.run(calls, call);
+        log.info(`call file ${vscode.workspace.asRelativePath(uri)}: ${call.name}: ${outcome.passed ? 'passed' : `failed: ${outcome.reason}`}`);
+        if (outcome.output && outcome.error === undefined) {
+          await showOutput(outcome.output, vscode.ViewColumn.Beside);
+        }
+        if (!outcome.passed) void log.toast(`${call.name}: ${outcome.reason ?? 'failed'}`);
+        return outcome.passed;
+      } catch (error) {
+        void log.toast(log.error('Call', error));
+        return false;
+      }
+    }),
+  ];
+}
