@@ -2,8 +2,12 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { closeHosts, pluginsDir, rejects, startHost, wasm } from './helpers';
-import { assertSeedScenario, removeTempDirs, tempDir } from './hostileInput';
+import { closeHosts, pluginsDir, rejects, startHost, transports, wasm } from './helpers';
+import { assertSeedScenario, cleanOutcome, Outcome, removeTempDirs, tally, tempDir } from './hostileInput';
+import { mutate, MUTATIONS } from './hostileModulesFuzz';
+
+/** 4 plugins x 5 kinds x 40 seeds = 800 cases. */
+const CASES_PER_KIND = 40;
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
@@ -99,6 +103,41 @@ describe('hostile modules: named regressions', () => {
     await rejects(small.register('count_vowels'), 'PluginError', new RegExp(`count_vowels\\.wasm is ${(size / 1024).toFixed(1)} KiB, over the limit of 1 KiB \\(maxModuleBytes\\)`));
     fs.writeFileSync(path.join(dir, 'inline.json'), JSON.stringify({ wasm: [{ data: fs.readFileSync(wasm('echo')).toString('base64') }] }));
     await rejects(small.register(path.join(dir, 'inline.json')), 'PluginError', /inline\.json: (is .* KiB, over the limit of 1 KiB|wasm\[0\]\.data is .*over the limit of 1 KiB) \(maxModuleBytes\)/);
+    await assertSeedScenario(host);
+  });
+});
+
+describe('hostile modules: seeded mutations of the sample plugins', function () {
+  this.timeout(120_000);
+  afterEach(async () => {
+    await closeHosts();
+    removeTempDirs();
+  });
+
+  it('registering each is a clean error or a success, in time; the seed scenario works after all of them', async () => {
+    const dir = tempDir();
+    // a worker, so a module that hangs at start-up fails this test instead of freezing it
+    const host = startHost({ callTimeoutMs: 2000 }, transports.worker);
+    const outcomes: Outcome[] = [];
+    const byKind: Record<string, Outcome[]> = Object.create(null);
+    let n = 0;
+    for (const plugin of ['count_vowels', 'echo', 'wasi_clock', 'linked_main']) {
+      const original = fs.readFileSync(wasm(plugin));
+      for (const kind of MUTATIONS) {
+        for (let seed = 1; seed <= CASES_PER_KIND; seed++) {
+          const name = `m${n++}_${plugin}_${kind}_${seed}`;
+          const file = writeModule(dir, `${name}.wasm`, mutate(original, kind, seed));
+          const promise = host.register(file);
+          const outcome = await cleanOutcome(`${plugin} ${kind} seed ${seed}`, promise, new RegExp(`${name}`), 5000);
+          if (outcome === 'ok') await host.unregister((await promise).id);
+          outcomes.push(outcome);
+          (byKind[kind] ??= []).push(outcome);
+        }
+      }
+    }
+    assert.equal(outcomes.length, 4 * MUTATIONS.length * CASES_PER_KIND);
+    if (process.env.HOSTILE_REPORT) console.log(JSON.stringify({ all: tally(outcomes), byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, tally(v)])) }));
+    assert.ok(outcomes.includes('PluginError'), 'the mutations reached the validator');
     await assertSeedScenario(host);
   });
 });
