@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOG_LEVELS } from './core';
+import { defaultPolicy, formatBytes, LOG_LEVELS, POLICY_RANGES, wholeNumberIn } from './core';
+import type { Range } from './core';
 import type { HostOptions, LoadOptions, LogThreshold } from './core';
 
 export const USAGE = `usage: extism-ipc call <plugin.wasm|manifest.json|name> <function> [input] [options]
@@ -32,6 +33,7 @@ limits:
       --http-response-max BYTES  bytes of one HTTP response (default 50 MiB)
       --max-plugins N       live plugins at most (default 64)
       --max-depth N         nested call depth at most (default 16)
+      --max-module-bytes BYTES  size of a module file, manifest or inline module at most (default 256 MiB)
 where and what to show:
       --plugins-dir DIR     where plugin names are looked up (repeatable; default ./plugins),
                             the bundled samples are searched last
@@ -58,29 +60,52 @@ export interface CallCommand {
 
 const LOG_LEVEL_NAMES: string[] = [...LOG_LEVELS, 'off'];
 
-function integer(value: string | undefined, flag: string): number | undefined {
+/** A flag's whole number, digits only (no "", "1e3", "0x10", "-1"), in the range of what it sets. */
+function integer(value: string | undefined, flag: string, range: Range): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} takes a whole number, got "${value}"`);
-  return n;
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  return wholeNumberIn(n, flag, range, (message) => new UsageError(`${message.replace(/got NaN$/, `got "${value}"`)}`));
+}
+
+const LOOP_RANGE = { min: 1, max: 1_000_000 };
+
+// O_NONBLOCK: a FIFO without a writer would block open for ever
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+/** The input file: a regular file no larger than a call may take; anything else is refused before it is read. */
+function readInputFile(file: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, OPEN_FLAGS);
+  } catch (error) {
+    throw new UsageError(`--input-file ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new UsageError(`--input-file ${file}: is not a regular file`);
+    const max = defaultPolicy.maxMessageBytes;
+    if (st.size > max) throw new UsageError(`--input-file ${file}: is ${formatBytes(st.size)}, over the limit of ${formatBytes(max)} (maxMessageBytes)`);
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function readInput(sources: { positional?: string; input?: string; file?: string; stdin?: boolean }): Uint8Array {
   const given = Object.entries(sources).filter(([, v]) => v !== undefined && v !== false);
   if (given.length > 1) throw new UsageError('give the input one way only: an argument, --input, --input-file or --stdin');
   if (sources.stdin || sources.file === '-') return fs.readFileSync(0);
-  if (sources.file !== undefined) {
-    try {
-      return fs.readFileSync(sources.file);
-    } catch {
-      throw new UsageError(`cannot read input file ${sources.file}`);
-    }
-  }
+  if (sources.file !== undefined) return readInputFile(sources.file);
   return Buffer.from(sources.positional ?? sources.input ?? '', 'utf8');
 }
 
+/** An object for names from the command line: no prototype, so `__proto__` is only a key. */
+function dataRecord(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
 function configOf(pairs: string[] | undefined, json: string | undefined): Record<string, string> {
-  const config: Record<string, string> = {};
+  const config = dataRecord();
   if (json !== undefined) {
     let parsed: unknown;
     try {
@@ -100,7 +125,7 @@ function configOf(pairs: string[] | undefined, json: string | undefined): Record
 }
 
 function pathsOf(specs: string[] | undefined): Record<string, string> {
-  const paths: Record<string, string> = {};
+  const paths = dataRecord();
   for (const spec of specs ?? []) {
     const colon = spec.indexOf(':');
     const host = colon < 0 ? spec : spec.slice(0, colon);
@@ -112,7 +137,7 @@ function pathsOf(specs: string[] | undefined): Record<string, string> {
 }
 
 function linksOf(specs: string[] | undefined): Record<string, string> {
-  const links: Record<string, string> = {};
+  const links = dataRecord();
   for (const spec of specs ?? []) {
     const eq = spec.indexOf('=');
     if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--link takes NAME=PATH, got "${spec}"`);
@@ -147,6 +172,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       'http-response-max': { type: 'string' },
       'max-plugins': { type: 'string' },
       'max-depth': { type: 'string' },
+      'max-module-bytes': { type: 'string' },
       'plugins-dir': { type: 'string', multiple: true },
       'log-level': { type: 'string' },
       trace: { type: 'boolean' },
@@ -165,8 +191,8 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
   if (values.timeout !== undefined && values['timeout-ms'] !== undefined) throw new UsageError('give --timeout or --timeout-ms, not both');
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVEL_NAMES.includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVEL_NAMES.join(', ')}, got "${logLevel}"`);
-  const loop = integer(values.loop, '--loop') ?? 1;
-  if (loop < 1) throw new UsageError('--loop takes a number >= 1');
+  const loop = integer(values.loop, '--loop', LOOP_RANGE) ?? 1;
+  const r = POLICY_RANGES;
 
   const input = readInput({ positional: inputArg, input: values.input, file: values['input-file'], stdin: values.stdin });
   const dirs = (values['plugins-dir'] ?? ['plugins']).map((d) => path.resolve(d));
@@ -178,12 +204,13 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
     loop,
     host: {
       pluginDirs: [...new Set([...dirs, samplesDir])],
-      callTimeoutMs: integer(values.timeout ?? values['timeout-ms'], values.timeout !== undefined ? '--timeout' : '--timeout-ms'),
-      maxPlugins: integer(values['max-plugins'], '--max-plugins'),
-      maxCallDepth: integer(values['max-depth'], '--max-depth'),
-      memoryMaxPages: integer(values['memory-max'], '--memory-max'),
-      maxVarBytes: integer(values['var-max'], '--var-max'),
-      maxHttpResponseBytes: integer(values['http-response-max'], '--http-response-max'),
+      callTimeoutMs: integer(values.timeout ?? values['timeout-ms'], values.timeout !== undefined ? '--timeout' : '--timeout-ms', r.callTimeoutMs),
+      maxPlugins: integer(values['max-plugins'], '--max-plugins', r.maxPlugins),
+      maxCallDepth: integer(values['max-depth'], '--max-depth', r.maxCallDepth),
+      memoryMaxPages: integer(values['memory-max'], '--memory-max', r.memoryMaxPages),
+      maxVarBytes: integer(values['var-max'], '--var-max', r.maxVarBytes),
+      maxHttpResponseBytes: integer(values['http-response-max'], '--http-response-max', r.maxHttpResponseBytes),
+      maxModuleBytes: integer(values['max-module-bytes'], '--max-module-bytes', r.maxModuleBytes),
       wasi: values.wasi ?? false,
       allowedHosts: values['allow-host'] ?? [],
       allowedPaths: pathsOf(values['allow-path']),

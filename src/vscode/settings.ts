@@ -20,7 +20,13 @@ export function readSettings(samplesDir: string): ResolvedSettings {
   const dirs = resolveDirs(config.get<string[]>('pluginDirectories', ['plugins']));
   const trusted = vscode.workspace.isTrusted;
   const workspaceDirs = trusted ? dirs : [];
+  // a value that is not a number is passed on, so the core refuses it by name instead of ignoring it
   const num = (key: string): number | undefined => {
+    const value = config.get<unknown>(key);
+    return value === undefined || value === null ? undefined : (value as number);
+  };
+  // the trace store takes what it is given: only a number reaches it
+  const traceNum = (key: string): number | undefined => {
     const value = config.get<unknown>(key);
     return typeof value === 'number' ? value : undefined;
   };
@@ -35,6 +41,7 @@ export function readSettings(samplesDir: string): ResolvedSettings {
     permissions: config.get<Record<string, PermissionRule>>('permissions', {}),
     maxVarBytes: num('limits.maxVarBytes'),
     maxHttpResponseBytes: num('limits.maxHttpResponseBytes'),
+    maxModuleBytes: num('limits.maxModuleBytes'),
     // grants are the workspace's to give only when it is trusted
     wasi: trusted && config.get<boolean>('grants.wasi', false),
     allowedHosts: trusted ? config.get<string[]>('grants.allowedHosts', []) : [],
@@ -43,7 +50,7 @@ export function readSettings(samplesDir: string): ResolvedSettings {
     wasiHint: trusted
       ? 'turn on the setting extismIpc.grants.wasi to run it'
       : 'WASI is not granted in Restricted Mode: trust the workspace and turn on extismIpc.grants.wasi',
-    maxTraceRecords: num('trace.maxSpans'),
+    maxTraceRecords: traceNum('trace.maxSpans'),
     logLevel: config.get<LogLevel | 'off'>('logLevel', 'info'),
   };
   return { options, workspaceDirs, droppedForTrust: trusted ? [] : dirs, samplesDir };

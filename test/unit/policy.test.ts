@@ -130,7 +130,7 @@ describe('policy: every refusal is a clear error', () => {
   });
 
   it('validates policy options with a message that says how to fix them', () => {
-    assert.throws(() => normalizePolicy({ maxPlugins: 0 }), /maxPlugins must be a whole number >= 1, got 0/);
+    assert.throws(() => normalizePolicy({ maxPlugins: 0 }), /maxPlugins must be a whole number in \[1, 100000\], got 0/);
     assert.throws(() => normalizePolicy({ callTimeoutMs: 1.5 }), /callTimeoutMs must be a whole number/);
     assert.throws(
       () => normalizePolicy({ permissions: { a: { spawn: 'b' as unknown as string[] } } }),

@@ -4,51 +4,91 @@ import { PluginError } from '../model/errors';
  * Caps the linear memory a module defines at `maxPages`, by rewriting the limits of its memory
  * section, so `memory.grow` past the limit fails inside the plugin (as in Extism's runtime) instead
  * of growing the host. A module whose initial memory is already larger is refused.
+ *
+ * Only a module `WebAssembly.validate` accepted comes here, and still every count and length read
+ * is bounded by the bytes that remain, so no claim in the module sizes an allocation.
  */
 export function limitMemory(bytes: Uint8Array, maxPages: number, label: string): Uint8Array {
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) return bytes;
-  let pos = 8;
-  const readLeb = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = bytes[pos++];
-      result += (b & 0x7f) * 2 ** shift;
-      if (!(b & 0x80)) return result;
-      shift += 7;
-    }
-  };
-  while (pos < bytes.length) {
-    const sectionStart = pos;
-    const id = bytes[pos++];
-    const size = readLeb();
-    const contentStart = pos;
+  try {
+    return rewriteMemorySection(bytes, maxPages, label);
+  } catch (error) {
+    // a module that ends where a count says more follows is left to the compiler to name
+    if (error instanceof Truncated) return bytes;
+    throw error;
+  }
+}
+
+function rewriteMemorySection(bytes: Uint8Array, maxPages: number, label: string): Uint8Array {
+  const reader = new SectionReader(bytes);
+  if (!reader.hasHeader()) return bytes;
+  while (!reader.atEnd()) {
+    const sectionStart = reader.pos;
+    const id = reader.byte();
+    const size = reader.u32();
+    const contentStart = reader.pos;
+    const contentEnd = contentStart + size;
+    if (contentEnd > bytes.length) return bytes; // the compiler names the fault
     if (id !== 5) {
-      pos = contentStart + size;
+      reader.pos = contentEnd;
       continue;
     }
-    const count = readLeb();
-    const limits: number[] = [];
+    const count = reader.u32();
+    // each memory takes at least two bytes (flags and minimum)
+    if (count * 2 > contentEnd - reader.pos) return bytes;
+    const limits: { flags: number; min: number; max: number }[] = [];
     for (let i = 0; i < count; i++) {
-      const flags = bytes[pos++];
+      const flags = reader.byte();
       if (flags & 0x04) return bytes; // memory64: left as it is
-      const min = readLeb();
-      const max = flags & 0x01 ? readLeb() : undefined;
+      const min = reader.u32();
+      const max = flags & 0x01 ? reader.u32() : undefined;
       if (min > maxPages) {
         throw new PluginError(`${label}: its memory starts at ${min} pages, over the limit of ${maxPages} pages (memory.max_pages)`);
       }
-      limits.push(flags | 0x01, min, Math.min(max ?? maxPages, maxPages));
+      limits.push({ flags: flags | 0x01, min, max: Math.min(max ?? maxPages, maxPages) });
     }
     const content: number[] = [...leb(count)];
-    for (let i = 0; i < limits.length; i += 3) content.push(limits[i], ...leb(limits[i + 1]), ...leb(limits[i + 2]));
+    for (const l of limits) content.push(l.flags, ...leb(l.min), ...leb(l.max));
     const section = [5, ...leb(content.length), ...content];
-    const out = new Uint8Array(bytes.length - (contentStart + size - sectionStart) + section.length);
+    const out = new Uint8Array(bytes.length - (contentEnd - sectionStart) + section.length);
     out.set(bytes.subarray(0, sectionStart), 0);
     out.set(section, sectionStart);
-    out.set(bytes.subarray(contentStart + size), sectionStart + section.length);
+    out.set(bytes.subarray(contentEnd), sectionStart + section.length);
     return out;
   }
   return bytes;
+}
+
+class Truncated extends Error {}
+
+/** Reads a module's bytes; never past the end, a LEB128 of at most five bytes (u32). */
+class SectionReader {
+  pos = 8;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  hasHeader(): boolean {
+    const b = this.bytes;
+    return b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.bytes.length;
+  }
+
+  byte(): number {
+    if (this.pos >= this.bytes.length) throw new Truncated();
+    return this.bytes[this.pos++];
+  }
+
+  u32(): number {
+    let result = 0;
+    for (let i = 0; i < 5; i++) {
+      const b = this.byte();
+      result += (b & 0x7f) * 2 ** (7 * i);
+      if (!(b & 0x80)) return result;
+    }
+    throw new Truncated();
+  }
 }
 
 function leb(n: number): number[] {

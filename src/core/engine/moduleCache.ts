@@ -1,5 +1,4 @@
-import * as fs from 'node:fs';
-import type { CompiledModule } from '../model/engine';
+import type { CompiledModule, ModuleBytes } from '../model/engine';
 import { PluginError } from '../model/errors';
 import { limitMemory } from './memoryLimit';
 
@@ -19,41 +18,40 @@ export class WasmModule implements CompiledModule {
 
 /**
  * Compiled modules, by where they come from and the memory limit they were compiled with (the
- * limit is written into the module); a file that changed on disk is compiled again.
+ * limit is written into the module); a source whose stamp changed is compiled again.
  */
 export class ModuleCache {
   private readonly entries = new Map<string, Entry>();
 
-  fromFile(file: string, maxPages: number, label: string): WasmModule {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      throw new PluginError(`${label}: cannot read ${file}`);
-    }
-    return this.get(`${file}|${maxPages}`, `${stat.mtimeMs}:${stat.size}`, () => fs.readFileSync(file), maxPages, label, file);
-  }
-
-  /** A module whose bytes are already read (from a manifest); `stamp` tells one version from another. */
-  fromBytes(key: string, stamp: string, bytes: Uint8Array, maxPages: number, label: string, source: string): WasmModule {
-    return this.get(`${key}|${maxPages}`, stamp, () => bytes, maxPages, label, source);
-  }
-
-  private get(key: string, stamp: string, bytes: () => Uint8Array, maxPages: number, label: string, source: string): WasmModule {
+  get(source: ModuleBytes, maxPages: number, label: string): WasmModule {
+    const key = `${source.key}|${maxPages}`;
     const cached = this.entries.get(key);
-    if (cached && cached.stamp === stamp) return cached.module;
-    const module = new WasmModule(compile(limitMemory(bytes(), maxPages, label), label, source));
-    this.entries.set(key, { stamp, module });
+    if (cached && cached.stamp === source.stamp) return cached.module;
+    const module = new WasmModule(compile(source.read(), maxPages, label, source.source));
+    this.entries.set(key, { stamp: source.stamp, module });
     return module;
   }
-
 }
 
-function compile(bytes: Uint8Array, label: string, file: string): WebAssembly.Module {
-  try {
-    return new WebAssembly.Module(bytes);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^WebAssembly\.Module\(\): /, '') : String(error);
-    throw new PluginError(`${label}: ${file} is not a valid WebAssembly module (${reason})`);
+/** Validates before anything reads the module's sections, then caps its memory and compiles it. */
+function compile(bytes: Uint8Array, maxPages: number, label: string, file: string): WebAssembly.Module {
+  if (!WebAssembly.validate(bytes)) {
+    try {
+      new WebAssembly.Module(bytes);
+    } catch (error) {
+      throw invalid(label, file, error);
+    }
+    throw invalid(label, file, 'refused by WebAssembly.validate');
   }
+  const limited = limitMemory(bytes, maxPages, label);
+  try {
+    return new WebAssembly.Module(limited);
+  } catch (error) {
+    throw invalid(label, file, error);
+  }
+}
+
+function invalid(label: string, file: string, error: unknown): PluginError {
+  const reason = error instanceof Error ? error.message.replace(/^WebAssembly\.Module\(\): /, '') : String(error);
+  return new PluginError(`${label}: ${file} is not a valid WebAssembly module (${reason})`);
 }

@@ -1,4 +1,4 @@
-import type { CompiledModule, Engine, HostFunctionTable, HttpRequest, HttpResponse, InstanceSpec, PluginInstance, PluginMemory } from '../model/engine';
+import type { CompiledModule, Engine, HostFunctionTable, HttpRequest, HttpResponse, InstanceSpec, ModuleBytes, PluginInstance, PluginMemory } from '../model/engine';
 import { IpcError, PluginError } from '../model/errors';
 import { WasmInstance } from './instance';
 import { ModuleCache, WasmModule } from './moduleCache';
@@ -17,12 +17,8 @@ export class WasmEngine implements Engine {
   private readonly guard = new TimeoutGuard();
   private readonly httpClient = new SyncHttpClient();
 
-  compileFile(file: string, maxPages: number, label: string): CompiledModule {
-    return this.modules.fromFile(file, maxPages, label);
-  }
-
-  compileBytes(key: string, stamp: string, bytes: Uint8Array, maxPages: number, label: string, source: string): CompiledModule {
-    return this.modules.fromBytes(key, stamp, bytes, maxPages, label, source);
+  compile(bytes: ModuleBytes, maxPages: number, label: string): CompiledModule {
+    return this.modules.get(bytes, maxPages, label);
   }
 
   instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance {

@@ -67,11 +67,24 @@ export interface HttpResponse {
   body: Uint8Array;
 }
 
+/** A module's bytes as the runtime hands them to the engine, with what tells one version from another. */
+export interface ModuleBytes {
+  /** Where the bytes come from: a file, or `<manifest>#<module name>`. */
+  key: string;
+  /** Tells one version of the source from another (such as mtime:size); same key and stamp, same module. */
+  stamp: string;
+  /** The file named in messages. */
+  source: string;
+  /** The bytes, read (within the size limit) only when no module of this key and stamp is compiled. */
+  read(): Uint8Array;
+}
+
 export interface Engine {
-  /** Compiles a file (recompiled when it changed), its own memory capped at `maxPages`. */
-  compileFile(file: string, maxPages: number, label: string): CompiledModule;
-  /** Compiles bytes already read; `key` and `stamp` tell one version of a source from another. */
-  compileBytes(key: string, stamp: string, bytes: Uint8Array, maxPages: number, label: string, source: string): CompiledModule;
+  /**
+   * Compiles a module, its own memory capped at `maxPages`, after validating it; compiled once per
+   * key, stamp and limit. An invalid module is a PluginError naming `source` and the reason.
+   */
+  compile(bytes: ModuleBytes, maxPages: number, label: string): CompiledModule;
   instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance;
   /** Runs a job under a time limit (0: none); `isTimeout` tells its error apart. */
   runGuarded<T>(timeoutMs: number, job: () => T): T;

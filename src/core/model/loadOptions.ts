@@ -1,4 +1,6 @@
+import { PolicyError } from './errors';
 import type { Manifest } from './manifest';
+import { MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
 import type { Policy } from './policy';
 import type { PluginInfo } from './registry';
 
@@ -33,13 +35,28 @@ export function minLimit(...limits: (number | undefined)[]): number {
   return min;
 }
 
+// They only narrow the policy's, so any whole number a manifest could give is accepted, save a
+// timeout Node's timers cannot take.
+const LOAD_RANGES = {
+  memoryMaxPages: { min: 0, max: 2 ** 32 - 1 },
+  maxVarBytes: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  maxHttpResponseBytes: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  timeoutMs: { min: 0, max: MAX_TIMEOUT_MS },
+} satisfies Record<string, Range>;
+
+function loadLimit(options: LoadOptions, name: keyof typeof LOAD_RANGES): number | undefined {
+  const value: unknown = options[name];
+  if (value === undefined) return undefined;
+  return wholeNumberIn(value, `load options: ${name}`, LOAD_RANGES[name], (message) => new PolicyError(message));
+}
+
 /** The policy's limits, narrowed by the manifest's and the loader's; never widened. */
 export function pluginLimits(policy: Policy, manifest: Manifest | null, options: LoadOptions): PluginLimits {
   return {
-    memoryMaxPages: minLimit(policy.memoryMaxPages, manifest?.memoryMaxPages, options.memoryMaxPages),
-    maxVarBytes: minLimit(policy.maxVarBytes, manifest?.maxVarBytes, options.maxVarBytes),
-    maxHttpResponseBytes: minLimit(policy.maxHttpResponseBytes, manifest?.maxHttpResponseBytes, options.maxHttpResponseBytes),
-    timeoutMs: minLimit(0, manifest?.timeoutMs, options.timeoutMs),
+    memoryMaxPages: minLimit(policy.memoryMaxPages, manifest?.memoryMaxPages, loadLimit(options, 'memoryMaxPages')),
+    maxVarBytes: minLimit(policy.maxVarBytes, manifest?.maxVarBytes, loadLimit(options, 'maxVarBytes')),
+    maxHttpResponseBytes: minLimit(policy.maxHttpResponseBytes, manifest?.maxHttpResponseBytes, loadLimit(options, 'maxHttpResponseBytes')),
+    timeoutMs: minLimit(0, manifest?.timeoutMs, loadLimit(options, 'timeoutMs')),
   };
 }
 

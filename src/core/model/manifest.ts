@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { PluginError } from './errors';
+import { formatBytes, MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
 
 /** Where one module of a manifest comes from, checked but not read yet. */
 export interface ManifestModule {
@@ -37,14 +38,33 @@ function isRecordOfStrings(v: unknown): v is Record<string, string> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
 }
 
-function whole(file: string, v: unknown, field: string): number | undefined {
+// As Extism reads them: pages a u32, byte counts u64 (here: safe integers); they only narrow the
+// policy's. A timeout must fit Node's timers.
+const RANGES = {
+  'memory.max_pages': { min: 0, max: 2 ** 32 - 1 },
+  'memory.max_var_bytes': { min: 0, max: Number.MAX_SAFE_INTEGER },
+  'memory.max_http_response_bytes': { min: 0, max: Number.MAX_SAFE_INTEGER },
+  timeout_ms: { min: 0, max: MAX_TIMEOUT_MS },
+} satisfies Record<string, Range>;
+
+function whole(file: string, v: unknown, field: keyof typeof RANGES): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(file, `${field} must be a whole number >= 0, got ${JSON.stringify(v)}`);
-  return v;
+  return wholeNumberIn(v, field, RANGES[field], (message) => new PluginError(`manifest ${file}: ${message}`));
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A copy with no prototype, so a key such as `__proto__` or `toString` is only data. */
+export function dataRecord(from: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(from)) out[k] = v;
+  return out;
 }
 
 /** Parses and checks the text of the manifest `file`; refuses unknown fields, as Extism does. */
-export function parseManifest(file: string, text: string): Manifest {
+export function parseManifest(file: string, text: string, maxModuleBytes = Infinity): Manifest {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -57,7 +77,7 @@ export function parseManifest(file: string, text: string): Manifest {
   if (unknown.length) fail(file, `unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${[...KNOWN].join(', ')})`);
   const wasm = m.wasm;
   if (!Array.isArray(wasm) || wasm.length === 0) fail(file, '"wasm" must be a list of modules');
-  const modules = wasm.map((entry: unknown, i) => parseModule(file, entry, i, i === wasm.length - 1));
+  const modules = wasm.map((entry: unknown, i) => parseModule(file, entry, i, i === wasm.length - 1, maxModuleBytes));
   const names = new Set<string>();
   for (const mod of modules) {
     if (names.has(mod.name)) fail(file, `two modules are named "${mod.name}"`);
@@ -66,20 +86,20 @@ export function parseManifest(file: string, text: string): Manifest {
   if (!names.has('main')) fail(file, 'with several modules, one must be named "main"');
 
   if (m.config !== undefined && !isRecordOfStrings(m.config)) fail(file, '"config" must map names to strings');
-  const memory = (m.memory ?? {}) as Record<string, unknown>;
-  if (typeof memory !== 'object' || Array.isArray(memory)) fail(file, '"memory" must be an object');
+  const memory = m.memory ?? {};
+  if (!isObject(memory)) fail(file, '"memory" must be an object');
   if (m.allowed_hosts !== undefined && (!Array.isArray(m.allowed_hosts) || m.allowed_hosts.some((h) => typeof h !== 'string'))) {
     fail(file, '"allowed_hosts" must be a list of host names (globs such as "*.example.com")');
   }
   if (m.allowed_paths !== undefined && !isRecordOfStrings(m.allowed_paths)) fail(file, '"allowed_paths" must map host paths to guest paths');
-  const allowedPaths: Record<string, string> = {};
+  const allowedPaths: Record<string, string> = Object.create(null);
   for (const [host, guest] of Object.entries((m.allowed_paths as Record<string, string>) ?? {})) {
     allowedPaths[path.resolve(path.dirname(file), host)] = guest;
   }
   return {
     file,
     modules,
-    config: { ...((m.config as Record<string, string>) ?? {}) },
+    config: dataRecord((m.config as Record<string, string>) ?? {}),
     memoryMaxPages: whole(file, memory.max_pages, 'memory.max_pages'),
     maxVarBytes: whole(file, memory.max_var_bytes, 'memory.max_var_bytes'),
     maxHttpResponseBytes: whole(file, memory.max_http_response_bytes, 'memory.max_http_response_bytes'),
@@ -89,14 +109,18 @@ export function parseManifest(file: string, text: string): Manifest {
   };
 }
 
-function parseModule(file: string, value: unknown, i: number, last: boolean): ManifestModule {
+function parseModule(file: string, value: unknown, i: number, last: boolean, maxModuleBytes: number): ManifestModule {
   const at = `wasm[${i}]`;
-  if (typeof value !== 'object' || value === null) fail(file, `${at} must be an object with "path" or "data"`);
-  const entry = value as Record<string, unknown>;
+  if (!isObject(value)) fail(file, `${at} must be an object with "path" or "data"`);
+  const entry = value;
   let source: ManifestModule['source'];
   if (typeof entry.path === 'string') {
+    if (entry.path === '' || entry.path.includes('\0')) fail(file, `${at}.path must name a file`);
     source = { file: path.resolve(path.dirname(file), entry.path), relative: entry.path };
   } else if (typeof entry.data === 'string') {
+    // base64: 4 characters for 3 bytes
+    const bytes = Math.floor((entry.data.length * 3) / 4);
+    if (bytes > maxModuleBytes) fail(file, `${at}.data is ${formatBytes(bytes)}, over the limit of ${formatBytes(maxModuleBytes)} (maxModuleBytes)`);
     source = { data: Buffer.from(entry.data, 'base64') };
   } else if (typeof entry.url === 'string') {
     fail(file, `${at}.url is not supported: this host fetches nothing from the network; download ${entry.url} and give its "path"`);

@@ -1,4 +1,5 @@
 import { PolicyError } from './errors';
+import { MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
 
 /** What a plugin may do, by plugin name. Patterns are names with `*` as a wildcard. */
 export interface PermissionRule {
@@ -39,6 +40,8 @@ export interface PolicyOptions {
   maxVarBytes?: number;
   /** Bytes of one HTTP response body (Extism's `memory.max_http_response_bytes`). */
   maxHttpResponseBytes?: number;
+  /** Bytes of one module file, manifest or inline module (`data`) at most. */
+  maxModuleBytes?: number;
 }
 
 export interface Policy {
@@ -56,6 +59,7 @@ export interface Policy {
   readonly manifestGrants: boolean;
   readonly maxVarBytes: number;
   readonly maxHttpResponseBytes: number;
+  readonly maxModuleBytes: number;
 }
 
 export const defaultPolicy: Policy = {
@@ -73,35 +77,61 @@ export const defaultPolicy: Policy = {
   manifestGrants: false,
   maxVarBytes: 1024 * 1024,
   maxHttpResponseBytes: 50 * 1024 * 1024,
+  maxModuleBytes: 256 * 1024 * 1024,
 };
 
 const MAX_PAGES = 65536;
+const GiB = 2 ** 30;
+
+/** The range of each numeric option; `memoryMaxPages` above 65536 (4 GiB) is clamped to it. */
+export const POLICY_RANGES = {
+  maxPlugins: { min: 1, max: 100_000 },
+  maxCallDepth: { min: 1, max: 1000 },
+  callTimeoutMs: { min: 0, max: MAX_TIMEOUT_MS },
+  memoryMaxPages: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  maxMessageBytes: { min: 0, max: 4 * GiB },
+  maxSpawnPerPlugin: { min: 0, max: 100_000 },
+  maxVarBytes: { min: 0, max: 4 * GiB },
+  maxHttpResponseBytes: { min: 0, max: 4 * GiB },
+  // V8 compiles no module over 1 GiB
+  maxModuleBytes: { min: 1, max: GiB },
+} satisfies Record<string, Range>;
+
+type NumericOption = keyof typeof POLICY_RANGES;
 
 /** Completes and validates options once; a bad value is refused with a message that says how to fix it. */
 export function normalizePolicy(options: PolicyOptions = {}): Policy {
   const d = defaultPolicy;
-  const permissions: Record<string, Required<PermissionRule>> = { ...d.permissions };
-  for (const [name, rule] of Object.entries(options.permissions ?? {})) {
+  if (typeof options !== 'object' || options === null) throw new PolicyError('policy: the options must be an object');
+  const num = (name: NumericOption): number => count(options[name], d[name], name);
+  const permissions: Record<string, Required<PermissionRule>> = Object.assign(Object.create(null), d.permissions);
+  const given = options.permissions ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new PolicyError('policy: permissions must map plugin names to rules such as {"spawn": ["*"], "call": ["*"]}');
+  }
+  for (const [name, rule] of Object.entries(given)) {
+    if (typeof rule !== 'object' || rule === null) throw new PolicyError(`policy: permissions["${name}"] must be an object with "spawn" and "call" lists`);
     permissions[name] = {
       spawn: patterns(rule.spawn, `permissions["${name}"].spawn`),
       call: patterns(rule.call, `permissions["${name}"].call`),
     };
   }
   return {
-    pluginDirs: [...(options.pluginDirs ?? d.pluginDirs)],
-    maxPlugins: count(options.maxPlugins, d.maxPlugins, 'maxPlugins', 1),
-    maxCallDepth: count(options.maxCallDepth, d.maxCallDepth, 'maxCallDepth', 1),
-    callTimeoutMs: count(options.callTimeoutMs, d.callTimeoutMs, 'callTimeoutMs', 0),
-    memoryMaxPages: Math.min(count(options.memoryMaxPages, d.memoryMaxPages, 'memoryMaxPages', 1), MAX_PAGES),
-    maxMessageBytes: count(options.maxMessageBytes, d.maxMessageBytes, 'maxMessageBytes', 0),
-    maxSpawnPerPlugin: count(options.maxSpawnPerPlugin, d.maxSpawnPerPlugin, 'maxSpawnPerPlugin', 0),
+    pluginDirs: directories(options.pluginDirs ?? d.pluginDirs),
+    maxPlugins: num('maxPlugins'),
+    maxCallDepth: num('maxCallDepth'),
+    callTimeoutMs: num('callTimeoutMs'),
+    memoryMaxPages: Math.min(num('memoryMaxPages'), MAX_PAGES),
+    maxMessageBytes: num('maxMessageBytes'),
+    maxSpawnPerPlugin: num('maxSpawnPerPlugin'),
     permissions,
     wasi: flag(options.wasi, d.wasi, 'wasi'),
     allowedHosts: patterns(options.allowedHosts ?? [...d.allowedHosts], 'allowedHosts'),
     allowedPaths: pathMap(options.allowedPaths ?? d.allowedPaths),
     manifestGrants: flag(options.manifestGrants, d.manifestGrants, 'manifestGrants'),
-    maxVarBytes: count(options.maxVarBytes, d.maxVarBytes, 'maxVarBytes', 0),
-    maxHttpResponseBytes: count(options.maxHttpResponseBytes, d.maxHttpResponseBytes, 'maxHttpResponseBytes', 0),
+    maxVarBytes: num('maxVarBytes'),
+    maxHttpResponseBytes: num('maxHttpResponseBytes'),
+    maxModuleBytes: num('maxModuleBytes'),
   };
 }
 
@@ -111,11 +141,18 @@ function flag(value: boolean | undefined, fallback: boolean, name: string): bool
   return value;
 }
 
+function directories(value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    throw new PolicyError('policy: pluginDirs must be a list of directories, such as ["/home/me/plugins"]');
+  }
+  return [...value];
+}
+
 function pathMap(value: Record<string, string>): Record<string, string> {
-  if (typeof value !== 'object' || value === null || Object.values(value).some((v) => typeof v !== 'string')) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
     throw new PolicyError('policy: allowedPaths must map host directories to guest paths, such as {"/home/me/data": "/data"}');
   }
-  return { ...value };
+  return Object.assign(Object.create(null), value);
 }
 
 /** Whether a host name matches one of the globs (`*` matches any run of characters). */
@@ -123,12 +160,9 @@ export function hostAllowed(patterns: readonly string[], host: string): boolean 
   return patterns.some((p) => matches(p.toLowerCase(), host.toLowerCase()));
 }
 
-function count(value: number | undefined, fallback: number, name: string, min: number): number {
+function count(value: unknown, fallback: number, name: NumericOption): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw new PolicyError(`policy: ${name} must be a whole number >= ${min}, got ${value}`);
-  }
-  return value;
+  return wholeNumberIn(value, `policy: ${name}`, POLICY_RANGES[name], (message) => new PolicyError(message));
 }
 
 function patterns(value: string[] | undefined, name: string): string[] {
@@ -151,7 +185,9 @@ function escapeRegExp(s: string): string {
 }
 
 function ruleFor(policy: Policy, pluginName: string): Required<PermissionRule> {
-  return policy.permissions[pluginName] ?? policy.permissions['*'] ?? { spawn: [], call: [] };
+  const rules = policy.permissions;
+  if (Object.hasOwn(rules, pluginName)) return rules[pluginName];
+  return Object.hasOwn(rules, '*') ? rules['*'] : { spawn: [], call: [] };
 }
 
 export function maySpawn(policy: Policy, parentName: string, childName: string): boolean {

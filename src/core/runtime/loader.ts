@@ -1,10 +1,13 @@
-import type { CompiledModule, Engine, PluginInstance } from '../model/engine';
+import type { CompiledModule, Engine, ModuleBytes, PluginInstance } from '../model/engine';
+import { PluginError } from '../model/errors';
+import { dataRecord } from '../model/manifest';
 import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits } from '../model/loadOptions';
 import type { LogLevel } from '../model/logging';
 import type { Policy } from '../model/policy';
 import { describePlugin } from '../model/registry';
 import { createHostFunctions, HostServices } from './hostFunctions';
 import type { LivePlugin } from './livePlugin';
+import { checkFile, FileRefusal, readFileChecked } from './files';
 import { LoadedManifest, ManifestModuleBytes, readManifest } from './manifestFiles';
 import { isManifestPath } from './resolve';
 
@@ -37,10 +40,10 @@ export class PluginLoader {
     const { id, file, name, parent, options, manifestMayGrant } = req;
     const who = parent ? `register_plugin: ${describePlugin(parent)}` : 'register';
     const label = `${who}: "${name}"`;
-    const manifest = isManifestPath(file) ? readManifest(file) : null;
+    const manifest = isManifestPath(file) ? readManifest(file, policy.maxModuleBytes) : null;
     const limits = pluginLimits(policy, manifest, options);
-    const { module, linked } = this.compile(file, manifest, options, limits.memoryMaxPages, label);
-    const config = { ...(manifest?.config ?? {}), ...(options.config ?? {}) };
+    const { module, linked } = this.compile(file, manifest, options, limits.memoryMaxPages, policy.maxModuleBytes, label);
+    const config = dataRecord({ ...(manifest?.config ?? {}), ...(options.config ?? {}) });
     const plugin: LivePlugin = {
       id,
       name,
@@ -94,13 +97,36 @@ export class PluginLoader {
     return this.engine.instantiate(spec, (memory) => createHostFunctions(this.services, plugin, memory));
   }
 
-  private compile(file: string, manifest: LoadedManifest | null, options: LoadOptions, maxPages: number, label: string) {
+  private compile(file: string, manifest: LoadedManifest | null, options: LoadOptions, maxPages: number, maxBytes: number, label: string) {
     const fromManifest = (m: ManifestModuleBytes, manifestFile: string) =>
-      this.engine.compileBytes(`${manifestFile}#${m.name}`, manifest?.stamp ?? '', m.bytes, maxPages, label, m.file ?? manifestFile);
-    const module = manifest ? fromManifest(manifest.main, manifest.file) : this.engine.compileFile(file, maxPages, label);
+      this.engine.compile({ key: `${manifestFile}#${m.name}`, stamp: manifest?.stamp ?? '', source: m.file ?? manifestFile, read: () => m.bytes }, maxPages, label);
+    const fromFile = (path: string) => this.engine.compile(moduleFile(path, maxBytes, label), maxPages, label);
+    const module = manifest ? fromManifest(manifest.main, manifest.file) : fromFile(file);
     const linked = new Map<string, CompiledModule>();
     for (const m of manifest?.linked ?? []) linked.set(m.name, fromManifest(m, manifest!.file));
-    for (const [name, path] of Object.entries(options.link ?? {})) linked.set(name, this.engine.compileFile(path, maxPages, label));
+    for (const [name, path] of Object.entries(options.link ?? {})) linked.set(name, fromFile(path));
     return { module, linked };
   }
+}
+
+/** A `.wasm` file, checked now (regular, within the limit) and read only if it must be compiled. */
+function moduleFile(file: string, maxBytes: number, label: string): ModuleBytes {
+  const refused = (error: unknown): never => {
+    if (error instanceof FileRefusal) throw new PluginError(`${label}: ${file} ${error.reason}`);
+    throw error;
+  };
+  let stamp = '';
+  try {
+    stamp = checkFile(file, maxBytes, 'maxModuleBytes').stamp;
+  } catch (error) {
+    refused(error);
+  }
+  const read = (): Uint8Array => {
+    try {
+      return readFileChecked(file, maxBytes, 'maxModuleBytes');
+    } catch (error) {
+      return refused(error);
+    }
+  };
+  return { key: file, stamp, source: file, read };
 }

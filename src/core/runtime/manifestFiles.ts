@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import { PluginError } from '../model/errors';
 import { Manifest, parseManifest } from '../model/manifest';
+import { FileRefusal, readChecked } from './files';
 
 /** One module of a manifest with its bytes. */
 export interface ManifestModuleBytes {
@@ -21,26 +21,33 @@ export interface LoadedManifest extends Manifest {
   stamp: string;
 }
 
-export function readManifest(file: string): LoadedManifest {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new PluginError(`manifest ${file}: cannot be read`);
-  }
-  const manifest = parseManifest(file, text);
+const LIMIT = 'maxModuleBytes';
+
+/** Reads a manifest and its module files: regular files only, each of at most `maxBytes`. */
+export function readManifest(file: string, maxBytes: number): LoadedManifest {
+  const stamps: string[] = [];
+  const read = (path: string, what: string, where = ''): Buffer => {
+    try {
+      const { bytes, stamp } = readChecked(path, maxBytes, LIMIT);
+      stamps.push(stamp);
+      return bytes;
+    } catch (error) {
+      if (!(error instanceof FileRefusal)) throw error;
+      const at = where && (error.reason === 'not found' ? ` (looked for ${where})` : ` (${where})`);
+      throw new PluginError(`manifest ${file}: ${what ? `${what} ` : ''}${error.reason}${at}`);
+    }
+  };
+  const text = read(file, '').toString('utf8');
+  const manifest = parseManifest(file, text, maxBytes);
   const modules = manifest.modules.map((m): ManifestModuleBytes => {
     let bytes: Uint8Array;
     let moduleFile: string | null = null;
     if ('file' in m.source) {
       moduleFile = m.source.file;
-      try {
-        bytes = fs.readFileSync(moduleFile);
-      } catch {
-        throw new PluginError(`manifest ${file}: ${m.at}.path "${m.source.relative}" not found (looked for ${moduleFile})`);
-      }
+      bytes = read(moduleFile, `${m.at}.path "${m.source.relative}"`, moduleFile);
     } else {
       bytes = m.source.data;
+      stamps.push('-');
     }
     if (m.hash !== undefined) {
       const hash = createHash('sha256').update(bytes).digest('hex');
@@ -49,12 +56,5 @@ export function readManifest(file: string): LoadedManifest {
     return { name: m.name, bytes, file: moduleFile };
   });
   const main = modules.find((m) => m.name === 'main') as ManifestModuleBytes;
-  return { ...manifest, main, linked: modules.filter((m) => m !== main), stamp: stampOf([file, ...modules.map((m) => m.file)]) };
-}
-
-function stampOf(files: (string | null)[]): string {
-  return files
-    .map((f) => (f ? fs.statSync(f) : undefined))
-    .map((st) => (st ? `${st.mtimeMs}:${st.size}` : '-'))
-    .join('|');
+  return { ...manifest, main, linked: modules.filter((m) => m !== main), stamp: stamps.join('|') };
 }
