@@ -44,12 +44,20 @@ describe('hostile modules: named regressions', () => {
     await assertSeedScenario(host);
   });
 
-  it('a valid module whose memory starts above the limit is still refused by the limit', async () => {
+  it('a module whose memory starts above the limit loads, as in Extism, and cannot grow', async () => {
     const dir = tempDir();
-    // (module (memory 2000)): memory section with one memory, no maximum, 2000 pages
-    const file = writeModule(dir, 'big_memory.wasm', [...HEADER, 0x05, 0x04, 0x01, 0x00, 0xd0, 0x0f]);
-    const host = startHost({ memoryMaxPages: 1024 });
-    await rejects(host.register(file), 'PluginError', /its memory starts at 2000 pages, over the limit of 1024 pages/);
+    // (module (memory 3) (func (export "g") (result i32) (memory.grow (i32.const 1)))): the export
+    // returns memory.grow's result, which the host reports as the error code
+    const file = writeModule(dir, 'grow.wasm', [
+      ...HEADER, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x03,
+      0x07, 0x05, 0x01, 0x01, 0x67, 0x00, 0x00, 0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x01, 0x40, 0x00, 0x0b,
+    ]);
+    const small = startHost({ memoryMaxPages: 2 });
+    const capped = await small.register(file);
+    await rejects(small.call(capped.id, 'g'), 'PluginError', /returned error code -1$/);
+    const roomy = startHost({ memoryMaxPages: 8 });
+    const grows = await roomy.register(file);
+    await rejects(roomy.call(grows.id, 'g'), 'PluginError', /returned error code 3$/);
   });
 
   it('/dev/zero as a module, a manifest path or a plugin in a directory: "is not a regular file", no read', async () => {

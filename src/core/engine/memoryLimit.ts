@@ -1,16 +1,15 @@
-import { PluginError } from '../model/errors';
-
 /**
  * Caps the linear memory a module defines at `maxPages`, by rewriting the limits of its memory
  * section, so `memory.grow` past the limit fails inside the plugin (as in Extism's runtime) instead
- * of growing the host. A module whose initial memory is already larger is refused.
+ * of growing the host. As in Extism, a module whose memory starts above the limit still loads: it
+ * keeps its initial size and cannot grow (the limit bounds growth, never the initial size).
  *
  * Only a module `WebAssembly.validate` accepted comes here, and still every count and length read
  * is bounded by the bytes that remain, so no claim in the module sizes an allocation.
  */
-export function limitMemory(bytes: Uint8Array, maxPages: number, label: string): Uint8Array {
+export function limitMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
   try {
-    return rewriteMemorySection(bytes, maxPages, label);
+    return rewriteMemorySection(bytes, maxPages);
   } catch (error) {
     // a module that ends where a count says more follows is left to the compiler to name
     if (error instanceof Truncated) return bytes;
@@ -18,7 +17,7 @@ export function limitMemory(bytes: Uint8Array, maxPages: number, label: string):
   }
 }
 
-function rewriteMemorySection(bytes: Uint8Array, maxPages: number, label: string): Uint8Array {
+function rewriteMemorySection(bytes: Uint8Array, maxPages: number): Uint8Array {
   const reader = new SectionReader(bytes);
   if (!reader.hasHeader()) return bytes;
   while (!reader.atEnd()) {
@@ -41,10 +40,8 @@ function rewriteMemorySection(bytes: Uint8Array, maxPages: number, label: string
       if (flags & 0x04) return bytes; // memory64: left as it is
       const min = reader.u32();
       const max = flags & 0x01 ? reader.u32() : undefined;
-      if (min > maxPages) {
-        throw new PluginError(`${label}: its memory starts at ${min} pages, over the limit of ${maxPages} pages (memory.max_pages)`);
-      }
-      limits.push({ flags: flags | 0x01, min, max: Math.min(max ?? maxPages, maxPages) });
+      const cap = Math.max(min, maxPages);
+      limits.push({ flags: flags | 0x01, min, max: Math.min(max ?? cap, cap) });
     }
     const content: number[] = [...leb(count)];
     for (const l of limits) content.push(l.flags, ...leb(l.min), ...leb(l.max));

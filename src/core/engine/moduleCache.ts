@@ -43,7 +43,7 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     }
     throw invalid(label, file, 'refused by WebAssembly.validate');
   }
-  const limited = limitMemory(bytes, maxPages, label);
+  const limited = limitMemory(bytes, maxPages);
   try {
     return new WebAssembly.Module(limited);
   } catch (error) {
