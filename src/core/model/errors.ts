@@ -35,6 +35,13 @@ export class TimeoutError extends IpcError {
   }
 }
 
+/** The host failed: a bug or a resource of the host, not something the plugin did. */
+export class HostError extends IpcError {
+  constructor(message: string) {
+    super('host', message);
+  }
+}
+
 export interface SerializedError {
   kind: ErrorKind;
   message: string;

@@ -59,7 +59,7 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginM
     const granted = hosts.length ? `allowed_hosts is ${JSON.stringify(hosts)}` : 'no allowed_hosts are granted';
     throw new PolicyError(`${who} may not reach ${url.hostname}: ${granted}`);
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   if (parsed.headers && typeof parsed.headers === 'object') {
     for (const [k, v] of Object.entries(parsed.headers as Record<string, unknown>)) headers[k] = String(v);
   }
@@ -77,7 +77,7 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginM
   }
   plugin.httpStatus = response.status;
   plugin.httpHeaders = response.headers;
-  return self.writeBlock(response.body);
+  return self.writeBlock(response.body, 'http_request: response');
 }
 
 function toId(value: bigint, what: string): number {
@@ -107,7 +107,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
         const callee = toId(id, 'call_plugin');
         const fn = self.readString(func, 'call_plugin: function name');
         const output = services.call(plugin.id, callee, fn, self.readBlock(input, 'call_plugin: input'));
-        return self.writeBlock(output);
+        return self.writeBlock(output, 'call_plugin: output');
       },
       unregister_plugin: (id: bigint): bigint => {
         services.unregister(plugin.id, toId(id, 'unregister_plugin'));
@@ -116,12 +116,13 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
     },
     env: {
       config_get: (key: bigint): bigint => {
-        const value = plugin.config[self.readString(key, 'config_get: key')];
-        return value === undefined ? 0n : self.writeBlock(Buffer.from(value, 'utf8'));
+        const name = self.readString(key, 'config_get: key');
+        if (!Object.hasOwn(plugin.config, name)) return 0n;
+        return self.writeBlock(Buffer.from(plugin.config[name], 'utf8'), 'config_get: value');
       },
       var_get: (key: bigint): bigint => {
         const value = plugin.vars.get(self.readString(key, 'var_get: key'));
-        return value === undefined ? 0n : self.writeBlock(value);
+        return value === undefined ? 0n : self.writeBlock(value, 'var_get: value');
       },
       var_set: (key: bigint, value: bigint): void => {
         const name = self.readString(key, 'var_set: key');
@@ -149,7 +150,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
       },
       http_request: (req: bigint, body: bigint): bigint => httpRequest(services, plugin, self, req, body),
       http_status_code: (): number => plugin.httpStatus,
-      http_headers: (): bigint => (plugin.httpHeaders ? self.writeBlock(Buffer.from(JSON.stringify(plugin.httpHeaders))) : 0n),
+      http_headers: (): bigint => (plugin.httpHeaders ? self.writeBlock(Buffer.from(JSON.stringify(plugin.httpHeaders)), 'http_headers') : 0n),
     },
   };
 }
