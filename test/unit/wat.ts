@@ -32,7 +32,7 @@ interface Binaryen {
     emitBinary(): Uint8Array;
     dispose(): void;
   };
-  Features: { MVP: number; MutableGlobals: number; BulkMemory: number };
+  Features: { MVP: number; MutableGlobals: number };
 }
 
 let binaryen: Binaryen | undefined;
@@ -42,7 +42,7 @@ export async function assemble(wat: string): Promise<Uint8Array> {
   binaryen ??= ((await import('binaryen')) as unknown as { default: Binaryen }).default;
   const mod = binaryen.parseText(wat);
   try {
-    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.BulkMemory);
+    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals);
     if (!mod.validate()) throw new Error('test module does not validate');
     return mod.emitBinary();
   } finally {

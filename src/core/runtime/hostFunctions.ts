@@ -1,6 +1,7 @@
 import type { HostFunctionTable, HttpRequest, HttpResponse, PluginMemory } from '../model/engine';
 import { PluginError, PolicyError } from '../model/errors';
-import { LOG_LEVELS, LogLevel, LogThreshold } from '../model/logging';
+import { logMessageText } from '../model/logBudget';
+import { LOG_LEVELS, LogLevel, LogThreshold, passes } from '../model/logging';
 import { hostAllowed } from '../model/policy';
 import { describePlugin, PluginInfo } from '../model/registry';
 
@@ -96,8 +97,10 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
     for (const [k, v] of plugin.vars) n += k.length + v.byteLength;
     return n;
   };
+  // the block is checked even when the level is off; only the kept 64 KiB are ever decoded
   const log = (level: LogLevel) => (offs: bigint) => {
-    services.log(plugin.id, level, self.readString(offs, `log_${level}`));
+    const bytes = self.readBlock(offs, `log_${level}`);
+    if (passes(level, services.logLevel())) services.log(plugin.id, level, logMessageText(bytes));
   };
   return {
     user: {

@@ -2,6 +2,7 @@ import type { Engine } from '../model/engine';
 import { PolicyError, TimeoutError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
+import { capLogMessage, LogBudget } from '../model/logBudget';
 import { LogEntry, LogLevel, passes } from '../model/logging';
 import { mayCall, maySpawn } from '../model/policy';
 import { defaultSettings, RuntimeSettings } from '../model/runtimeSettings';
@@ -30,6 +31,7 @@ export class Runtime {
   private readonly loader: PluginLoader;
   private settings: RuntimeSettings = defaultSettings;
   private callDeadline = Infinity;
+  private readonly logBudget = new LogBudget();
 
   constructor(
     private readonly engine: Engine,
@@ -96,6 +98,8 @@ export class Runtime {
       }
       if (this.stack.depth) this.recover(error instanceof Error ? error.message : String(error));
       throw error;
+    } finally {
+      this.endLogBudget();
     }
   }
 
@@ -206,9 +210,21 @@ export class Runtime {
     }
   }
 
+  /** Every log line of the runtime: cut at 64 KiB, and at most 1 MiB per top-level call. */
   private log(pluginId: number, level: LogLevel, message: string, name?: string): void {
     if (!passes(level, this.settings.logLevel)) return;
+    const key = this.stack.rootSpanId();
+    if (!this.logBudget.isFor(key)) this.endLogBudget();
+    const text = capLogMessage(message);
+    if (!this.logBudget.admit(key, pluginId, level, text)) return;
     const p = this.registry.get(pluginId);
-    this.hooks.log({ time: Date.now(), pluginId, name: p?.name ?? name ?? '?', level, message });
+    this.hooks.log({ time: Date.now(), pluginId, name: p?.name ?? name ?? '?', level, message: text });
+  }
+
+  private endLogBudget(): void {
+    const dropped = this.logBudget.end();
+    if (!dropped) return;
+    const p = this.registry.get(dropped.pluginId);
+    this.hooks.log({ time: Date.now(), pluginId: dropped.pluginId, name: p?.name ?? '?', level: dropped.level, message: dropped.message });
   }
 }
