@@ -111,6 +111,8 @@
                 (call $push_free (local.get $rest))
                 (local.set $have (local.get $cap))))
             (call $set_header (local.get $p) (global.get $used_magic) (local.get $have) (local.get $n))
+            ;; a reused block reads as zeros, as a fresh one does
+            (memory.fill (local.get $p) (i32.const 0) (local.get $have))
             (return (i64.extend_i32_u (local.get $p)))))
         (local.set $prev (local.get $p))
         (local.set $p (local.get $next))
@@ -198,7 +200,9 @@
     (i64.extend_i32_u (i32.shl (memory.size) (i32.const 16))))
 
   ;; Frees every block at once: the host calls it before each top-level call.
+  ;; Zeroes what the last call used, as the native kernel does: no call reads another's bytes.
   (func (export "reset")
+    (memory.fill (global.get $heap_start) (i32.const 0) (i32.sub (global.get $top) (global.get $heap_start)))
     (global.set $top (global.get $heap_start))
     (global.set $free_list (i32.const 0))
     (global.set $free_count (i32.const 0))
