@@ -33,6 +33,6 @@ await Promise.all([
     entryPoints: [...tests('test/unit'), ...tests('bench')],
     outdir: 'dist',
     outbase: '.',
-    external: ['mocha', '@extism/extism'],
+    external: ['mocha', '@extism/extism', 'binaryen'],
   }),
 ]);

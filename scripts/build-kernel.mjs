@@ -6,7 +6,7 @@ import binaryen from 'binaryen';
 const wat = fileURLToPath(new URL('../src/core/engine/kernel.wat', import.meta.url));
 const out = wat.replace(/\.wat$/, '.wasm');
 const mod = binaryen.parseText(readFileSync(wat, 'utf8'));
-mod.setFeatures(binaryen.Features.MVP | binaryen.Features.BulkMemory | binaryen.Features.MutableGlobals);
+mod.setFeatures(binaryen.Features.MVP | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals);
 if (!mod.validate()) {
   console.error('kernel.wat does not validate');
   process.exit(1);

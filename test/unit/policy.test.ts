@@ -92,8 +92,8 @@ describe('policy: every refusal is a clear error', () => {
   it('reports bad pointers handed to host functions', async () => {
     const host = startHost();
     const bad = await host.register('badptr');
-    await rejects(host.call(bad.id, 'bad_register'), 'PluginError', /register_plugin: plugin name: 0xfffffff0 is not an Extism memory block of plugin #1 \(badptr\)/);
-    await rejects(host.call(bad.id, 'bad_call'), 'PluginError', /call_plugin: function name: 0xfffffff0 is not an Extism memory block/);
+    await rejects(host.call(bad.id, 'bad_register'), 'PluginError', /plugin #1 \(badptr\)\.bad_register: register_plugin: plugin name: 0xfffffff0 is not an Extism memory block/);
+    await rejects(host.call(bad.id, 'bad_call'), 'PluginError', /plugin #1 \(badptr\)\.bad_call: call_plugin: function name: 0xfffffff0 is not an Extism memory block/);
   });
 
   it('refuses a broken .wasm with the reason', async () => {

@@ -1,9 +1,11 @@
 import type { HostFunctionTable, PluginInstance, PluginMemory } from '../model/engine';
-import { IpcError, PluginError } from '../model/errors';
+import { internalError, IpcError, PluginError } from '../model/errors';
+import { ExtismMemory } from './extismMemory';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS } from './kernel';
 import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
+const MAX_ERROR_BYTES = 64 * 1024;
 
 export interface InstanceOptions {
   /** Pages of Extism memory; the module's own memory was capped at the same when compiled. */
@@ -24,7 +26,9 @@ export class WasmInstance implements PluginInstance {
   private readonly kernel: Kernel;
   private readonly k: KernelExports;
   private readonly exportsByName: Record<string, unknown>;
-  private view: Uint8Array;
+  private readonly mem: ExtismMemory;
+  /** The export running (or last run): an instance runs one at a time. */
+  private func = '(initialization)';
 
   private readonly maxPages: number;
   private readonly wasi: WasiEnvironment | null;
@@ -49,7 +53,7 @@ export class WasmInstance implements PluginInstance {
       );
     });
     this.k = this.kernel.exports;
-    this.view = new Uint8Array(this.kernel.memory.buffer);
+    this.mem = new ExtismMemory(this.kernel, () => `${this.label}.${this.func}`);
     const table = host(this);
     const instance = new WebAssembly.Instance(module, this.imports(module, table, options.wasiHint, 'main'));
     this.exportsByName = instance.exports as Record<string, unknown>;
@@ -82,9 +86,9 @@ export class WasmInstance implements PluginInstance {
         if (value === undefined) throw new PluginError(`${this.label}: linked module "${imp.module}" has no export "${imp.name}" (imported by ${from})`);
       } else if (imp.kind === 'function') {
         if (imp.module === 'extism:host/env') {
-          value = KERNEL_FUNCTIONS.has(imp.name) ? kernelExports[imp.name] : table.env[imp.name];
+          value = KERNEL_FUNCTIONS.has(imp.name) ? kernelExports[imp.name] : this.guarded(imp.name, table.env);
         } else if (USER_MODULES.has(imp.module)) {
-          value = table.user[imp.name] ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
+          value = this.guarded(imp.name, table.user) ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
         } else if (imp.module === 'wasi_snapshot_preview1') {
           if (from !== 'main') throw new PluginError(`${this.label}: linked module "${from}" imports WASI; only the main module may`);
           if (!wasi) throw new PluginError(`${this.label} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
@@ -97,6 +101,20 @@ export class WasmInstance implements PluginInstance {
       (imports[imp.module] ??= {})[imp.name] = value;
     }
     return imports;
+  }
+
+  /** A host function that turns any error it did not mean to throw into an internal failure naming it. */
+  private guarded(name: string, functions: HostFunctionTable['env']): WebAssembly.ImportValue | undefined {
+    if (!Object.hasOwn(functions, name)) return undefined;
+    const fn = functions[name] as (...args: unknown[]) => unknown;
+    return (...args: unknown[]) => {
+      try {
+        return fn(...args);
+      } catch (error) {
+        if (error instanceof IpcError || (error instanceof RangeError && /call stack/i.test(error.message))) throw error;
+        throw internalError(`${this.label}.${this.func}: ${name}`, error);
+      }
+    };
   }
 
   /** A linked module's exports: instantiated once per plugin instance, with the same host functions. */
@@ -132,34 +150,18 @@ export class WasmInstance implements PluginInstance {
     return typeof this.exportsByName[name] === 'function';
   }
 
-  /** A view of the Extism memory; renewed when the memory has grown. */
-  memory(): Uint8Array {
-    if (this.view.buffer !== this.kernel.memory.buffer) this.view = new Uint8Array(this.kernel.memory.buffer);
-    return this.view;
-  }
-
   /** The bytes of an Extism memory block, as a view valid until the plugin runs again. */
   readBlock(offs: bigint, what: string): Uint8Array {
-    if (offs === 0n) return this.memory().subarray(0, 0);
-    const length = this.k.length(offs);
-    if (length === 0n) {
-      throw new PluginError(`${what}: 0x${offs.toString(16)} is not an Extism memory block of ${this.label}`);
-    }
-    const start = Number(offs);
-    return this.memory().subarray(start, start + Number(length));
+    return this.mem.block(offs, what);
   }
 
   readString(offs: bigint, what: string): string {
-    const bytes = this.readBlock(offs, what);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    return this.mem.string(offs, what);
   }
 
   /** Copies bytes into a new Extism memory block of this plugin; returns its offset. */
-  writeBlock(data: Uint8Array): bigint {
-    if (data.byteLength === 0) return 0n;
-    const offs = this.k.alloc(BigInt(data.byteLength));
-    this.memory().set(data, Number(offs));
-    return offs;
+  writeBlock(data: Uint8Array, what: string): bigint {
+    return this.mem.write(data, what);
   }
 
   /**
@@ -169,8 +171,9 @@ export class WasmInstance implements PluginInstance {
   call(func: string, input: Uint8Array): Uint8Array {
     const fn = this.exportsByName[func] as () => number | undefined;
     const k = this.k;
+    this.func = func;
     k.reset();
-    k.input_set(this.writeBlock(input), BigInt(input.byteLength));
+    k.input_set(this.mem.write(input, 'input'), BigInt(input.byteLength));
     let rc: number | undefined;
     try {
       rc = fn();
@@ -183,8 +186,7 @@ export class WasmInstance implements PluginInstance {
     const err = k.error_get();
     if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
     if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
-    const start = Number(k.output_offset());
-    return this.memory().subarray(start, start + Number(k.output_length()));
+    return this.mem.output(k.output_offset(), k.output_length());
   }
 
   /** When a plugin fails with its own memory full, say so: the trap alone rarely does. */
@@ -195,12 +197,17 @@ export class WasmInstance implements PluginInstance {
     return pages >= this.maxPages ? ` (its memory is at the limit of ${this.maxPages} pages, memory.max_pages)` : '';
   }
 
+  /** The plugin's error message, cut at 64 KiB as a log message is. */
   private errorText(offs: bigint): string {
+    let bytes: Uint8Array;
     try {
-      return this.readString(offs, 'error_get');
+      bytes = this.mem.block(offs, 'error_set');
     } catch {
-      return `(unreadable error message at 0x${offs.toString(16)})`;
+      return `(error_set(0x${offs.toString(16)}) is not an Extism memory block)`;
     }
+    const shown = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, MAX_ERROR_BYTES)).toString('utf8');
+    const cut = bytes.byteLength - MAX_ERROR_BYTES;
+    return cut > 0 ? `${shown}… (${cut} more bytes cut)` : shown;
   }
 
   private failure(func: string, error: unknown): Error {
@@ -213,6 +220,6 @@ export class WasmInstance implements PluginInstance {
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
       return new PluginError(`${this.label}.${func}: call stack exhausted`);
     }
-    return error instanceof Error ? error : new Error(String(error));
+    return internalError(`${this.label}.${func}`, error);
   }
 }

@@ -15,6 +15,8 @@
   (global $free_magic i32 (i32.const 0x46524545)) ;; "FREE"
   (global $top (mut i32) (i32.const 64))
   (global $free_list (mut i32) (i32.const 0))
+  ;; Entries on the free list: the walk in alloc never goes further, even if a plugin stored a cycle.
+  (global $free_count (mut i32) (i32.const 0))
   (global $input_offset (mut i64) (i64.const 0))
   (global $input_length (mut i64) (i64.const 0))
   (global $output_offset (mut i64) (i64.const 0))
@@ -29,31 +31,70 @@
     (i32.store (i32.sub (local.get $p) (i32.const 12)) (local.get $cap))
     (i64.store (i32.sub (local.get $p) (i32.const 8)) (local.get $len)))
 
-  ;; A live block: in the heap, aligned, marked used, inside the heap top.
+  ;; A live block: in the heap, aligned, marked used, inside the heap top, its length within its
+  ;; capacity. A plugin can store over any header, so nothing here trusts one beyond these checks.
   (func $is_block (param $offs i64) (result i32)
     (local $p i32)
-    (if (i64.gt_u (local.get $offs) (i64.const 0xffffffff)) (then (return (i32.const 0))))
+    (if (i64.gt_u (local.get $offs) (i64.extend_i32_u (global.get $top))) (then (return (i32.const 0))))
     (local.set $p (i32.wrap_i64 (local.get $offs)))
     (if (i32.lt_u (local.get $p) (i32.add (global.get $heap_start) (i32.const 16)))
       (then (return (i32.const 0))))
     (if (i32.and (local.get $p) (i32.const 7)) (then (return (i32.const 0))))
-    (if (i32.gt_u (local.get $p) (global.get $top)) (then (return (i32.const 0))))
     (if (i32.ne (i32.load (i32.sub (local.get $p) (i32.const 16))) (global.get $used_magic))
       (then (return (i32.const 0))))
-    (i32.le_u (i32.add (local.get $p) (call $capacity (local.get $p))) (global.get $top)))
+    (if (call $bad_capacity (local.get $p)) (then (return (i32.const 0))))
+    (i64.le_u (i64.load (i32.sub (local.get $p) (i32.const 8)))
+              (i64.extend_i32_u (call $capacity (local.get $p)))))
+
+  ;; A free-list entry that can be reused: in the heap, aligned, marked free, inside the heap top.
+  (func $is_free_entry (param $p i32) (result i32)
+    (if (i32.lt_u (local.get $p) (i32.add (global.get $heap_start) (i32.const 16)))
+      (then (return (i32.const 0))))
+    (if (i32.and (local.get $p) (i32.const 7)) (then (return (i32.const 0))))
+    (if (i32.gt_u (local.get $p) (global.get $top)) (then (return (i32.const 0))))
+    (if (i32.ne (i32.load (i32.sub (local.get $p) (i32.const 16))) (global.get $free_magic))
+      (then (return (i32.const 0))))
+    (i32.eqz (call $bad_capacity (local.get $p))))
+
+  ;; Every block the kernel makes holds at least 8 bytes and ends inside the heap top.
+  (func $bad_capacity (param $p i32) (result i32)
+    (i32.or (i32.lt_u (call $capacity (local.get $p)) (i32.const 8))
+            (i32.gt_u (call $capacity (local.get $p)) (i32.sub (global.get $top) (local.get $p)))))
+
+  ;; Whether [offs, offs + n) lies in Extism memory: loads and stores are bounded by the memory,
+  ;; not by block, as in Extism's native kernel.
+  (func $in_memory (param $offs i64) (param $n i64) (result i32)
+    (if (i64.gt_u (local.get $offs) (i64.const 0xffffffff)) (then (return (i32.const 0))))
+    (i64.le_u (i64.add (local.get $offs) (local.get $n))
+              (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16))))
+
+  (func $push_free (param $p i32)
+    (i32.store (local.get $p) (global.get $free_list))
+    (global.set $free_list (local.get $p))
+    (global.set $free_count (i32.add (global.get $free_count) (i32.const 1))))
 
   (func $alloc (export "alloc") (param $n i64) (result i64)
     (local $cap i32) (local $p i32) (local $prev i32) (local $next i32) (local $have i32)
-    (local $end i32) (local $size i32) (local $rest i32)
+    (local $end i32) (local $size i32) (local $rest i32) (local $left i32)
     (if (i64.eqz (local.get $n)) (then (return (i64.const 0))))
     (if (i64.gt_u (local.get $n) (i64.const 0xfff00000))
       (then (call $out_of_memory (local.get $n)) (return (i64.const 0))))
     (local.set $cap (i32.and (i32.add (i32.wrap_i64 (local.get $n)) (i32.const 7)) (i32.const -8)))
-    ;; first fit in the free list; a large remainder becomes a free block of its own
+    ;; first fit in the free list; a large remainder becomes a free block of its own. An entry a
+    ;; plugin has overwritten ends the list there: its blocks are lost until the next reset.
     (local.set $p (global.get $free_list))
+    (local.set $left (global.get $free_count))
     (block $done
       (loop $walk
         (br_if $done (i32.eqz (local.get $p)))
+        (if (i32.or (i32.eqz (local.get $left)) (i32.eqz (call $is_free_entry (local.get $p))))
+          (then
+            (if (local.get $prev)
+              (then (i32.store (local.get $prev) (i32.const 0)))
+              (else (global.set $free_list (i32.const 0))))
+            (global.set $free_count (i32.sub (global.get $free_count) (local.get $left)))
+            (br $done)))
+        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
         (local.set $next (i32.load (local.get $p)))
         (local.set $have (call $capacity (local.get $p)))
         (if (i32.ge_u (local.get $have) (local.get $cap))
@@ -61,15 +102,17 @@
             (if (local.get $prev)
               (then (i32.store (local.get $prev) (local.get $next)))
               (else (global.set $free_list (local.get $next))))
+            (global.set $free_count (i32.sub (global.get $free_count) (i32.const 1)))
             (if (i32.ge_u (i32.sub (local.get $have) (local.get $cap)) (i32.const 64))
               (then
                 (local.set $rest (i32.add (i32.add (local.get $p) (local.get $cap)) (i32.const 16)))
                 (call $set_header (local.get $rest) (global.get $free_magic)
                   (i32.sub (i32.sub (local.get $have) (local.get $cap)) (i32.const 16)) (i64.const 0))
-                (i32.store (local.get $rest) (global.get $free_list))
-                (global.set $free_list (local.get $rest))
+                (call $push_free (local.get $rest))
                 (local.set $have (local.get $cap))))
             (call $set_header (local.get $p) (global.get $used_magic) (local.get $have) (local.get $n))
+            ;; a reused block reads as zeros, as a fresh one does
+            (memory.fill (local.get $p) (i32.const 0) (local.get $have))
             (return (i64.extend_i32_u (local.get $p)))))
         (local.set $prev (local.get $p))
         (local.set $p (local.get $next))
@@ -101,23 +144,29 @@
         (global.set $top (i32.sub (local.get $p) (i32.const 16)))
         (return)))
     (i32.store (i32.sub (local.get $p) (i32.const 16)) (global.get $free_magic))
-    (i32.store (local.get $p) (global.get $free_list))
-    (global.set $free_list (local.get $p)))
+    (call $push_free (local.get $p)))
 
   (func (export "length") (param $offs i64) (result i64)
     (if (i32.eqz (call $is_block (local.get $offs))) (then (return (i64.const 0))))
     (i64.load (i32.sub (i32.wrap_i64 (local.get $offs)) (i32.const 8))))
 
+  ;; As the native kernel's: 0 for an offset that is not a block, never a trap.
   (func (export "length_unsafe") (param $offs i64) (result i64)
+    (if (i32.eqz (call $is_block (local.get $offs))) (then (return (i64.const 0))))
     (i64.load (i32.sub (i32.wrap_i64 (local.get $offs)) (i32.const 8))))
 
+  ;; Outside Extism memory a load gives 0 and a store does nothing, as in the native kernel.
   (func (export "load_u8") (param $offs i64) (result i32)
+    (if (i32.eqz (call $in_memory (local.get $offs) (i64.const 1))) (then (return (i32.const 0))))
     (i32.load8_u (i32.wrap_i64 (local.get $offs))))
   (func (export "load_u64") (param $offs i64) (result i64)
+    (if (i32.eqz (call $in_memory (local.get $offs) (i64.const 8))) (then (return (i64.const 0))))
     (i64.load (i32.wrap_i64 (local.get $offs))))
   (func (export "store_u8") (param $offs i64) (param $v i32)
+    (if (i32.eqz (call $in_memory (local.get $offs) (i64.const 1))) (then (return)))
     (i32.store8 (i32.wrap_i64 (local.get $offs)) (local.get $v)))
   (func (export "store_u64") (param $offs i64) (param $v i64)
+    (if (i32.eqz (call $in_memory (local.get $offs) (i64.const 8))) (then (return)))
     (i64.store (i32.wrap_i64 (local.get $offs)) (local.get $v)))
 
   (func (export "input_set") (param $offs i64) (param $n i64)
@@ -125,9 +174,17 @@
     (global.set $input_length (local.get $n)))
   (func (export "input_length") (result i64) (global.get $input_length))
   (func (export "input_offset") (result i64) (global.get $input_offset))
+  ;; Past the input (or outside memory, if a plugin set it there) a load gives 0, as natively.
   (func (export "input_load_u8") (param $i i64) (result i32)
+    (if (i64.ge_u (local.get $i) (global.get $input_length)) (then (return (i32.const 0))))
+    (if (i32.eqz (call $in_memory (i64.add (global.get $input_offset) (local.get $i)) (i64.const 1)))
+      (then (return (i32.const 0))))
     (i32.load8_u (i32.wrap_i64 (i64.add (global.get $input_offset) (local.get $i)))))
   (func (export "input_load_u64") (param $i i64) (result i64)
+    (if (i64.gt_u (local.get $i) (i64.sub (global.get $input_length) (i64.const 8))) (then (return (i64.const 0))))
+    (if (i64.lt_u (global.get $input_length) (i64.const 8)) (then (return (i64.const 0))))
+    (if (i32.eqz (call $in_memory (i64.add (global.get $input_offset) (local.get $i)) (i64.const 8)))
+      (then (return (i64.const 0))))
     (i64.load (i32.wrap_i64 (i64.add (global.get $input_offset) (local.get $i)))))
 
   (func (export "output_set") (param $offs i64) (param $n i64)
@@ -143,9 +200,12 @@
     (i64.extend_i32_u (i32.shl (memory.size) (i32.const 16))))
 
   ;; Frees every block at once: the host calls it before each top-level call.
+  ;; Zeroes what the last call used, as the native kernel does: no call reads another's bytes.
   (func (export "reset")
+    (memory.fill (global.get $heap_start) (i32.const 0) (i32.sub (global.get $top) (global.get $heap_start)))
     (global.set $top (global.get $heap_start))
     (global.set $free_list (i32.const 0))
+    (global.set $free_count (i32.const 0))
     (global.set $input_offset (i64.const 0))
     (global.set $input_length (i64.const 0))
     (global.set $output_offset (i64.const 0))

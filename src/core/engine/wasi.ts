@@ -3,6 +3,39 @@ import * as os from 'node:os';
 import type { WASI as WasiType } from 'node:wasi';
 import type { WasiGrant } from '../model/engine';
 import { PluginError } from '../model/errors';
+import { MAX_LOG_MESSAGE_BYTES } from '../model/logBudget';
+
+const EFAULT = 21;
+
+/** One stream's line being assembled: at most a log message's bytes kept, the rest only counted. */
+class PendingLine {
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  private cut = 0;
+
+  add(bytes: Uint8Array): void {
+    const room = MAX_LOG_MESSAGE_BYTES - this.kept;
+    if (bytes.byteLength > room) this.cut += bytes.byteLength - room;
+    if (room > 0) {
+      const part = Buffer.from(bytes.subarray(0, room));
+      this.chunks.push(part);
+      this.kept += part.byteLength;
+    }
+  }
+
+  get empty(): boolean {
+    return this.kept === 0 && this.cut === 0;
+  }
+
+  take(): string {
+    const text = Buffer.concat(this.chunks).toString('utf8');
+    const cut = this.cut;
+    this.chunks = [];
+    this.kept = 0;
+    this.cut = 0;
+    return cut ? `${text}… (${cut} more bytes cut; a line is limited to ${MAX_LOG_MESSAGE_BYTES / 1024} KiB)` : text;
+  }
+}
 
 /** A plugin called WASI's proc_exit: code 0 ends the call normally, any other code fails it. */
 export class WasiExit extends Error {
@@ -35,7 +68,7 @@ function quietWasiWarning(): void {
 export class WasiEnvironment {
   private readonly wasi: WasiType;
   private memory: WebAssembly.Memory | undefined;
-  private readonly pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+  private readonly pending = { stdout: new PendingLine(), stderr: new PendingLine() };
 
   constructor(private readonly options: WasiGrant) {
     const preopens: Record<string, string> = {};
@@ -55,17 +88,23 @@ export class WasiEnvironment {
         if (fd !== 1 && fd !== 2) return base.fd_write(fd, iovs, iovsLen, nwritten);
         const memory = this.memory;
         if (!memory) return 8; // EBADF
+        // the plugin's own memory, and pointers it chose: every range checked, EFAULT outside
+        const size = memory.buffer.byteLength;
+        const inside = (ptr: number, len: number) => ptr >= 0 && len >= 0 && ptr <= size && len <= size - ptr;
+        if (!inside(iovs >>> 0, (iovsLen >>> 0) * 8) || !inside(nwritten >>> 0, 4)) return EFAULT;
         const view = new DataView(memory.buffer);
+        const parts: Uint8Array[] = [];
         let total = 0;
-        let text = '';
-        for (let i = 0; i < iovsLen; i++) {
-          const ptr = view.getUint32(iovs + i * 8, true);
-          const len = view.getUint32(iovs + i * 8 + 4, true);
-          text += Buffer.from(memory.buffer, ptr, len).toString('utf8');
+        for (let i = 0; i < iovsLen >>> 0; i++) {
+          const ptr = view.getUint32((iovs >>> 0) + i * 8, true);
+          const len = view.getUint32((iovs >>> 0) + i * 8 + 4, true);
+          if (!inside(ptr, len)) return EFAULT;
+          parts.push(new Uint8Array(memory.buffer, ptr, len));
           total += len;
         }
-        view.setUint32(nwritten, total, true);
-        this.write(fd === 1 ? 'stdout' : 'stderr', text);
+        const stream = fd === 1 ? 'stdout' : 'stderr';
+        for (const part of parts) this.write(stream, part);
+        view.setUint32(nwritten >>> 0, total >>> 0, true);
         return 0;
       },
       proc_exit: (code: number): never => {
@@ -81,17 +120,22 @@ export class WasiEnvironment {
     this.wasi.initialize({ exports: { memory } } as unknown as object);
   }
 
-  private write(stream: 'stdout' | 'stderr', text: string): void {
-    const lines = (this.pending[stream] + text).split('\n');
-    this.pending[stream] = lines.pop() ?? '';
-    for (const line of lines) this.options.onOutput(stream, line);
+  /** Splits bytes into lines; a line that never ends is cut at the log message limit. */
+  private write(stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
+    const pending = this.pending[stream];
+    let start = 0;
+    for (let nl = bytes.indexOf(10); nl !== -1; nl = bytes.indexOf(10, start)) {
+      pending.add(bytes.subarray(start, nl));
+      this.options.onOutput(stream, pending.take());
+      start = nl + 1;
+    }
+    if (start < bytes.byteLength) pending.add(bytes.subarray(start));
   }
 
   /** Whatever is left without a newline at the end of a call. */
   flush(): void {
     for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.pending[stream]) this.options.onOutput(stream, this.pending[stream]);
-      this.pending[stream] = '';
+      if (!this.pending[stream].empty) this.options.onOutput(stream, this.pending[stream].take());
     }
   }
 }

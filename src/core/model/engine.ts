@@ -20,8 +20,8 @@ export interface PluginMemory {
   /** The bytes of a block, as a view valid until the plugin runs again; 0 is the empty block. */
   readBlock(offs: bigint, what: string): Uint8Array;
   readString(offs: bigint, what: string): string;
-  /** Copies bytes into a new block; returns its offset (0 for no bytes). */
-  writeBlock(data: Uint8Array): bigint;
+  /** Copies bytes into a new block; returns its offset (0 for no bytes). `what` names the call, for errors. */
+  writeBlock(data: Uint8Array, what: string): bigint;
 }
 
 /** A plugin module instantiated and started; not reentrant. */

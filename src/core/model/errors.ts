@@ -35,16 +35,24 @@ export class TimeoutError extends IpcError {
   }
 }
 
+/** The host failed: a bug or a resource of the host, not something the plugin did. */
+export class HostError extends IpcError {
+  constructor(message: string) {
+    super('host', message);
+  }
+}
+
 /**
- * An unexpected failure inside the host itself (a bug, not the plugin's fault or a refusal): says
- * so, names what it was doing, and keeps the original stack for the log.
+ * A JavaScript error the host did not expect (a bug, not the plugin's fault or a refusal): the user
+ * is told it is the host's fault and where, never the raw text; the original stack stays on the
+ * error for the log. A known error passes unchanged.
  */
-export function internalError(what: string, error: unknown): IpcError {
+export function internalError(where: string, error: unknown): IpcError {
   if (error instanceof IpcError) return error;
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const wrapped = new IpcError('host', `internal error of the host while ${what} (${message}); the details are in the log`);
-  if (error instanceof Error && error.stack) wrapped.stack = `${wrapped.name}: ${wrapped.message}\ncaused by ${error.stack}`;
-  return wrapped;
+  const name = error instanceof Error ? error.name : typeof error;
+  const failure = new HostError(`${where}: internal failure of the host (${name}); the details are in the log`);
+  if (error instanceof Error && error.stack) failure.stack = `${failure.name}: ${failure.message}\ncaused by ${error.stack}`;
+  return failure;
 }
 
 export interface SerializedError {

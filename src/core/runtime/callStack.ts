@@ -55,6 +55,11 @@ export class CallStack {
     return frame && { plugin: frame.plugin, func: frame.span.func };
   }
 
+  /** The span of the top-level call under way: what a log budget is counted against. */
+  rootSpanId(): number | null {
+    return this.frames.length ? this.frames[0].span.id : null;
+  }
+
   currentSpanId(): number | null {
     return this.frames.length ? this.frames[this.frames.length - 1].span.id : null;
   }

@@ -1,6 +1,7 @@
 import type { HostFunctionTable, HttpRequest, HttpResponse, PluginMemory } from '../model/engine';
 import { PluginError, PolicyError } from '../model/errors';
-import { LOG_LEVELS, LogLevel, LogThreshold } from '../model/logging';
+import { logMessageText } from '../model/logBudget';
+import { LOG_LEVELS, LogLevel, LogThreshold, passes } from '../model/logging';
 import { hostAllowed } from '../model/policy';
 import { describePlugin, PluginInfo } from '../model/registry';
 
@@ -59,7 +60,7 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginM
     const granted = hosts.length ? `allowed_hosts is ${JSON.stringify(hosts)}` : 'no allowed_hosts are granted';
     throw new PolicyError(`${who} may not reach ${url.hostname}: ${granted}`);
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   if (parsed.headers && typeof parsed.headers === 'object') {
     for (const [k, v] of Object.entries(parsed.headers as Record<string, unknown>)) headers[k] = String(v);
   }
@@ -77,7 +78,7 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginM
   }
   plugin.httpStatus = response.status;
   plugin.httpHeaders = response.headers;
-  return self.writeBlock(response.body);
+  return self.writeBlock(response.body, 'http_request: response');
 }
 
 function toId(value: bigint, what: string): number {
@@ -96,8 +97,10 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
     for (const [k, v] of plugin.vars) n += k.length + v.byteLength;
     return n;
   };
+  // the block is checked even when the level is off; only the kept 64 KiB are ever decoded
   const log = (level: LogLevel) => (offs: bigint) => {
-    services.log(plugin.id, level, self.readString(offs, `log_${level}`));
+    const bytes = self.readBlock(offs, `log_${level}`);
+    if (passes(level, services.logLevel())) services.log(plugin.id, level, logMessageText(bytes));
   };
   return {
     user: {
@@ -107,7 +110,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
         const callee = toId(id, 'call_plugin');
         const fn = self.readString(func, 'call_plugin: function name');
         const output = services.call(plugin.id, callee, fn, self.readBlock(input, 'call_plugin: input'));
-        return self.writeBlock(output);
+        return self.writeBlock(output, 'call_plugin: output');
       },
       unregister_plugin: (id: bigint): bigint => {
         services.unregister(plugin.id, toId(id, 'unregister_plugin'));
@@ -116,12 +119,13 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
     },
     env: {
       config_get: (key: bigint): bigint => {
-        const value = plugin.config[self.readString(key, 'config_get: key')];
-        return value === undefined ? 0n : self.writeBlock(Buffer.from(value, 'utf8'));
+        const name = self.readString(key, 'config_get: key');
+        if (!Object.hasOwn(plugin.config, name)) return 0n;
+        return self.writeBlock(Buffer.from(plugin.config[name], 'utf8'), 'config_get: value');
       },
       var_get: (key: bigint): bigint => {
         const value = plugin.vars.get(self.readString(key, 'var_get: key'));
-        return value === undefined ? 0n : self.writeBlock(value);
+        return value === undefined ? 0n : self.writeBlock(value, 'var_get: value');
       },
       var_set: (key: bigint, value: bigint): void => {
         const name = self.readString(key, 'var_set: key');
@@ -149,7 +153,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
       },
       http_request: (req: bigint, body: bigint): bigint => httpRequest(services, plugin, self, req, body),
       http_status_code: (): number => plugin.httpStatus,
-      http_headers: (): bigint => (plugin.httpHeaders ? self.writeBlock(Buffer.from(JSON.stringify(plugin.httpHeaders))) : 0n),
+      http_headers: (): bigint => (plugin.httpHeaders ? self.writeBlock(Buffer.from(JSON.stringify(plugin.httpHeaders)), 'http_headers') : 0n),
     },
   };
 }

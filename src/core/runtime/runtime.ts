@@ -2,6 +2,7 @@ import type { Engine, PluginInstance } from '../model/engine';
 import { internalError, PolicyError, TimeoutError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
+import { capLogMessage, LogBudget } from '../model/logBudget';
 import { LogEntry, LogLevel, passes } from '../model/logging';
 import { mayCall, maySpawn } from '../model/policy';
 import { defaultSettings, RuntimeSettings } from '../model/runtimeSettings';
@@ -30,6 +31,7 @@ export class Runtime {
   private readonly loader: PluginLoader;
   private settings: RuntimeSettings = defaultSettings;
   private callDeadline = Infinity;
+  private readonly logBudget = new LogBudget();
 
   constructor(
     private readonly engine: Engine,
@@ -81,7 +83,7 @@ export class Runtime {
       const file = isPathTarget(target) ? target : resolvePluginName(target, this.settings.policy.pluginDirs, 'register');
       return pluginInfo(this.load(file, pluginNameOfPath(file), null, options, true));
     } catch (error) {
-      throw internalError(`registering "${target}"`, error);
+      throw internalError(`register "${target}"`, error);
     }
   }
 
@@ -103,9 +105,11 @@ export class Runtime {
         this.recover(message);
         throw new TimeoutError(message);
       }
-      const failure = internalError(`calling ${describePlugin(plugin)}.${func}`, error);
+      const failure = internalError(`call ${describePlugin(plugin)}.${func}`, error);
       if (this.stack.depth) this.recover(failure.message);
       throw failure;
+    } finally {
+      this.endLogBudget();
     }
   }
 
@@ -122,7 +126,7 @@ export class Runtime {
     try {
       fresh = this.loader.load(policy, wasiHint, request);
     } catch (error) {
-      throw internalError(`reloading ${describePlugin(old)}`, error);
+      throw internalError(`reload ${describePlugin(old)}`, error);
     }
     Object.assign(fresh, { calls: old.calls, errors: old.errors, loadedAt: old.loadedAt, reloadedAt: Date.now() });
     this.registry.add(fresh);
@@ -262,9 +266,21 @@ export class Runtime {
     }
   }
 
+  /** Every log line of the runtime: cut at 64 KiB, and at most 1 MiB per top-level call. */
   private log(pluginId: number, level: LogLevel, message: string, name?: string): void {
     if (!passes(level, this.settings.logLevel)) return;
+    const key = this.stack.rootSpanId();
+    if (!this.logBudget.isFor(key)) this.endLogBudget();
+    const text = capLogMessage(message);
+    if (!this.logBudget.admit(key, pluginId, level, text)) return;
     const p = this.registry.get(pluginId);
-    this.hooks.log({ time: Date.now(), pluginId, name: p?.name ?? name ?? '?', level, message });
+    this.hooks.log({ time: Date.now(), pluginId, name: p?.name ?? name ?? '?', level, message: text });
+  }
+
+  private endLogBudget(): void {
+    const dropped = this.logBudget.end();
+    if (!dropped) return;
+    const p = this.registry.get(dropped.pluginId);
+    this.hooks.log({ time: Date.now(), pluginId: dropped.pluginId, name: p?.name ?? '?', level: dropped.level, message: dropped.message });
   }
 }

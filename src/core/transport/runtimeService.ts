@@ -66,7 +66,7 @@ export class RuntimeService {
       if (result instanceof Uint8Array) transfer.push(result.buffer as ArrayBuffer);
       reply = { type: 'reply', seq: request.seq, method: request.method, ok: true, result } as ReplyMessage;
     } catch (error) {
-      reply = { type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(internalError(`serving ${request.method}`, error)) };
+      reply = { type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(internalError(`runtime: ${request.method}`, error)) };
     }
     const batch = this.take(false);
     if (batch) {
