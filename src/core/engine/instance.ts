@@ -76,13 +76,14 @@ export class WasmInstance implements PluginInstance {
 
   private imports(module: WebAssembly.Module, table: HostFunctionTable, wasiHint: string, from: string): WebAssembly.Imports {
     const wasi = this.wasi?.imports();
-    const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+    // module and import names are the module's data: no prototype to reach through them
+    const imports: Record<string, Record<string, WebAssembly.ImportValue>> = Object.create(null);
     const kernelExports = this.k as unknown as Record<string, WebAssembly.ImportValue>;
     for (const imp of WebAssembly.Module.imports(module)) {
       let value: WebAssembly.ImportValue | undefined;
       if (this.linked.has(imp.module)) {
         const exports = this.linkedInstance(imp.module, table, wasiHint, from);
-        value = exports[imp.name];
+        value = Object.hasOwn(exports, imp.name) ? exports[imp.name] : undefined;
         if (value === undefined) throw new PluginError(`${this.label}: linked module "${imp.module}" has no export "${imp.name}" (imported by ${from})`);
       } else if (imp.kind === 'function') {
         if (imp.module === 'extism:host/env') {
@@ -92,13 +93,13 @@ export class WasmInstance implements PluginInstance {
         } else if (imp.module === 'wasi_snapshot_preview1') {
           if (from !== 'main') throw new PluginError(`${this.label}: linked module "${from}" imports WASI; only the main module may`);
           if (!wasi) throw new PluginError(`${this.label} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
-          value = wasi[imp.name];
+          value = Object.hasOwn(wasi, imp.name) ? wasi[imp.name] : undefined;
         }
       }
       if (value === undefined) {
         throw new PluginError(`${this.label} imports ${imp.kind} "${imp.module}"."${imp.name}", which this host does not offer`);
       }
-      (imports[imp.module] ??= {})[imp.name] = value;
+      (imports[imp.module] ??= Object.create(null) as Record<string, WebAssembly.ImportValue>)[imp.name] = value;
     }
     return imports;
   }
