@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import type { CallOutcome } from '../../../src/core';
 import { closeEditors, cmd, hooks, REPO, reset, sleep, waitFor } from './helpers';
 
+const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
+const SHOTS = path.join(REPO, 'test', 'screenshots');
 const wasm = (name: string) => fs.readFileSync(path.join(REPO, 'plugins', `${name}.wasm`));
 
 suite('the plugin developer\'s loop', () => {
@@ -26,6 +28,10 @@ suite('the plugin developer\'s loop', () => {
       assert.ok(info?.exports.includes('count_vowels'), `exports after the rebuild: ${info?.exports}`);
       assert.ok(info?.reloadedAt, 'the plugin says when it was reloaded');
       assert.equal(JSON.parse(await cmd<string>('extismIpc.callPlugin', id, 'count_vowels', 'aeiou')).count, 5);
+      await cmd('extismIpc.livePlugins.focus');
+      await hooks(api).treeView.reveal(hooks(api).tree.pluginNode(id), { select: true, focus: true, expand: true });
+      await sleep(500);
+      await shot(path.join(SHOTS, 'reload-tree.png'));
       fs.writeFileSync(file, Buffer.from('not wasm at all'));
       await sleep(1500);
       assert.equal(reloads.filter((x) => x === id).length, 1, 'a broken rebuild is not a reload');
@@ -72,7 +78,12 @@ suite('the plugin developer\'s loop', () => {
       assert.equal(failed?.expected, 'expected text');
       assert.equal(failed?.actual, 'actual text');
 
+      await cmd('workbench.view.testing.focus');
+      await sleep(1500);
+      await shot(path.join(SHOTS, 'test-explorer.png'));
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      await sleep(1000);
+      await shot(path.join(SHOTS, 'codelens.png'));
       const lenses = await cmd<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
       assert.deepEqual(lenses.map((l) => l.command?.title), ['$(play) Call', '$(pulse) Call with Trace', '$(play) Call', '$(pulse) Call with Trace', '$(play) Call', '$(pulse) Call with Trace']);
       const first = lenses[0].command;
