@@ -119,17 +119,6 @@ export interface Program {
   calls: number;
 }
 
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The config the fuzzed plugin gets on both engines: keys "a" and "b". */
 export const FUZZ_CONFIG = { a: 'alpha', b: 'a longer config value' };
 
