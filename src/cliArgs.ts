@@ -173,7 +173,12 @@ function bindingsFrom(binds: string[] | undefined, file: string | undefined, plu
   if (binds?.length) {
     const own = Object.create(null) as Record<string, string>;
     const fromFile = Object.hasOwn(bindings, pluginName) ? bindings[pluginName] : undefined;
-    if (typeof fromFile === 'object' && fromFile !== null) Object.assign(own, fromFile);
+    // keyed as the policy keys them, so `target` and `extism:host/user.target` are one import
+    const keyOf = (spec: string) => {
+      const imp = parseImport(spec);
+      return imp ? `${imp.module}.${imp.name}` : spec;
+    };
+    if (typeof fromFile === 'object' && fromFile !== null) for (const [k, v] of Object.entries(fromFile)) own[keyOf(k)] = v;
     for (const spec of binds) {
       const eq = spec.indexOf('=');
       const imp = eq > 0 ? parseImport(spec.slice(0, eq)) : null;
