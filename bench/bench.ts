@@ -71,6 +71,13 @@ async function perInnerCall(k: number, withK: () => Promise<unknown>, withZero: 
   return a.map((t) => (t - zero) / k);
 }
 
+/** bound_relay.repeat's input: `u32 k` and the payload. */
+function repeatInput(k: number, data: Uint8Array): Uint8Array {
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(k, 0);
+  return new Uint8Array(Buffer.concat([head, data]));
+}
+
 function nestInput(calleeId: number, k: number, func: string, data: Uint8Array): Uint8Array {
   const name = Buffer.from(func);
   const head = Buffer.alloc(12);
@@ -147,13 +154,19 @@ async function directCases(): Promise<Record<string, Record<string, Stats>>> {
 
 // 3. nested: calls between plugins inside the runtime (its own process, as in VS Code).
 async function hostCases(): Promise<Record<string, Record<string, Stats>>> {
-  const options: PolicyOptions = { pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024 };
+  const options: PolicyOptions = {
+    pluginDirs: [pluginsDir],
+    maxMessageBytes: 64 * 1024 * 1024,
+    // the bound case: bound_relay's import `target` is bound to echo.echo, loaded as its child
+    bindings: { bound_relay: { 'extism:host/user.target': 'echo.echo' } },
+  };
   const host = new PluginHost(options, { kind: 'child-process', entry: runtimeEntry });
-  const out: Record<string, Record<string, Stats>> = { nested: {}, nestedTraced: {}, nestedUntraced: {}, tracingCost: {}, relay: {} };
+  const out: Record<string, Record<string, Stats>> = { nested: {}, nestedTraced: {}, nestedUntraced: {}, tracingCost: {}, relay: {}, bound: {} };
   try {
     const cv = await host.register('count_vowels');
     const nest = await host.register('nest');
     const echo = await host.register('echo');
+    const boundRelay = await host.register('bound_relay');
     for (const size of SIZES) {
       const input = payload(size.bytes);
       const k = innerCalls(size.bytes);
@@ -165,6 +178,10 @@ async function hostCases(): Promise<Record<string, Record<string, Stats>>> {
       const echoZero = nestInput(echo.id, 0, 'echo', input);
       out.relay[size.label] = report('nested echo (the call alone: bytes in and out)', size.label,
         await perInnerCall(k, () => host.call(nest.id, 'nest', echoK), () => host.call(nest.id, 'nest', echoZero)));
+      const boundK = repeatInput(k, input);
+      const boundZero = repeatInput(0, input);
+      out.bound[size.label] = report('bound echo (a binding: the call alone, bytes in and out)', size.label,
+        await perInnerCall(k, () => host.call(boundRelay.id, 'repeat', boundK), () => host.call(boundRelay.id, 'repeat', boundZero)));
     }
     // tracing on and off, round by round in turn, so drift of the machine hits both alike
     const input = payload(16);
@@ -301,6 +318,10 @@ async function main(): Promise<void> {
     { target: 'nested call 1 MiB <= 3x limit', value: host.nested[mib].median / limit[mib].median, limit: 3, better: 'lower' },
     { target: 'register_plugin, compiled plugin < 1 ms', value: spawn.cached.median / 1000, limit: 1, better: 'lower' },
     { target: 'memory per live idle plugin (64 live) < 2 MiB', value: spawn.perPluginMiB['64'], limit: 2, better: 'lower' },
+    { target: 'bound echo 16 B <= 1 µs', value: host.bound['16 B'].median, limit: 1, better: 'lower' },
+    { target: 'bound echo 16 B <= 0.5x call_plugin echo 16 B', value: host.bound['16 B'].median / host.relay['16 B'].median, limit: 0.5, better: 'lower' },
+    { target: 'call_plugin echo 16 B <= 1.5 µs', value: host.relay['16 B'].median, limit: 1.5, better: 'lower' },
+    { target: 'nested echo 1 MiB <= 1.3x limit', value: host.relay[mib].median / limit[mib].median, limit: 1.3, better: 'lower' },
     { target: 'tracing cost < 10% of a nested call', value: host.tracingCost['16 B'].median / 100, limit: 0.1, better: 'lower' },
   ].map((t) => ({ ...t, met: t.better === 'lower' ? t.value <= t.limit : t.value >= t.limit }));
 

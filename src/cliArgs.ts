@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultPolicy, formatBytes, LOG_LEVELS, POLICY_RANGES, wholeNumberIn } from './core';
-import type { Range } from './core';
+import { defaultPolicy, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, wholeNumberIn } from './core';
+import type { BindingOptions, Range } from './core';
 import type { HostOptions, LoadOptions, LogThreshold } from './core';
 
 export const USAGE = `usage: extism-ipc call <plugin.wasm|manifest.json|name> <function> [input] [options]
@@ -26,6 +26,11 @@ plugin:
       --allow-path HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable)
       --link NAME=PATH      link a module the plugin imports under NAME (repeatable)
       --manifest-grants     let manifests of plugins spawned by name grant WASI, hosts and paths
+bindings (the narrow API: an import of a plugin calls another plugin's export):
+      --bind IMPORT=PLUGIN.FUNCTION  bind an import of the plugin called to PLUGIN's export FUNCTION,
+                            loaded as its child (repeatable); a bare IMPORT is extism:host/user.IMPORT
+      --bindings FILE       bindings of every plugin, as JSON of the shape of the extismIpc.bindings
+                            setting: {"<plugin>": {"<module>.<import>": "<plugin>.<function>"}}
 limits:
       --timeout MS, --timeout-ms MS   time limit of the call, nested calls included (default 10000; 0 = none)
       --memory-max PAGES    memory of each plugin, in 64 KiB pages (default 1024)
@@ -72,19 +77,18 @@ const LOOP_RANGE = { min: 1, max: 1_000_000 };
 // O_NONBLOCK: a FIFO without a writer would block open for ever
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
-/** The input file: a regular file no larger than a call may take; anything else is refused before it is read. */
-function readInputFile(file: string): Uint8Array {
+/** A file a flag names: a regular file no larger than `max`; anything else is refused before it is read. */
+function readRegularFile(file: string, flag: string, max: number, limitName: string): Uint8Array {
   let fd: number;
   try {
     fd = fs.openSync(file, OPEN_FLAGS);
   } catch (error) {
-    throw new UsageError(`--input-file ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(`${flag} ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new UsageError(`--input-file ${file}: is not a regular file`);
-    const max = defaultPolicy.maxMessageBytes;
-    if (st.size > max) throw new UsageError(`--input-file ${file}: is ${formatBytes(st.size)}, over the limit of ${formatBytes(max)} (maxMessageBytes)`);
+    if (!st.isFile()) throw new UsageError(`${flag} ${file}: is not a regular file`);
+    if (st.size > max) throw new UsageError(`${flag} ${file}: is ${formatBytes(st.size)}, over the limit of ${formatBytes(max)} (${limitName})`);
     return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -95,7 +99,7 @@ function readInput(sources: { positional?: string; input?: string; file?: string
   const given = Object.entries(sources).filter(([, v]) => v !== undefined && v !== false);
   if (given.length > 1) throw new UsageError('give the input one way only: an argument, --input, --input-file or --stdin');
   if (sources.stdin || sources.file === '-') return fs.readFileSync(0);
-  if (sources.file !== undefined) return readInputFile(sources.file);
+  if (sources.file !== undefined) return readRegularFile(sources.file, '--input-file', defaultPolicy.maxMessageBytes, 'maxMessageBytes');
   return Buffer.from(sources.positional ?? sources.input ?? '', 'utf8');
 }
 
@@ -146,6 +150,46 @@ function linksOf(specs: string[] | undefined): Record<string, string> {
   return links;
 }
 
+const MAX_BINDINGS_FILE = 1024 * 1024;
+
+/**
+ * `--bindings FILE` (every plugin's) and `--bind` (the called plugin's, over the file's): the
+ * shapes are checked here, the bindings themselves where the policy is normalised.
+ */
+function bindingsFrom(binds: string[] | undefined, file: string | undefined, pluginName: string): BindingOptions | undefined {
+  if (!binds?.length && file === undefined) return undefined;
+  const bindings = Object.create(null) as BindingOptions;
+  if (file !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(readRegularFile(file, '--bindings', MAX_BINDINGS_FILE, '1 MiB')).toString('utf8'));
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`--bindings ${file}: is not JSON such as {"run_bound": {"extism:host/user.count_vowels": "count_vowels.count_vowels"}}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--bindings ${file}: must hold a JSON object of plugin names`);
+    Object.assign(bindings, parsed);
+  }
+  if (binds?.length) {
+    const own = Object.create(null) as Record<string, string>;
+    const fromFile = Object.hasOwn(bindings, pluginName) ? bindings[pluginName] : undefined;
+    // keyed as the policy keys them, so `target` and `extism:host/user.target` are one import
+    const keyOf = (spec: string) => {
+      const imp = parseImport(spec);
+      return imp ? `${imp.module}.${imp.name}` : spec;
+    };
+    if (typeof fromFile === 'object' && fromFile !== null) for (const [k, v] of Object.entries(fromFile)) own[keyOf(k)] = v;
+    for (const spec of binds) {
+      const eq = spec.indexOf('=');
+      const imp = eq > 0 ? parseImport(spec.slice(0, eq)) : null;
+      if (!imp || !parseTarget(spec.slice(eq + 1))) throw new UsageError(`--bind takes IMPORT=PLUGIN.FUNCTION, such as count_vowels=count_vowels.count_vowels, got "${spec}"`);
+      own[`${imp.module}.${imp.name}`] = spec.slice(eq + 1);
+    }
+    bindings[pluginName] = own;
+  }
+  return bindings;
+}
+
 export function parseCall(argv: string[], samplesDir: string): CallCommand | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -163,6 +207,8 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       'allow-path': { type: 'string', multiple: true },
       'manifest-grants': { type: 'boolean' },
       link: { type: 'string', multiple: true },
+      bind: { type: 'string', multiple: true },
+      bindings: { type: 'string' },
       'enable-http-response-headers': { type: 'boolean' },
       fuel: { type: 'string' },
       timeout: { type: 'string' },
@@ -215,6 +261,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       allowedHosts: values['allow-host'] ?? [],
       allowedPaths: pathsOf(values['allow-path']),
       manifestGrants: values['manifest-grants'] ?? false,
+      bindings: bindingsFrom(values.bind, values.bindings, path.basename(target).replace(/\.(wasm|json)$/i, '')),
       logLevel: logLevel as LogThreshold,
     },
     load: { config: configOf(values.config, values['set-config']), link: linksOf(values.link) },

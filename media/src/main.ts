@@ -164,7 +164,8 @@ function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElemen
     span('twisty', hasChildren ? (collapsed.has(s.id) ? '▸' : '▾') : ''),
     span('icon', s.status === 'ok' ? '✓' : s.status === 'error' ? '✗' : '◌', s.status),
     span('caller', s.caller),
-    span('arrow', '→'),
+    span('arrow', s.bound ? '⇢' : '→', s.bound ? `bound call through ${s.bound}` : 'call_plugin or a call from the host'),
+    ...(s.bound ? [span('bound', 'bound', `a bound call: ${s.bound}`)] : []),
     span('callee', `#${s.calleeId} ${s.calleeName}.${s.func}`, 'Double-click or press R to reveal the plugin in Live Plugins'),
     span('bytes', `in ${formatBytes(s.inputBytes)}`),
     span('preview', s.inputPreview, s.inputPreview),
@@ -180,7 +181,7 @@ function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElemen
   }
   li.setAttribute(
     'aria-label',
-    `${s.caller} calls ${s.calleeName} ${s.func}, in ${s.inputBytes} bytes, out ${s.outputBytes} bytes, ${s.status === 'running' ? 'running' : formatMs(s.durationMs)}, ${s.status}${s.error ? `: ${s.error}` : ''}`,
+    `${s.caller} calls ${s.calleeName} ${s.func}${s.bound ? ` through bound import ${s.bound}` : ''}, in ${s.inputBytes} bytes, out ${s.outputBytes} bytes, ${s.status === 'running' ? 'running' : formatMs(s.durationMs)}, ${s.status}${s.error ? `: ${s.error}` : ''}`,
   );
   return li;
 }

@@ -11,6 +11,8 @@ export { normalizePolicy, defaultPolicy, POLICY_RANGES } from './model/policy';
 export { formatBytes, MAX_TIMEOUT_MS, wholeNumberIn } from './model/numbers';
 export type { Range } from './model/numbers';
 export type { Policy, PolicyOptions, PermissionRule } from './model/policy';
+export { parseImport, parseTarget, USER_MODULE } from './model/bindings';
+export type { Binding, BindingOptions } from './model/bindings';
 export type { Caller, PluginInfo } from './model/registry';
 export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
 export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';

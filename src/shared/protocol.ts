@@ -21,6 +21,8 @@ export interface SpanView {
   durationMs: number;
   status: 'running' | 'ok' | 'error';
   error?: string;
+  /** The import a bound call came through, such as `extism:host/user.count_vowels`. */
+  bound?: string;
 }
 
 /** A plugin started or ended: the core's life event as it is. */

@@ -24,6 +24,8 @@ export interface Span {
   durationMs: number;
   status: 'running' | 'ok' | 'error';
   error?: string;
+  /** A call through a binding: the import it came through, such as `extism:host/user.count_vowels`. */
+  bound?: string;
 }
 
 /** A plugin started, ended, or was reloaded from its changed files; `parentId` is the plugin that spawned it. */

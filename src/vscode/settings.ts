@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { HostOptions, LogLevel, PermissionRule } from '../core';
+import type { BindingOptions, HostOptions, LogLevel, PermissionRule } from '../core';
 
 export const SECTION = 'extismIpc';
 
@@ -39,6 +39,8 @@ export function readSettings(samplesDir: string): ResolvedSettings {
     maxMessageBytes: num('limits.maxMessageBytes'),
     maxSpawnPerPlugin: num('limits.maxSpawnPerPlugin'),
     permissions: config.get<Record<string, PermissionRule>>('permissions', {}),
+    // like the permissions, only the user's own bindings count in Restricted Mode (restrictedConfigurations)
+    bindings: config.get<BindingOptions>('bindings', {}),
     maxVarBytes: num('limits.maxVarBytes'),
     maxHttpResponseBytes: num('limits.maxHttpResponseBytes'),
     maxModuleBytes: num('limits.maxModuleBytes'),

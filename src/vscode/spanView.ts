@@ -20,6 +20,7 @@ export function toSpanView(s: Span): SpanView {
     durationMs: s.durationMs,
     status: s.status,
     ...(s.error !== undefined ? { error: s.error } : {}),
+    ...(s.bound !== undefined ? { bound: s.bound } : {}),
   };
 }
 

@@ -85,6 +85,8 @@ export class WasmInstance implements PluginInstance {
         const exports = this.linkedInstance(imp.module, table, wasiHint, from);
         value = Object.hasOwn(exports, imp.name) ? exports[imp.name] : undefined;
         if (value === undefined) throw new PluginError(`${this.label}: linked module "${imp.module}" has no export "${imp.name}" (imported by ${from})`);
+      } else if (imp.kind === 'function' && table.bound && Object.hasOwn(table.bound, imp.module) && Object.hasOwn(table.bound[imp.module], imp.name)) {
+        value = this.guarded(imp.name, table.bound[imp.module]);
       } else if (imp.kind === 'function') {
         if (imp.module === 'extism:host/env') {
           value = KERNEL_FUNCTIONS.has(imp.name) ? kernelExports[imp.name] : this.guarded(imp.name, table.env);

@@ -1,5 +1,6 @@
 import type { CompiledModule, ModuleBytes } from '../model/engine';
 import { PluginError } from '../model/errors';
+import { functionImportTypes, importKey } from './importTypes';
 import { limitMemory } from './memoryLimit';
 
 interface Entry {
@@ -11,8 +12,15 @@ interface Entry {
 export class WasmModule implements CompiledModule {
   readonly imports: readonly string[];
 
-  constructor(readonly module: WebAssembly.Module) {
+  private readonly types: Map<string, string>;
+
+  constructor(readonly module: WebAssembly.Module, bytes: Uint8Array) {
     this.imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
+    this.types = functionImportTypes(bytes);
+  }
+
+  importType(module: string, name: string): string | null {
+    return this.types.get(importKey(module, name)) ?? null;
   }
 }
 
@@ -27,7 +35,8 @@ export class ModuleCache {
     const key = `${source.key}|${maxPages}`;
     const cached = this.entries.get(key);
     if (cached && cached.stamp === source.stamp) return cached.module;
-    const module = new WasmModule(compile(source.read(), maxPages, label, source.source));
+    const bytes = source.read();
+    const module = new WasmModule(compile(bytes, maxPages, label, source.source), bytes);
     this.entries.set(key, { stamp: source.stamp, module });
     return module;
   }

@@ -7,12 +7,16 @@ export interface HostFunctionTable {
   env: Record<string, (...args: never[]) => unknown>;
   /** `extism:host/user` functions; also offered under `env` for plain `extern "C"` imports. */
   user: Record<string, (...args: never[]) => unknown>;
+  /** Imports the host bound to other plugins' exports, by import module (any name) and import name. */
+  bound?: Record<string, Record<string, (...args: never[]) => unknown>>;
 }
 
 /** A compiled module, opaque to the runtime beyond what it imports. */
 export interface CompiledModule {
   /** `module.name` of every import. */
   readonly imports: readonly string[];
+  /** The type of a function import, such as `(i64) -> i64`; null if there is no such function import. */
+  importType(module: string, name: string): string | null;
 }
 
 /** Checked access to one plugin instance's Extism memory. */

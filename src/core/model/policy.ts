@@ -1,3 +1,4 @@
+import { Binding, BindingOptions, normalizeBindings } from './bindings';
 import { PolicyError } from './errors';
 import { MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
 
@@ -42,6 +43,11 @@ export interface PolicyOptions {
   maxHttpResponseBytes?: number;
   /** Bytes of one module file, manifest or inline module (`data`) at most. */
   maxModuleBytes?: number;
+  /**
+   * Per plugin name, its imports bound to other plugins' exports:
+   * `{ "run_bound": { "extism:host/user.count_vowels": "count_vowels.count_vowels" } }`.
+   */
+  bindings?: BindingOptions;
 }
 
 export interface Policy {
@@ -60,6 +66,8 @@ export interface Policy {
   readonly maxVarBytes: number;
   readonly maxHttpResponseBytes: number;
   readonly maxModuleBytes: number;
+  /** By plugin name (a null-prototype object). */
+  readonly bindings: Readonly<Record<string, readonly Binding[]>>;
 }
 
 export const defaultPolicy: Policy = {
@@ -78,6 +86,7 @@ export const defaultPolicy: Policy = {
   maxVarBytes: 1024 * 1024,
   maxHttpResponseBytes: 50 * 1024 * 1024,
   maxModuleBytes: 256 * 1024 * 1024,
+  bindings: Object.create(null) as Record<string, readonly Binding[]>,
 };
 
 const MAX_PAGES = 65536;
@@ -132,6 +141,7 @@ export function normalizePolicy(options: PolicyOptions = {}): Policy {
     maxVarBytes: num('maxVarBytes'),
     maxHttpResponseBytes: num('maxHttpResponseBytes'),
     maxModuleBytes: num('maxModuleBytes'),
+    bindings: normalizeBindings(options.bindings),
   };
 }
 

@@ -163,7 +163,7 @@ export function formatTraceTree(records: readonly TraceRecord[]): string {
       const branch = parent === null ? '' : last ? '└─ ' : '├─ ';
       const status = s.status === 'ok' ? 'ok' : `${s.status.toUpperCase()}: ${s.error ?? ''}`;
       lines.push(
-        `${indent}${branch}${callerLabel(s)} -> #${s.calleeId} ${s.calleeName}.${s.func}` +
+        `${indent}${branch}${callerLabel(s)} -> #${s.calleeId} ${s.calleeName}.${s.func}${s.bound ? ` (bound ${s.bound})` : ''}` +
           `  in ${s.inputBytes} B, out ${s.outputBytes} B, ${formatMs(s.durationMs)}, ${status}`,
       );
       walk(s.id, parent === null ? indent : indent + (last ? '   ' : '│  '));
@@ -184,7 +184,7 @@ export function toChromeTrace(records: readonly TraceRecord[]): { traceEvents: o
     if (r.kind === 'call') {
       traceEvents.push({
         name: `${r.calleeName}.${r.func}`,
-        cat: r.status === 'ok' ? 'call' : 'call,error',
+        cat: (r.bound ? 'call,bound' : 'call') + (r.status === 'ok' ? '' : ',error'),
         ph: 'X',
         ts: us(r.start),
         dur: Math.max(us(r.durationMs), 0),
@@ -201,6 +201,7 @@ export function toChromeTrace(records: readonly TraceRecord[]): { traceEvents: o
           output: preview(r.outputHead, r.outputBytes),
           status: r.status,
           ...(r.error ? { error: r.error } : {}),
+          ...(r.bound ? { bound: r.bound } : {}),
         },
       });
     } else {

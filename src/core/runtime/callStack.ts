@@ -73,9 +73,12 @@ export class CallStack {
     return this.frames.map((f) => ({ ...f.span, inputHead: f.span.inputHead.slice(0, PREVIEW_BYTES), outputHead: EMPTY }));
   }
 
-  /** Calls an export of `callee` on top of the stack, checked against the policy, with a span. */
-  invoke(policy: Policy, caller: Caller, callee: LivePlugin, func: string, input: Uint8Array): Uint8Array {
-    const who = typeof caller === 'number' ? 'call_plugin' : 'call';
+  /**
+   * Calls an export of `callee` on top of the stack, checked against the policy, with a span;
+   * `bound` names the import when the call comes through a binding.
+   */
+  invoke(policy: Policy, caller: Caller, callee: LivePlugin, func: string, input: Uint8Array, bound?: string): Uint8Array {
+    const who = bound !== undefined ? `bound ${bound}` : typeof caller === 'number' ? 'call_plugin' : 'call';
     if (this.has((p) => p === callee)) {
       throw new PolicyError(
         `${who}: ${describePlugin(callee)} is already on the call stack (${this.chain()} -> #${callee.id}); a plugin cannot be re-entered`,
@@ -109,6 +112,7 @@ export class CallStack {
       durationMs: 0,
       status: 'running',
     };
+    if (bound !== undefined) span.bound = bound;
     this.frames.push({ plugin: callee, span });
     callee.calls++;
     if (this.frames.length === 1 && tracing) this.hooks.callStarted({ ...span, inputHead: input.slice(0, PREVIEW_BYTES) });

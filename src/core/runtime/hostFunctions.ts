@@ -18,6 +18,14 @@ export interface HostServices {
   http(request: Omit<HttpRequest, 'timeoutMs'>): HttpResponse;
 }
 
+/** An import the host bound to another plugin's export. */
+export interface BoundImport {
+  readonly module: string;
+  readonly name: string;
+  /** Calls the bound export; the output is a view valid until the callee runs again. */
+  call(input: Uint8Array): Uint8Array;
+}
+
 /** The state of one live plugin that its host functions read and write. */
 export interface HostedPlugin {
   id: number;
@@ -30,6 +38,8 @@ export interface HostedPlugin {
   /** Status and headers of the plugin's last HTTP response. */
   httpStatus: number;
   httpHeaders: Record<string, string> | null;
+  /** Its imports bound to other plugins' exports, resolved at load. */
+  bound: readonly BoundImport[];
 }
 
 interface ExtismHttpRequest {
@@ -81,6 +91,19 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginM
   return self.writeBlock(response.body, 'http_request: response');
 }
 
+/** Bound imports as host functions: the input block's bytes in, the output copied into a new block. */
+function boundFunctions(bound: readonly BoundImport[], self: PluginMemory): HostFunctionTable['bound'] {
+  const table = Object.create(null) as NonNullable<HostFunctionTable['bound']>;
+  for (const b of bound) {
+    const inputWhat = `${b.module}.${b.name}: input`;
+    const outputWhat = `${b.module}.${b.name}: output`;
+    const call = b.call;
+    const functions = Object.hasOwn(table, b.module) ? table[b.module] : (table[b.module] = Object.create(null) as Record<string, (...args: never[]) => unknown>);
+    functions[b.name] = (input: bigint): bigint => self.writeBlock(call(self.readBlock(input, inputWhat)), outputWhat);
+  }
+  return table;
+}
+
 function toId(value: bigint, what: string): number {
   if (value <= 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new PolicyError(`${what}: ${value} is not a plugin id`);
   return Number(value);
@@ -103,6 +126,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
     if (passes(level, services.logLevel())) services.log(plugin.id, level, logMessageText(bytes));
   };
   return {
+    bound: boundFunctions(plugin.bound, self),
     user: {
       register_plugin: (name: bigint): bigint =>
         BigInt(services.spawn(plugin.id, self.readString(name, 'register_plugin: plugin name'))),

@@ -5,7 +5,7 @@ import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits } from '
 import type { LogLevel } from '../model/logging';
 import type { Policy } from '../model/policy';
 import { describePlugin } from '../model/registry';
-import { createHostFunctions, HostServices } from './hostFunctions';
+import { BoundImport, createHostFunctions, HostServices } from './hostFunctions';
 import type { LivePlugin } from './livePlugin';
 import { checkFile, FileRefusal, readFileChecked } from './files';
 import { LoadedManifest, ManifestModuleBytes, readManifest } from './manifestFiles';
@@ -24,6 +24,8 @@ export interface LoadRequest {
   manifestMayGrant: boolean;
   /** The vars of the plugin it replaces (a reload): its start-up sees them already. */
   vars?: Map<string, Uint8Array>;
+  /** Checks its bindings and resolves their targets, once its module is compiled and before it starts. */
+  bind?: (plugin: LivePlugin) => BoundImport[];
 }
 
 /** Reads, compiles and starts plugins: a file or manifest in, a live plugin out. */
@@ -66,6 +68,7 @@ export class PluginLoader {
       maxHttpResponseBytes: limits.maxHttpResponseBytes,
       httpStatus: 0,
       httpHeaders: null,
+      bound: [],
       memoryMaxPages: limits.memoryMaxPages,
       module,
       linked,
@@ -76,6 +79,7 @@ export class PluginLoader {
     if (ignoredManifestGrants(manifest, manifestMayGrant)) {
       this.log(id, 'warn', `manifest ${manifest?.file} asks for allowed_hosts or allowed_paths; ignored, since manifests of spawned plugins may not grant (manifestGrants)`, name);
     }
+    if (req.bind) plugin.bound = req.bind(plugin);
     plugin.instance = this.startUp(plugin, () => this.instantiate(plugin, wasiHint));
     plugin.exports = plugin.instance.exportNames().filter((n) => !HIDDEN_EXPORTS.has(n));
     return plugin;

@@ -1,5 +1,5 @@
 import type { Engine, PluginInstance } from '../model/engine';
-import { internalError, PolicyError, TimeoutError } from '../model/errors';
+import { internalError, IpcError, PluginError, PolicyError, TimeoutError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
 import { capLogMessage, LogBudget } from '../model/logBudget';
@@ -8,6 +8,7 @@ import { mayCall, maySpawn } from '../model/policy';
 import { defaultSettings, RuntimeSettings } from '../model/runtimeSettings';
 import { Caller, describePlugin, PluginInfo, Registry } from '../model/registry';
 import type { Span } from '../../shared/traceRecords';
+import { Bindings, BoundSlot } from './bindings';
 import { CallHooks, CallStack, now } from './callStack';
 import type { HostServices } from './hostFunctions';
 import { LivePlugin, pluginInfo } from './livePlugin';
@@ -32,6 +33,7 @@ export class Runtime {
   private settings: RuntimeSettings = defaultSettings;
   private callDeadline = Infinity;
   private readonly logBudget = new LogBudget();
+  private readonly bindings: Bindings;
 
   constructor(
     private readonly engine: Engine,
@@ -46,6 +48,12 @@ export class Runtime {
       logLevel: () => this.settings.logLevel,
       http: (request) => this.engine.http({ ...request, timeoutMs: this.remainingMs() }),
     };
+    this.bindings = new Bindings({
+      policy: () => this.settings.policy,
+      loadChild: (binder, name, who) => this.loadBoundChild(binder, name, who),
+      remove: (id) => this.remove(id),
+      call: (slot, input) => this.callBound(slot, input),
+    });
     this.loader = new PluginLoader(
       engine,
       services,
@@ -57,6 +65,7 @@ export class Runtime {
   configure(settings: RuntimeSettings): void {
     this.settings = settings;
     this.stack.tracing = settings.tracing;
+    this.bindings.configured(settings.policy);
   }
 
   /** A runtime that replaces a stopped one goes on from the ids that one handed out. */
@@ -121,7 +130,10 @@ export class Runtime {
     const old = this.live(id, 'reload');
     const parent = old.parentId === null ? null : this.registry.get(old.parentId) ?? null;
     const { policy, wasiHint } = this.settings;
-    const request = { id, file: old.source, name: old.name, parent, options: old.options, manifestMayGrant: old.manifestMayGrant, vars: old.vars };
+    const request = {
+      id, file: old.source, name: old.name, parent, options: old.options, manifestMayGrant: old.manifestMayGrant, vars: old.vars,
+      bind: (fresh: LivePlugin) => this.bindings.rebind(fresh, old),
+    };
     let fresh: LivePlugin;
     try {
       fresh = this.loader.load(policy, wasiHint, request);
@@ -130,6 +142,7 @@ export class Runtime {
     }
     Object.assign(fresh, { calls: old.calls, errors: old.errors, loadedAt: old.loadedAt, reloadedAt: Date.now() });
     this.registry.add(fresh);
+    this.bindings.replaced(fresh);
     this.hooks.pluginChanged(id);
     this.hooks.record({ kind: 'reload', time: now(), pluginId: id, name: fresh.name, parentId: fresh.parentId, spanId: null });
     return pluginInfo(fresh);
@@ -167,7 +180,14 @@ export class Runtime {
       throw new PolicyError(`${who}: the limit of ${policy.maxPlugins} live plugins is reached (maxPlugins)`);
     }
     const id = this.registry.allocateId();
-    const plugin = this.loader.load(policy, wasiHint, { id, file, name, parent, options, manifestMayGrant });
+    let plugin: LivePlugin;
+    try {
+      plugin = this.loader.load(policy, wasiHint, { id, file, name, parent, options, manifestMayGrant, bind: (p) => this.bindings.bind(p) });
+    } catch (error) {
+      // the targets of its bindings were loaded as its children: they go with it
+      for (const child of this.registry.childrenOf(id)) this.remove(child.id);
+      throw error;
+    }
     this.registry.add(plugin);
     this.hooks.pluginAdded(pluginInfo(plugin));
     this.hooks.record({ kind: 'spawn', time: now(), pluginId: id, name, parentId: plugin.parentId, spanId: this.stack.currentSpanId() });
@@ -190,6 +210,30 @@ export class Runtime {
       );
     }
     return this.load(file, bare, parent, {}, policy.manifestGrants).id;
+  }
+
+  /** A binding's target, loaded by name as the binder's child under the rules of a spawn. */
+  private loadBoundChild(binder: LivePlugin, name: string, who: string): LivePlugin {
+    const policy = this.settings.policy;
+    try {
+      const file = resolvePluginName(name, policy.pluginDirs, who);
+      const children = this.registry.childrenOf(binder.id).length;
+      if (children >= policy.maxSpawnPerPlugin) {
+        throw new PolicyError(`${who}: ${describePlugin(binder)} already has ${children} live plugins it spawned, the limit (maxSpawnPerPlugin)`);
+      }
+      return this.load(file, pluginNameOfPath(file), binder, {}, policy.manifestGrants);
+    } catch (error) {
+      if (!(error instanceof IpcError) || error.message.startsWith(who)) throw error;
+      const Kind = error instanceof PolicyError ? PolicyError : error instanceof TimeoutError ? TimeoutError : PluginError;
+      throw new Kind(`${who}: ${error.message}`);
+    }
+  }
+
+  /** A call through a binding: its target was found at load; the call stack's checks and span as for call_plugin. */
+  private callBound(slot: BoundSlot, input: Uint8Array): Uint8Array {
+    const callee = slot.callee;
+    if (callee === null) throw new PolicyError(`bound ${slot.binding.key}: #${slot.binderId} ${slot.binderName} cannot call ${slot.binding.plugin}.${slot.binding.func}: ${slot.gone}`);
+    return this.stack.invoke(this.settings.policy, slot.binderId, callee, slot.binding.func, input, slot.binding.key);
   }
 
   private callFrom(caller: LivePlugin, calleeId: number, func: string, input: Uint8Array): Uint8Array {
@@ -227,6 +271,7 @@ export class Runtime {
     for (const child of this.registry.childrenOf(id)) this.remove(child.id);
     const plugin = this.registry.remove(id);
     if (!plugin) return;
+    this.bindings.removed(plugin);
     this.hooks.pluginRemoved(id);
     this.hooks.record({
       kind: 'unregister', time: now(), pluginId: id, name: plugin.name, parentId: plugin.parentId, spanId: this.stack.currentSpanId(),

@@ -12,8 +12,8 @@ export interface SpanBatch {
   strings: string[];
 }
 
-// Per span, in `numbers`: 15 slots.
-const SLOTS = 15;
+// Per span, in `numbers`: 16 slots.
+const SLOTS = 16;
 const CALLERS: Exclude<Caller, number>[] = ['command', 'cli', 'api'];
 
 export class SpanEncoder {
@@ -83,6 +83,7 @@ export class SpanEncoder {
     n[o + 12] = s.start;
     n[o + 13] = s.durationMs;
     n[o + 14] = s.status === 'ok' ? 0 : this.intern(s.error ?? '') + 1;
+    n[o + 15] = s.bound === undefined ? 0 : this.intern(s.bound) + 1;
   }
 
   /** The batch so far (its buffers are handed over: transfer them), and a fresh start. */
@@ -135,6 +136,7 @@ export function decodeSpans(batch: SpanBatch): Span[] {
       status: status === 0 ? 'ok' : 'error',
     };
     if (status !== 0) span.error = str[status - 1];
+    if (n[o + 15] !== 0) span.bound = str[n[o + 15] - 1];
     spans[i] = span;
   }
   return spans;

@@ -1,0 +1,125 @@
+/**
+ * The types of a module's function imports, read from its type and import sections, as
+ * `(i64) -> i64`: what a binding is checked against (V8 reflects no import types without a flag).
+ * Only a module `WebAssembly.validate` accepted comes here; every read stays inside the bytes, and a
+ * form this reader does not know ends the reading, leaving those imports untyped.
+ */
+export function functionImportTypes(bytes: Uint8Array): Map<string, string> {
+  const out = new Map<string, string>();
+  try {
+    read(new Reader(bytes), out);
+  } catch (error) {
+    if (!(error instanceof Unreadable)) throw error;
+  }
+  return out;
+}
+
+/** The key of an import in the map `functionImportTypes` gives. */
+export function importKey(module: string, name: string): string {
+  return `${module}\u0000${name}`;
+}
+
+const VALUE_TYPES: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
+
+function read(r: Reader, out: Map<string, string>): void {
+  if (r.end < 8) return;
+  r.pos = 8;
+  const types: string[] = [];
+  while (r.pos < r.end) {
+    const id = r.byte();
+    const size = r.u32();
+    const end = r.pos + size;
+    if (end > r.end) return;
+    if (id === 1) {
+      for (let n = r.u32(), i = 0; i < n; i++) types.push(funcType(r));
+    } else if (id === 2) {
+      for (let n = r.u32(), i = 0; i < n; i++) {
+        const module = r.name();
+        const name = r.name();
+        const kind = r.byte();
+        if (kind === 0) {
+          const index = r.u32();
+          if (index < types.length) out.set(importKey(module, name), types[index]);
+        } else skipImport(r, kind);
+      }
+      return;
+    }
+    r.pos = end;
+  }
+}
+
+/** A table, memory, global or tag import: read past it. */
+function skipImport(r: Reader, kind: number): void {
+  const limits = () => {
+    const flags = r.byte();
+    r.leb();
+    if (flags & 1) r.leb();
+  };
+  if (kind === 1) {
+    r.byte();
+    limits();
+  } else if (kind === 2) limits();
+  else if (kind === 3) {
+    r.byte();
+    r.byte();
+  } else if (kind === 4) {
+    r.byte();
+    r.u32();
+  } else throw new Unreadable();
+}
+
+function funcType(r: Reader): string {
+  if (r.byte() !== 0x60) throw new Unreadable();
+  const vec = () => {
+    const list: string[] = [];
+    for (let n = r.u32(), i = 0; i < n; i++) {
+      const t = VALUE_TYPES[r.byte()];
+      if (t === undefined) throw new Unreadable();
+      list.push(t);
+    }
+    return list;
+  };
+  const params = vec();
+  const results = vec();
+  return `(${params.join(', ')}) -> ${results.length === 1 ? results[0] : `(${results.join(', ')})`}`;
+}
+
+class Unreadable extends Error {}
+
+class Reader {
+  pos = 0;
+  readonly end: number;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.end = bytes.length;
+  }
+
+  byte(): number {
+    if (this.pos >= this.end) throw new Unreadable();
+    return this.bytes[this.pos++];
+  }
+
+  u32(): number {
+    let result = 0;
+    for (let i = 0; i < 5; i++) {
+      const b = this.byte();
+      result += (b & 0x7f) * 2 ** (7 * i);
+      if (!(b & 0x80)) return result;
+    }
+    throw new Unreadable();
+  }
+
+  /** Reads past a LEB128 of up to 64 bits. */
+  leb(): void {
+    for (let i = 0; i < 10; i++) if (!(this.byte() & 0x80)) return;
+    throw new Unreadable();
+  }
+
+  name(): string {
+    const n = this.u32();
+    if (n > this.end - this.pos) throw new Unreadable();
+    const s = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.pos, n).toString('utf8');
+    this.pos += n;
+    return s;
+  }
+}
