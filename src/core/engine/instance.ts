@@ -10,8 +10,8 @@ const MAX_ERROR_BYTES = 64 * 1024;
 export interface InstanceOptions {
   /** Pages of Extism memory; the module's own memory was capped at the same when compiled. */
   maxPages: number;
-  /** WASI, when granted; a module that imports WASI without it fails to load. */
-  wasi: WasiEnvironment | null;
+  /** WASI for one instantiation, when granted; a module that imports WASI without it fails to load. */
+  wasi: (() => WasiEnvironment) | null;
   /** What to tell a person who must grant WASI. */
   wasiHint: string;
   /** Modules linked in by name (from a manifest's other `wasm` entries, or `--link`). */
@@ -23,29 +23,39 @@ export interface InstanceOptions {
  * call never enters an instance that is already running.
  */
 export class WasmInstance implements PluginInstance {
-  private readonly kernel: Kernel;
-  private readonly k: KernelExports;
-  private readonly exportsByName: Record<string, unknown>;
-  private readonly mem: ExtismMemory;
+  // the parts of one instantiation: all rebuilt when a command module's `_start` has run
+  private kernel!: Kernel;
+  private k!: KernelExports;
+  private exportsByName!: Record<string, unknown>;
+  private mem!: ExtismMemory;
+  private wasi: WasiEnvironment | null = null;
+  private readonly linkedInstances = new Map<string, Record<string, unknown>>();
+  private readonly linking = new Set<string>();
+  /** A command's `_start` ran: a command runs once, so the next call gets a fresh instance. */
+  private spent = false;
   /** The export running (or last run): an instance runs one at a time. */
   private func = '(initialization)';
 
   private readonly maxPages: number;
-  private readonly wasi: WasiEnvironment | null;
   private readonly linked: ReadonlyMap<string, WebAssembly.Module>;
-  private readonly linkedInstances = new Map<string, Record<string, unknown>>();
-  private readonly linking = new Set<string>();
+  private readonly table: HostFunctionTable;
 
   constructor(
     readonly label: string,
-    module: WebAssembly.Module,
-    options: InstanceOptions,
+    private readonly module: WebAssembly.Module,
+    private readonly options: InstanceOptions,
     host: (memory: PluginMemory) => HostFunctionTable,
   ) {
-    const { maxPages, wasi } = options;
-    this.maxPages = maxPages;
-    this.wasi = wasi;
+    this.maxPages = options.maxPages;
     this.linked = options.linked;
+    // the host functions reach memory through this object, so they outlive a rebuild
+    this.table = host(this);
+    this.build();
+  }
+
+  /** Instantiates the modules against a new kernel and starts them; vars and config live host-side. */
+  private build(): void {
+    const maxPages = this.maxPages;
     this.kernel = createKernel(maxPages, (requested) => {
       throw new PluginError(
         `${this.label}: out of memory: allocating ${requested} bytes would pass the limit of ${maxPages} pages ` +
@@ -54,19 +64,24 @@ export class WasmInstance implements PluginInstance {
     });
     this.k = this.kernel.exports;
     this.mem = new ExtismMemory(this.kernel, () => `${this.label}.${this.func}`);
-    const table = host(this);
-    const instance = new WebAssembly.Instance(module, this.imports(module, table, options.wasiHint, 'main'));
+    this.linkedInstances.clear();
+    this.wasi = this.options.wasi?.() ?? null;
+    const instance = new WebAssembly.Instance(this.module, this.imports(this.module, this.table, this.options.wasiHint, 'main'));
     this.exportsByName = instance.exports as Record<string, unknown>;
-    this.wasi?.bind(this.exportsByName.memory, label);
+    this.wasi?.bind(this.exportsByName.memory, this.label);
+    this.spent = false;
     this.initialize();
   }
 
-  /** As Extism's SDKs start a module: a reactor's `_initialize`, a command's `_start`, Haskell's `hs_init`. */
+  /**
+   * As Extism's native runtime starts a module: a reactor's `_initialize`, then Haskell's `hs_init`.
+   * A command's `_start` is never run here: it is the program, run only when it is called.
+   */
   private initialize(): void {
-    const { _initialize: init, _start: start, hs_init: hsInit } = this.exportsByName;
+    const { _initialize: init, hs_init: hsInit } = this.exportsByName;
+    this.func = '(initialization)';
     try {
       if (typeof init === 'function') init();
-      else if (typeof start === 'function' && typeof hsInit !== 'function') start();
       if (typeof hsInit === 'function') hsInit(0, 0);
     } catch (error) {
       if (error instanceof WasiExit && error.code === 0) return;
@@ -170,9 +185,12 @@ export class WasmInstance implements PluginInstance {
    * until its next call, so a nested call copies it once, straight into its caller's memory.
    */
   call(func: string, input: Uint8Array): Uint8Array {
+    if (this.spent) this.rebuild();
     const fn = this.exportsByName[func] as () => number | undefined;
     const k = this.k;
     this.func = func;
+    // as in Extism, whatever `_start` did, the program has run: the next call starts afresh
+    this.spent = func === '_start';
     k.reset();
     k.input_set(this.mem.write(input, 'input'), BigInt(input.byteLength));
     let rc: number | undefined;
@@ -188,6 +206,17 @@ export class WasmInstance implements PluginInstance {
     if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
     if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
     return this.mem.output(k.output_offset(), k.output_length());
+  }
+
+  /** A fresh instance after a command's `_start`; a start-up that fails now fails this call, naming why. */
+  private rebuild(): void {
+    try {
+      this.build();
+    } catch (error) {
+      this.spent = true;
+      const reason = error instanceof IpcError ? error.message : this.failure('(initialization)', error).message;
+      throw new PluginError(`${this.label}: could not start a fresh instance after its _start ran: ${reason}`);
+    }
   }
 
   /** When a plugin fails with its own memory full, say so: the trap alone rarely does. */

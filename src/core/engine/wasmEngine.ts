@@ -26,7 +26,8 @@ export class WasmEngine implements Engine {
     const linked = new Map<string, WebAssembly.Module>();
     for (const [name, m] of spec.linked) linked.set(name, wasmModule(m));
     try {
-      const wasi = needsWasi && spec.wasi ? new WasiEnvironment(spec.wasi) : null;
+      const grant = spec.wasi;
+      const wasi = needsWasi && grant ? () => new WasiEnvironment(grant) : null;
       const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, linked };
       return new WasmInstance(spec.label, wasmModule(spec.module), options, hostFunctions);
     } catch (error) {
