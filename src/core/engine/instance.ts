@@ -6,6 +6,8 @@ import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
 const MAX_ERROR_BYTES = 64 * 1024;
+/** The main module's key among the modules' WASI environments: not a name a linked module can have. */
+const MAIN = '\0main';
 
 export interface InstanceOptions {
   /** Pages of Extism memory; the module's own memory was capped at the same when compiled. */
@@ -28,7 +30,8 @@ export class WasmInstance implements PluginInstance {
   private k!: KernelExports;
   private exportsByName!: Record<string, unknown>;
   private mem!: ExtismMemory;
-  private wasi: WasiEnvironment | null = null;
+  /** WASI of each module that imports it, bound to that module's own memory: all from the same grant. */
+  private readonly wasiByModule = new Map<string, { env: WasiEnvironment; imports: Record<string, WebAssembly.ImportValue> }>();
   private readonly linkedInstances = new Map<string, Record<string, unknown>>();
   private readonly linking = new Set<string>();
   /** A command's `_start` ran: a command runs once, so the next call gets a fresh instance. */
@@ -65,10 +68,10 @@ export class WasmInstance implements PluginInstance {
     this.k = this.kernel.exports;
     this.mem = new ExtismMemory(this.kernel, () => `${this.label}.${this.func}`);
     this.linkedInstances.clear();
-    this.wasi = this.options.wasi?.() ?? null;
+    this.wasiByModule.clear();
     const instance = new WebAssembly.Instance(this.module, this.imports(this.module, this.table, this.options.wasiHint, 'main'));
     this.exportsByName = instance.exports as Record<string, unknown>;
-    this.wasi?.bind(this.exportsByName.memory, this.label);
+    this.wasiByModule.get(MAIN)?.env.bind(this.exportsByName.memory, this.label);
     this.spent = false;
     this.initialize();
   }
@@ -90,7 +93,6 @@ export class WasmInstance implements PluginInstance {
   }
 
   private imports(module: WebAssembly.Module, table: HostFunctionTable, wasiHint: string, from: string): WebAssembly.Imports {
-    const wasi = this.wasi?.imports();
     // module and import names are the module's data: no prototype to reach through them
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = Object.create(null);
     const kernelExports = this.k as unknown as Record<string, WebAssembly.ImportValue>;
@@ -106,8 +108,10 @@ export class WasmInstance implements PluginInstance {
         } else if (USER_MODULES.has(imp.module)) {
           value = this.guarded(imp.name, table.user) ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
         } else if (imp.module === 'wasi_snapshot_preview1') {
-          if (from !== 'main') throw new PluginError(`${this.label}: linked module "${from}" imports WASI; only the main module may`);
-          if (!wasi) throw new PluginError(`${this.label} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
+          const isMain = from === 'main' && module === this.module;
+          const wasi = this.wasiFor(isMain ? MAIN : from);
+          const who = isMain ? this.label : `${this.label}: linked module "${from}"`;
+          if (!wasi) throw new PluginError(`${who} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
           value = Object.hasOwn(wasi, imp.name) ? wasi[imp.name] : undefined;
         }
       }
@@ -116,6 +120,17 @@ export class WasmInstance implements PluginInstance {
       }
       (imports[imp.module] ??= Object.create(null) as Record<string, WebAssembly.ImportValue>)[imp.name] = value;
     }
+    return imports;
+  }
+
+  /** The WASI imports of one module (made on its first WASI import), or null when WASI is not granted. */
+  private wasiFor(key: string): Record<string, WebAssembly.ImportValue> | null {
+    const made = this.wasiByModule.get(key);
+    if (made) return made.imports;
+    if (!this.options.wasi) return null;
+    const env = this.options.wasi();
+    const imports = env.imports() as Record<string, WebAssembly.ImportValue>;
+    this.wasiByModule.set(key, { env, imports });
     return imports;
   }
 
@@ -142,6 +157,7 @@ export class WasmInstance implements PluginInstance {
     const module = this.linked.get(name) as WebAssembly.Module;
     const exports = new WebAssembly.Instance(module, this.imports(module, table, wasiHint, name)).exports as Record<string, unknown>;
     this.linking.delete(name);
+    this.wasiByModule.get(name)?.env.bind(exports.memory, `${this.label}: linked module "${name}"`);
     if (typeof exports._initialize === 'function') exports._initialize();
     this.linkedInstances.set(name, exports);
     return exports;
@@ -200,7 +216,7 @@ export class WasmInstance implements PluginInstance {
       if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
       rc = 0;
     } finally {
-      this.wasi?.flush();
+      for (const wasi of this.wasiByModule.values()) wasi.env.flush();
     }
     const err = k.error_get();
     if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
