@@ -22,7 +22,7 @@ plugin:
       --set-config JSON     config values as a JSON object
       --wasi                grant WASI (stdout and stderr of the plugin go to the log on stderr)
       --allow-host HOST     a host http_request may reach, globs allowed (repeatable)
-      --enable-http-response-headers  accepted for compatibility: http_headers always works here
+      --enable-http-response-headers  http_headers gives the plugin its response headers (off: none)
       --allow-path HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable)
       --link NAME=PATH      link a module the plugin imports under NAME (repeatable)
       --manifest-grants     let manifests of plugins spawned by name grant WASI, hosts and paths
@@ -260,6 +260,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       wasi: values.wasi ?? false,
       allowedHosts: values['allow-host'] ?? [],
       allowedPaths: pathsOf(values['allow-path']),
+      httpResponseHeaders: values['enable-http-response-headers'] ?? false,
       manifestGrants: values['manifest-grants'] ?? false,
       bindings: bindingsFrom(values.bind, values.bindings, path.basename(target).replace(/\.(wasm|json)$/i, '')),
       logLevel: logLevel as LogThreshold,

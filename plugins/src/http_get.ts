@@ -9,15 +9,21 @@
 // export post(): input = a URL. Same with
 //   {"url":"<url>","method":"POST","headers":{"x-test":"1"}} and the body "ping" (an
 //   Extism block), e.g. "200 got ping" for a server that answers "got " + its body.
+// export headers(): input = a URL. GET as get() does, then http_headers(): outputs the response
+//   headers as the host gives them (a JSON object of name -> value), or "none" when
+//   http_headers gives 0 (the host does not pass response headers on, the default in Extism).
 // Errors (return 1): "get: no response (status 0)" / "post: no response (status 0)"
 // when http_request returns without a status (a host may instead trap or fail the
 // call itself, e.g. for a host it does not allow).
 
 import { http_request, length, load_u64, load_u8, store_u64, store_u8 } from "@extism/as-pdk/lib/env";
-import { alloc, free, inputString, outputBlock, setError, writeString } from "./lib/mem";
+import { alloc, free, inputString, outputBlock, outputString, setError, writeString } from "./lib/mem";
 
 @external("extism:host/env", "http_status_code")
 declare function http_status_code(): i32;
+
+@external("extism:host/env", "http_headers")
+declare function http_headers(): u64;
 
 /** `s` as the body of a JSON string (quotes, backslashes and control chars escaped). */
 function jsonEscape(s: string): string {
@@ -70,4 +76,19 @@ export function get(): i32 {
 
 export function post(): i32 {
   return request("post", "POST", "ping");
+}
+
+export function headers(): i32 {
+  const req = writeString("{\"url\":\"" + jsonEscape(inputString()) + "\",\"method\":\"GET\"}");
+  const res = http_request(req, 0);
+  free(req);
+  free(res);
+  if (http_status_code() == 0) {
+    setError("headers: no response (status 0)");
+    return 1;
+  }
+  const h = http_headers();
+  if (h == 0) outputString("none");
+  else outputBlock(h);
+  return 0;
 }

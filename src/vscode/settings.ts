@@ -48,6 +48,7 @@ export function readSettings(samplesDir: string): ResolvedSettings {
     wasi: trusted && config.get<boolean>('grants.wasi', false),
     allowedHosts: trusted ? config.get<string[]>('grants.allowedHosts', []) : [],
     allowedPaths: trusted ? resolvePaths(config.get<Record<string, string>>('grants.allowedPaths', {})) : {},
+    httpResponseHeaders: trusted && config.get<boolean>('grants.httpResponseHeaders', false),
     manifestGrants: trusted && config.get<boolean>('grants.fromManifests', false),
     wasiHint: trusted
       ? 'turn on the setting extismIpc.grants.wasi to run it'

@@ -82,11 +82,15 @@ describe('calls between plugins', () => {
     );
   });
 
-  it('starts a command-style module by calling its _start once, as the SDKs do', async () => {
+  it('never runs a command module\'s _start at load; each _start call runs the program on a fresh instance, vars kept', async () => {
     const host = startHost();
     const p = await host.register('command_style');
-    assert.equal(text(await host.call(p.id, 'ready')), 'initialized 42');
-    assert.ok(!p.exports.includes('_start'), 'start-up exports are not offered as calls');
+    assert.ok(p.exports.includes('_start') && p.exports.includes('ready'), `exports: ${p.exports.join(', ')}`);
+    assert.equal(text(await host.call(p.id, 'ready')), 'not started 0', '_start did not run at load');
+    assert.equal(text(await host.call(p.id, '_start')), 'run 1');
+    assert.equal(text(await host.call(p.id, 'ready')), 'not started 0', 'the call after _start has a fresh instance');
+    assert.equal(text(await host.call(p.id, '_start')), 'run 2', 'the program ran again, and its var was kept');
+    assert.equal(text(await host.call(p.id, '_start')), 'run 3');
   });
 
   it('loads a plugin by path as well as by name', async () => {

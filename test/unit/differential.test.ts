@@ -61,7 +61,6 @@ const cases: { name: string; steps: Step[]; config?: Record<string, string> }[] 
     ],
   },
   { name: 'chain_c', steps: [{ func: 'step', input: 'mixed Case 123' }] },
-  { name: 'command_style', steps: [{ func: 'ready', input: '' }] },
   {
     name: 'config_counter',
     config: { step: '3', label: 'k' },

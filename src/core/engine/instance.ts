@@ -6,12 +6,14 @@ import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
 const MAX_ERROR_BYTES = 64 * 1024;
+/** The main module's key among the modules' WASI environments: not a name a linked module can have. */
+const MAIN = '\0main';
 
 export interface InstanceOptions {
   /** Pages of Extism memory; the module's own memory was capped at the same when compiled. */
   maxPages: number;
-  /** WASI, when granted; a module that imports WASI without it fails to load. */
-  wasi: WasiEnvironment | null;
+  /** WASI for one instantiation, when granted; a module that imports WASI without it fails to load. */
+  wasi: (() => WasiEnvironment) | null;
   /** What to tell a person who must grant WASI. */
   wasiHint: string;
   /** Modules linked in by name (from a manifest's other `wasm` entries, or `--link`). */
@@ -23,29 +25,40 @@ export interface InstanceOptions {
  * call never enters an instance that is already running.
  */
 export class WasmInstance implements PluginInstance {
-  private readonly kernel: Kernel;
-  private readonly k: KernelExports;
-  private readonly exportsByName: Record<string, unknown>;
-  private readonly mem: ExtismMemory;
+  // the parts of one instantiation: all rebuilt when a command module's `_start` has run
+  private kernel!: Kernel;
+  private k!: KernelExports;
+  private exportsByName!: Record<string, unknown>;
+  private mem!: ExtismMemory;
+  /** WASI of each module that imports it, bound to that module's own memory: all from the same grant. */
+  private readonly wasiByModule = new Map<string, { env: WasiEnvironment; imports: Record<string, WebAssembly.ImportValue> }>();
+  private readonly linkedInstances = new Map<string, Record<string, unknown>>();
+  private readonly linking = new Set<string>();
+  /** A command's `_start` ran: a command runs once, so the next call gets a fresh instance. */
+  private spent = false;
   /** The export running (or last run): an instance runs one at a time. */
   private func = '(initialization)';
 
   private readonly maxPages: number;
-  private readonly wasi: WasiEnvironment | null;
   private readonly linked: ReadonlyMap<string, WebAssembly.Module>;
-  private readonly linkedInstances = new Map<string, Record<string, unknown>>();
-  private readonly linking = new Set<string>();
+  private readonly table: HostFunctionTable;
 
   constructor(
     readonly label: string,
-    module: WebAssembly.Module,
-    options: InstanceOptions,
+    private readonly module: WebAssembly.Module,
+    private readonly options: InstanceOptions,
     host: (memory: PluginMemory) => HostFunctionTable,
   ) {
-    const { maxPages, wasi } = options;
-    this.maxPages = maxPages;
-    this.wasi = wasi;
+    this.maxPages = options.maxPages;
     this.linked = options.linked;
+    // the host functions reach memory through this object, so they outlive a rebuild
+    this.table = host(this);
+    this.build();
+  }
+
+  /** Instantiates the modules against a new kernel and starts them; vars and config live host-side. */
+  private build(): void {
+    const maxPages = this.maxPages;
     this.kernel = createKernel(maxPages, (requested) => {
       throw new PluginError(
         `${this.label}: out of memory: allocating ${requested} bytes would pass the limit of ${maxPages} pages ` +
@@ -54,19 +67,24 @@ export class WasmInstance implements PluginInstance {
     });
     this.k = this.kernel.exports;
     this.mem = new ExtismMemory(this.kernel, () => `${this.label}.${this.func}`);
-    const table = host(this);
-    const instance = new WebAssembly.Instance(module, this.imports(module, table, options.wasiHint, 'main'));
+    this.linkedInstances.clear();
+    this.wasiByModule.clear();
+    const instance = new WebAssembly.Instance(this.module, this.imports(this.module, this.table, this.options.wasiHint, 'main'));
     this.exportsByName = instance.exports as Record<string, unknown>;
-    this.wasi?.bind(this.exportsByName.memory, label);
+    this.wasiByModule.get(MAIN)?.env.bind(this.exportsByName.memory, this.label);
+    this.spent = false;
     this.initialize();
   }
 
-  /** As Extism's SDKs start a module: a reactor's `_initialize`, a command's `_start`, Haskell's `hs_init`. */
+  /**
+   * As Extism's native runtime starts a module: a reactor's `_initialize`, then Haskell's `hs_init`.
+   * A command's `_start` is never run here: it is the program, run only when it is called.
+   */
   private initialize(): void {
-    const { _initialize: init, _start: start, hs_init: hsInit } = this.exportsByName;
+    const { _initialize: init, hs_init: hsInit } = this.exportsByName;
+    this.func = '(initialization)';
     try {
       if (typeof init === 'function') init();
-      else if (typeof start === 'function' && typeof hsInit !== 'function') start();
       if (typeof hsInit === 'function') hsInit(0, 0);
     } catch (error) {
       if (error instanceof WasiExit && error.code === 0) return;
@@ -75,7 +93,6 @@ export class WasmInstance implements PluginInstance {
   }
 
   private imports(module: WebAssembly.Module, table: HostFunctionTable, wasiHint: string, from: string): WebAssembly.Imports {
-    const wasi = this.wasi?.imports();
     // module and import names are the module's data: no prototype to reach through them
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = Object.create(null);
     const kernelExports = this.k as unknown as Record<string, WebAssembly.ImportValue>;
@@ -93,8 +110,10 @@ export class WasmInstance implements PluginInstance {
         } else if (USER_MODULES.has(imp.module)) {
           value = this.guarded(imp.name, table.user) ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
         } else if (imp.module === 'wasi_snapshot_preview1') {
-          if (from !== 'main') throw new PluginError(`${this.label}: linked module "${from}" imports WASI; only the main module may`);
-          if (!wasi) throw new PluginError(`${this.label} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
+          const isMain = from === 'main' && module === this.module;
+          const wasi = this.wasiFor(isMain ? MAIN : from);
+          const who = isMain ? this.label : `${this.label}: linked module "${from}"`;
+          if (!wasi) throw new PluginError(`${who} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
           value = Object.hasOwn(wasi, imp.name) ? wasi[imp.name] : undefined;
         }
       }
@@ -103,6 +122,17 @@ export class WasmInstance implements PluginInstance {
       }
       (imports[imp.module] ??= Object.create(null) as Record<string, WebAssembly.ImportValue>)[imp.name] = value;
     }
+    return imports;
+  }
+
+  /** The WASI imports of one module (made on its first WASI import), or null when WASI is not granted. */
+  private wasiFor(key: string): Record<string, WebAssembly.ImportValue> | null {
+    const made = this.wasiByModule.get(key);
+    if (made) return made.imports;
+    if (!this.options.wasi) return null;
+    const env = this.options.wasi();
+    const imports = env.imports() as Record<string, WebAssembly.ImportValue>;
+    this.wasiByModule.set(key, { env, imports });
     return imports;
   }
 
@@ -129,6 +159,7 @@ export class WasmInstance implements PluginInstance {
     const module = this.linked.get(name) as WebAssembly.Module;
     const exports = new WebAssembly.Instance(module, this.imports(module, table, wasiHint, name)).exports as Record<string, unknown>;
     this.linking.delete(name);
+    this.wasiByModule.get(name)?.env.bind(exports.memory, `${this.label}: linked module "${name}"`);
     if (typeof exports._initialize === 'function') exports._initialize();
     this.linkedInstances.set(name, exports);
     return exports;
@@ -172,9 +203,12 @@ export class WasmInstance implements PluginInstance {
    * until its next call, so a nested call copies it once, straight into its caller's memory.
    */
   call(func: string, input: Uint8Array): Uint8Array {
+    if (this.spent) this.rebuild();
     const fn = this.exportsByName[func] as () => number | undefined;
     const k = this.k;
     this.func = func;
+    // as in Extism, whatever `_start` did, the program has run: the next call starts afresh
+    this.spent = func === '_start';
     k.reset();
     k.input_set(this.mem.write(input, 'input'), BigInt(input.byteLength));
     let rc: number | undefined;
@@ -184,12 +218,23 @@ export class WasmInstance implements PluginInstance {
       if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
       rc = 0;
     } finally {
-      this.wasi?.flush();
+      for (const wasi of this.wasiByModule.values()) wasi.env.flush();
     }
     const err = k.error_get();
     if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
     if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
     return this.mem.output(k.output_offset(), k.output_length());
+  }
+
+  /** A fresh instance after a command's `_start`; a start-up that fails now fails this call, naming why. */
+  private rebuild(): void {
+    try {
+      this.build();
+    } catch (error) {
+      this.spent = true;
+      const reason = error instanceof IpcError ? error.message : this.failure('(initialization)', error).message;
+      throw new PluginError(`${this.label}: could not start a fresh instance after its _start ran: ${reason}`);
+    }
   }
 
   /** When a plugin fails with its own memory full, say so: the trap alone rarely does. */

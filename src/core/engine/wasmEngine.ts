@@ -22,11 +22,12 @@ export class WasmEngine implements Engine {
   }
 
   instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance {
-    const needsWasi = spec.module.imports.some((i) => i.startsWith('wasi_snapshot_preview1.'));
     const linked = new Map<string, WebAssembly.Module>();
     for (const [name, m] of spec.linked) linked.set(name, wasmModule(m));
     try {
-      const wasi = needsWasi && spec.wasi ? new WasiEnvironment(spec.wasi) : null;
+      // every module of the plugin that imports WASI gets its own, from the same grant
+      const grant = spec.wasi;
+      const wasi = grant ? () => new WasiEnvironment(grant) : null;
       const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, linked };
       return new WasmInstance(spec.label, wasmModule(spec.module), options, hostFunctions);
     } catch (error) {

@@ -11,6 +11,8 @@ export interface LoadOptions {
   allowedHosts?: string[];
   /** Host directory -> guest path. */
   allowedPaths?: Record<string, string>;
+  /** `http_headers` gives the plugin its last response's headers (as the SDKs' `allowHttpResponseHeaders`). */
+  httpResponseHeaders?: boolean;
   memoryMaxPages?: number;
   maxVarBytes?: number;
   maxHttpResponseBytes?: number;
@@ -66,10 +68,16 @@ export function pluginLimits(policy: Policy, manifest: Manifest | null, options:
  */
 export function pluginGrants(policy: Policy, options: LoadOptions, manifest: Manifest | null, manifestMayGrant: boolean): PluginInfo['grants'] {
   const fromManifest = manifest !== null && manifestMayGrant ? manifest : null;
+  const headers: unknown = options.httpResponseHeaders;
+  if (headers !== undefined && typeof headers !== 'boolean') {
+    throw new PolicyError(`load options: httpResponseHeaders must be true or false, got ${JSON.stringify(headers)}`);
+  }
   return {
     wasi: policy.wasi || options.wasi === true || fromManifest !== null,
     allowedHosts: [...policy.allowedHosts, ...(options.allowedHosts ?? []), ...(fromManifest?.allowedHosts ?? [])],
     allowedPaths: { ...policy.allowedPaths, ...(options.allowedPaths ?? {}), ...(fromManifest?.allowedPaths ?? {}) },
+    // not a manifest field, in Extism either: the host decides
+    httpResponseHeaders: policy.httpResponseHeaders || headers === true,
   };
 }
 

@@ -32,6 +32,8 @@ export interface PolicyOptions {
   allowedHosts?: string[];
   /** Host directory -> guest path, preopened for every WASI plugin. */
   allowedPaths?: Record<string, string>;
+  /** Whether `http_headers` gives plugins the headers of their last HTTP response (off in Extism too). */
+  httpResponseHeaders?: boolean;
   /**
    * Whether a manifest found by name (register_plugin, or a name given to the API) may grant its
    * plugin WASI, `allowed_hosts` and `allowed_paths`. A manifest a person picked is always honoured.
@@ -62,6 +64,7 @@ export interface Policy {
   readonly wasi: boolean;
   readonly allowedHosts: readonly string[];
   readonly allowedPaths: Readonly<Record<string, string>>;
+  readonly httpResponseHeaders: boolean;
   readonly manifestGrants: boolean;
   readonly maxVarBytes: number;
   readonly maxHttpResponseBytes: number;
@@ -82,6 +85,7 @@ export const defaultPolicy: Policy = {
   wasi: false,
   allowedHosts: [],
   allowedPaths: {},
+  httpResponseHeaders: false,
   manifestGrants: false,
   maxVarBytes: 1024 * 1024,
   maxHttpResponseBytes: 50 * 1024 * 1024,
@@ -137,6 +141,7 @@ export function normalizePolicy(options: PolicyOptions = {}): Policy {
     wasi: flag(options.wasi, d.wasi, 'wasi'),
     allowedHosts: patterns(options.allowedHosts ?? [...d.allowedHosts], 'allowedHosts'),
     allowedPaths: pathMap(options.allowedPaths ?? d.allowedPaths),
+    httpResponseHeaders: flag(options.httpResponseHeaders, d.httpResponseHeaders, 'httpResponseHeaders'),
     manifestGrants: flag(options.manifestGrants, d.manifestGrants, 'manifestGrants'),
     maxVarBytes: num('maxVarBytes'),
     maxHttpResponseBytes: num('maxHttpResponseBytes'),

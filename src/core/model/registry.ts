@@ -9,8 +9,11 @@ export interface PluginInfo {
   source: string;
   /** The Extism manifest it was loaded with, if any. */
   manifest: string | null;
-  /** What it may do beyond computing: WASI, hosts for http_request, directories (host -> guest). */
-  grants: { wasi: boolean; allowedHosts: string[]; allowedPaths: Record<string, string> };
+  /**
+   * What it may do beyond computing: WASI, hosts for http_request, directories (host -> guest),
+   * and whether http_headers gives it response headers.
+   */
+  grants: { wasi: boolean; allowedHosts: string[]; allowedPaths: Record<string, string>; httpResponseHeaders: boolean };
   configKeys: string[];
   /** Its own time limit from its manifest or loader, 0 for none (the host's limit applies too). */
   timeoutMs: number;

@@ -87,7 +87,8 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginM
     throw new PluginError(`${who}: ${url.href} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   plugin.httpStatus = response.status;
-  plugin.httpHeaders = response.headers;
+  // as in Extism, headers reach the plugin only when the host enables them
+  plugin.httpHeaders = plugin.grants.httpResponseHeaders ? response.headers : null;
   return self.writeBlock(response.body, 'http_request: response');
 }
 

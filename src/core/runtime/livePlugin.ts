@@ -21,7 +21,7 @@ export function pluginInfo(p: LivePlugin): PluginInfo {
     name: p.name,
     source: p.source,
     manifest: p.manifest,
-    grants: { wasi: p.grants.wasi, allowedHosts: [...p.grants.allowedHosts], allowedPaths: { ...p.grants.allowedPaths } },
+    grants: { wasi: p.grants.wasi, allowedHosts: [...p.grants.allowedHosts], allowedPaths: { ...p.grants.allowedPaths }, httpResponseHeaders: p.grants.httpResponseHeaders },
     configKeys: [...p.configKeys],
     timeoutMs: p.timeoutMs,
     parentId: p.parentId,

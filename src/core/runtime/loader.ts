@@ -11,7 +11,7 @@ import { checkFile, FileRefusal, readFileChecked } from './files';
 import { LoadedManifest, ManifestModuleBytes, readManifest } from './manifestFiles';
 import { isManifestPath } from './resolve';
 
-const HIDDEN_EXPORTS = new Set(['_initialize', '_start', 'hs_init']);
+const HIDDEN_EXPORTS = new Set(['_initialize', 'hs_init']);
 
 /** Who asks for a load: the id it gets, its parent, and whether its manifest may grant. */
 export interface LoadRequest {
