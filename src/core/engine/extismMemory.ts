@@ -2,6 +2,7 @@ import { PluginError } from '../model/errors';
 import type { Kernel } from './kernel';
 
 const hex = (offs: bigint) => `0x${BigInt.asUintN(64, offs).toString(16)}`;
+const outputCall = (offs: bigint, length: bigint) => `output_set(${hex(offs)}, ${length})`;
 
 /**
  * The one way the host reads and writes a plugin's Extism memory. A plugin can store anything over
@@ -20,9 +21,12 @@ export class ExtismMemory {
     this.view = new Uint8Array(kernel.memory.buffer);
   }
 
-  /** A view of the whole memory; renewed when the memory has grown. */
+  /**
+   * A view of the whole memory; renewed when the memory has grown, which detaches the old buffer
+   * (its views then read as empty), so the hot path reads no `memory.buffer`.
+   */
   private bytes(): Uint8Array {
-    if (this.view.buffer !== this.kernel.memory.buffer) this.view = new Uint8Array(this.kernel.memory.buffer);
+    if (this.view.byteLength === 0) this.view = new Uint8Array(this.kernel.memory.buffer);
     return this.view;
   }
 
@@ -31,14 +35,21 @@ export class ExtismMemory {
   }
 
   /** `[offs, offs + length)` as a view valid until the plugin runs again, or a fault naming `call`. */
-  range(offs: bigint, length: bigint, call: string): Uint8Array {
-    const memory = this.bytes();
-    const size = BigInt(memory.byteLength);
-    if (offs < 0n || length < 0n || offs > size || length > size - offs) {
-      throw this.fault(`${call}(${hex(offs)}, ${length}) is outside its Extism memory (${memory.byteLength} bytes)`);
-    }
+  range(offs: bigint, length: bigint, call: string, suffix = ''): Uint8Array {
+    const start = this.checked(offs, length, call, suffix);
+    return this.view.subarray(start, start + Number(length));
+  }
+
+  /** The start of `[offs, offs + length)` as a Number, once the range is checked against the memory. */
+  private checked(offs: bigint, length: bigint, call: string, suffix: string): number {
+    const size = this.bytes().byteLength;
+    // as Numbers: a value past 2^53 rounds, but stays far past any memory size
     const start = Number(offs);
-    return memory.subarray(start, start + Number(length));
+    const n = Number(length);
+    if (start < 0 || n < 0 || start > size || n > size - start) {
+      throw this.fault(`${call}${suffix}(${hex(offs)}, ${length}) is outside its Extism memory (${size} bytes)`);
+    }
+    return start;
   }
 
   /** The bytes of a block; 0 is the empty block. */
@@ -61,13 +72,12 @@ export class ExtismMemory {
    */
   output(offs: bigint, length: bigint): Uint8Array {
     if (offs === 0n && length === 0n) return this.bytes().subarray(0, 0);
-    const call = `output_set(${hex(offs)}, ${length})`;
     const have = this.kernel.exports.length(offs);
     if (have === 0n) {
       this.range(offs, length, 'output_set');
-      throw this.fault(`${call}: ${hex(offs)} is not an Extism memory block`);
+      throw this.fault(`${outputCall(offs, length)}: ${hex(offs)} is not an Extism memory block`);
     }
-    if (length > have) throw this.fault(`${call} is longer than its block (${have} bytes)`);
+    if (length > have) throw this.fault(`${outputCall(offs, length)} is longer than its block (${have} bytes)`);
     return this.range(offs, length, 'output_set');
   }
 
@@ -76,7 +86,10 @@ export class ExtismMemory {
     if (data.byteLength === 0) return 0n;
     const offs = this.kernel.exports.alloc(BigInt(data.byteLength));
     if (offs === 0n) throw this.fault(`${call}: the kernel could not allocate ${data.byteLength} bytes`);
-    this.range(offs, BigInt(data.byteLength), `${call}: alloc`).set(data);
+    const length = BigInt(data.byteLength);
+    // checked first: it renews the view when the allocation grew the memory
+    const start = this.checked(offs, length, call, ': alloc');
+    this.view.set(data, start);
     return offs;
   }
 }

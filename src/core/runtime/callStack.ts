@@ -50,6 +50,12 @@ export class CallStack {
     return this.frames.some((f) => test(f.plugin));
   }
 
+  private isOnStack(plugin: LivePlugin): boolean {
+    const frames = this.frames;
+    for (let i = 0; i < frames.length; i++) if (frames[i].plugin === plugin) return true;
+    return false;
+  }
+
   top(): { plugin: LivePlugin; func: string } | undefined {
     const frame = this.frames[this.frames.length - 1];
     return frame && { plugin: frame.plugin, func: frame.span.func };
@@ -79,7 +85,7 @@ export class CallStack {
    */
   invoke(policy: Policy, caller: Caller, callee: LivePlugin, func: string, input: Uint8Array, bound?: string): Uint8Array {
     const who = bound !== undefined ? `bound ${bound}` : typeof caller === 'number' ? 'call_plugin' : 'call';
-    if (this.has((p) => p === callee)) {
+    if (this.isOnStack(callee)) {
       throw new PolicyError(
         `${who}: ${describePlugin(callee)} is already on the call stack (${this.chain()} -> #${callee.id}); a plugin cannot be re-entered`,
       );

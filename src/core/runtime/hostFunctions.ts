@@ -105,9 +105,31 @@ function boundFunctions(bound: readonly BoundImport[], self: PluginMemory): Host
   return table;
 }
 
+const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
+
 function toId(value: bigint, what: string): number {
-  if (value <= 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new PolicyError(`${what}: ${value} is not a plugin id`);
+  if (value <= 0n || value > MAX_ID) throw new PolicyError(`${what}: ${value} is not a plugin id`);
   return Number(value);
+}
+
+/**
+ * Decodes the function names a plugin hands call_plugin, reusing the last string while the bytes
+ * are the same (a plugin calls the same export again and again): a byte compare, no decoding.
+ */
+function nameDecoder(): (bytes: Uint8Array) => string {
+  let last = new Uint8Array(0);
+  let name = '';
+  return (bytes) => {
+    const n = bytes.byteLength;
+    if (n === last.byteLength && n <= 64) {
+      let i = 0;
+      while (i < n && bytes[i] === last[i]) i++;
+      if (i === n) return name;
+    }
+    name = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('utf8');
+    last = n <= 64 ? bytes.slice() : new Uint8Array(0);
+    return name;
+  };
 }
 
 /**
@@ -126,6 +148,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
     const bytes = self.readBlock(offs, `log_${level}`);
     if (passes(level, services.logLevel())) services.log(plugin.id, level, logMessageText(bytes));
   };
+  const funcName = nameDecoder();
   return {
     bound: boundFunctions(plugin.bound, self),
     user: {
@@ -133,7 +156,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
         BigInt(services.spawn(plugin.id, self.readString(name, 'register_plugin: plugin name'))),
       call_plugin: (id: bigint, func: bigint, input: bigint): bigint => {
         const callee = toId(id, 'call_plugin');
-        const fn = self.readString(func, 'call_plugin: function name');
+        const fn = funcName(self.readBlock(func, 'call_plugin: function name'));
         const output = services.call(plugin.id, callee, fn, self.readBlock(input, 'call_plugin: input'));
         return self.writeBlock(output, 'call_plugin: output');
       },

@@ -34,6 +34,8 @@ export class Runtime {
   private callDeadline = Infinity;
   private readonly logBudget = new LogBudget();
   private readonly bindings: Bindings;
+  /** The last call_plugin the policy allowed: the same call again (a loop) is not matched again. */
+  private lastAllowed: { policy: unknown; caller: unknown; callee: unknown; func: string } = { policy: null, caller: null, callee: null, func: '' };
 
   constructor(
     private readonly engine: Engine,
@@ -240,8 +242,12 @@ export class Runtime {
     const policy = this.settings.policy;
     const callee = this.registry.get(calleeId);
     if (!callee) throw new PolicyError(`call_plugin: ${describePlugin(caller)} called #${calleeId}, which is not a live plugin`);
-    if (!mayCall(policy, caller.name, callee.name, func)) {
-      throw new PolicyError(`call_plugin: ${describePlugin(caller)} may not call ${callee.name}.${func} (permissions["${caller.name}"].call)`);
+    const last = this.lastAllowed;
+    if (last.policy !== policy || last.caller !== caller || last.callee !== callee || last.func !== func) {
+      if (!mayCall(policy, caller.name, callee.name, func)) {
+        throw new PolicyError(`call_plugin: ${describePlugin(caller)} may not call ${callee.name}.${func} (permissions["${caller.name}"].call)`);
+      }
+      this.lastAllowed = { policy, caller, callee, func };
     }
     return this.stack.invoke(policy, caller.id, callee, func, input);
   }
