@@ -1,3 +1,5 @@
+import { ModuleEnded, ModuleReader } from './moduleReader';
+
 /**
  * The types of a module's function imports, read from its type and import sections, as
  * `(i64) -> i64`: what a binding is checked against (V8 reflects no import types without a flag).
@@ -7,9 +9,9 @@
 export function functionImportTypes(bytes: Uint8Array): Map<string, string> {
   const out = new Map<string, string>();
   try {
-    read(new Reader(bytes), out);
+    read(new ModuleReader(bytes), out);
   } catch (error) {
-    if (!(error instanceof Unreadable)) throw error;
+    if (!(error instanceof ModuleEnded)) throw error;
   }
   return out;
 }
@@ -21,9 +23,8 @@ export function importKey(module: string, name: string): string {
 
 const VALUE_TYPES: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
 
-function read(r: Reader, out: Map<string, string>): void {
-  if (r.end < 8) return;
-  r.pos = 8;
+function read(r: ModuleReader, out: Map<string, string>): void {
+  if (!r.hasHeader()) return;
   const types: string[] = [];
   while (r.pos < r.end) {
     const id = r.byte();
@@ -49,7 +50,7 @@ function read(r: Reader, out: Map<string, string>): void {
 }
 
 /** A table, memory, global or tag import: read past it. */
-function skipImport(r: Reader, kind: number): void {
+function skipImport(r: ModuleReader, kind: number): void {
   const limits = () => {
     const flags = r.byte();
     r.leb();
@@ -65,16 +66,16 @@ function skipImport(r: Reader, kind: number): void {
   } else if (kind === 4) {
     r.byte();
     r.u32();
-  } else throw new Unreadable();
+  } else throw new ModuleEnded();
 }
 
-function funcType(r: Reader): string {
-  if (r.byte() !== 0x60) throw new Unreadable();
+function funcType(r: ModuleReader): string {
+  if (r.byte() !== 0x60) throw new ModuleEnded();
   const vec = () => {
     const list: string[] = [];
     for (let n = r.u32(), i = 0; i < n; i++) {
       const t = VALUE_TYPES[r.byte()];
-      if (t === undefined) throw new Unreadable();
+      if (t === undefined) throw new ModuleEnded();
       list.push(t);
     }
     return list;
@@ -82,44 +83,4 @@ function funcType(r: Reader): string {
   const params = vec();
   const results = vec();
   return `(${params.join(', ')}) -> ${results.length === 1 ? results[0] : `(${results.join(', ')})`}`;
-}
-
-class Unreadable extends Error {}
-
-class Reader {
-  pos = 0;
-  readonly end: number;
-
-  constructor(private readonly bytes: Uint8Array) {
-    this.end = bytes.length;
-  }
-
-  byte(): number {
-    if (this.pos >= this.end) throw new Unreadable();
-    return this.bytes[this.pos++];
-  }
-
-  u32(): number {
-    let result = 0;
-    for (let i = 0; i < 5; i++) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** (7 * i);
-      if (!(b & 0x80)) return result;
-    }
-    throw new Unreadable();
-  }
-
-  /** Reads past a LEB128 of up to 64 bits. */
-  leb(): void {
-    for (let i = 0; i < 10; i++) if (!(this.byte() & 0x80)) return;
-    throw new Unreadable();
-  }
-
-  name(): string {
-    const n = this.u32();
-    if (n > this.end - this.pos) throw new Unreadable();
-    const s = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.pos, n).toString('utf8');
-    this.pos += n;
-    return s;
-  }
 }

@@ -1,3 +1,5 @@
+import { ModuleEnded, ModuleReader } from './moduleReader';
+
 /**
  * Caps the linear memory a module defines at `maxPages`, by rewriting the limits of its memory
  * section, so `memory.grow` past the limit fails inside the plugin (as in Extism's runtime) instead
@@ -12,13 +14,13 @@ export function limitMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
     return rewriteMemorySection(bytes, maxPages);
   } catch (error) {
     // a module that ends where a count says more follows is left to the compiler to name
-    if (error instanceof Truncated) return bytes;
+    if (error instanceof ModuleEnded) return bytes;
     throw error;
   }
 }
 
 function rewriteMemorySection(bytes: Uint8Array, maxPages: number): Uint8Array {
-  const reader = new SectionReader(bytes);
+  const reader = new ModuleReader(bytes);
   if (!reader.hasHeader()) return bytes;
   while (!reader.atEnd()) {
     const sectionStart = reader.pos;
@@ -53,39 +55,6 @@ function rewriteMemorySection(bytes: Uint8Array, maxPages: number): Uint8Array {
     return out;
   }
   return bytes;
-}
-
-class Truncated extends Error {}
-
-/** Reads a module's bytes; never past the end, a LEB128 of at most five bytes (u32). */
-class SectionReader {
-  pos = 8;
-
-  constructor(private readonly bytes: Uint8Array) {}
-
-  hasHeader(): boolean {
-    const b = this.bytes;
-    return b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
-  }
-
-  atEnd(): boolean {
-    return this.pos >= this.bytes.length;
-  }
-
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw new Truncated();
-    return this.bytes[this.pos++];
-  }
-
-  u32(): number {
-    let result = 0;
-    for (let i = 0; i < 5; i++) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** (7 * i);
-      if (!(b & 0x80)) return result;
-    }
-    throw new Truncated();
-  }
 }
 
 function leb(n: number): number[] {
