@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultPolicy, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, wholeNumberIn } from './core';
+import { defaultPolicy, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readOnlyPathRefusal, wholeNumberIn } from './core';
 import type { BindingOptions, Range } from './core';
 import type { HostOptions, LoadOptions, LogThreshold } from './core';
 
@@ -23,7 +23,8 @@ plugin:
       --wasi                grant WASI (stdout and stderr of the plugin go to the log on stderr)
       --allow-host HOST     a host http_request may reach, globs allowed (repeatable)
       --enable-http-response-headers  http_headers gives the plugin its response headers (off: none)
-      --allow-path HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable)
+      --allow-path HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable); Extism's
+                            read-only ro:HOST is refused (Node's WASI has no read-only preopens)
       --link NAME=PATH      link a module the plugin imports under NAME (repeatable)
       --manifest-grants     let manifests of plugins spawned by name grant WASI, hosts and paths
 bindings (the narrow API: an import of a plugin calls another plugin's export):
@@ -43,6 +44,7 @@ where and what to show:
       --plugins-dir DIR     where plugin names are looked up (repeatable; default ./plugins),
                             the bundled samples are searched last
       --log-level LEVEL     plugin logs shown on stderr: trace, debug, info, warn, error, off (default info)
+  -q, --quiet               nothing on stderr but an error: plugin logs (and WASI output) off
       --trace               print the call tree with timings to stderr
       --trace-out FILE      write the trace as Chrome Trace Event JSON (Perfetto, chrome://tracing)
       --verbose             print stack traces of errors
@@ -131,6 +133,11 @@ function configOf(pairs: string[] | undefined, json: string | undefined): Record
 function pathsOf(specs: string[] | undefined): Record<string, string> {
   const paths = dataRecord();
   for (const spec of specs ?? []) {
+    // Extism's read-only form, ro:HOST[:GUEST]
+    if (spec.startsWith(READ_ONLY_PREFIX)) {
+      const end = spec.indexOf(':', READ_ONLY_PREFIX.length);
+      throw new UsageError(`--allow-path ${readOnlyPathRefusal(end < 0 ? spec : spec.slice(0, end))}`);
+    }
     const colon = spec.indexOf(':');
     const host = colon < 0 ? spec : spec.slice(0, colon);
     const guest = colon < 0 ? spec : spec.slice(colon + 1);
@@ -224,6 +231,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       trace: { type: 'boolean' },
       'trace-out': { type: 'string' },
       verbose: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -235,7 +243,9 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   if (values.manifest && !/\.json$/i.test(target)) throw new UsageError(`--manifest: "${target}" is not a .json manifest`);
   if (values.timeout !== undefined && values['timeout-ms'] !== undefined) throw new UsageError('give --timeout or --timeout-ms, not both');
-  const logLevel = values['log-level'] ?? 'info';
+  if (values.quiet && values['log-level'] !== undefined) throw new UsageError('give --quiet or --log-level, not both (--quiet is --log-level off)');
+  if (values.quiet && values.trace) throw new UsageError('--quiet shows nothing on stderr but an error: it does not go with --trace (use --trace-out FILE)');
+  const logLevel = values['log-level'] ?? (values.quiet ? 'off' : 'info');
   if (!LOG_LEVEL_NAMES.includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVEL_NAMES.join(', ')}, got "${logLevel}"`);
   const loop = integer(values.loop, '--loop', LOOP_RANGE) ?? 1;
   const r = POLICY_RANGES;

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { readOnlyPathRefusal } from './allowedPaths';
 
 /** What a call sends: text, bytes in base64, a file's bytes, or a JSON value as text. */
 export type CallInput = { text: string } | { base64: string } | { file: string } | { json: unknown };
@@ -96,7 +97,11 @@ export function parseCallFile(file: string, text: string): CallFile {
     if (value.allowedPaths !== undefined) {
       if (!stringMap(value.allowedPaths)) fail(`${at}.allowedPaths`, 'must map host directories to guest paths');
       const paths: Record<string, string> = Object.create(null);
-      for (const [host, guest] of Object.entries(value.allowedPaths as Record<string, string>)) paths[path.resolve(base, host)] = guest;
+      for (const [host, guest] of Object.entries(value.allowedPaths as Record<string, string>)) {
+        const refusal = readOnlyPathRefusal(host);
+        if (refusal) fail(`${at}.allowedPaths:`, refusal);
+        paths[path.resolve(base, host)] = guest;
+      }
       spec.allowedPaths = paths;
     }
     if (value.timeoutMs !== undefined) {

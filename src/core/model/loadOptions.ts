@@ -1,3 +1,4 @@
+import { readOnlyPathRefusal } from './allowedPaths';
 import { PolicyError } from './errors';
 import type { Manifest } from './manifest';
 import { MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
@@ -68,6 +69,10 @@ export function pluginLimits(policy: Policy, manifest: Manifest | null, options:
  */
 export function pluginGrants(policy: Policy, options: LoadOptions, manifest: Manifest | null, manifestMayGrant: boolean): PluginInfo['grants'] {
   const fromManifest = manifest !== null && manifestMayGrant ? manifest : null;
+  for (const host of Object.keys(options.allowedPaths ?? {})) {
+    const refusal = readOnlyPathRefusal(host);
+    if (refusal) throw new PolicyError(`load options: allowedPaths: ${refusal}`);
+  }
   const headers: unknown = options.httpResponseHeaders;
   if (headers !== undefined && typeof headers !== 'boolean') {
     throw new PolicyError(`load options: httpResponseHeaders must be true or false, got ${JSON.stringify(headers)}`);

@@ -1,3 +1,4 @@
+import { readOnlyPathRefusal } from './allowedPaths';
 import { Binding, BindingOptions, normalizeBindings } from './bindings';
 import { PolicyError } from './errors';
 import { MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
@@ -166,6 +167,10 @@ function directories(value: unknown): string[] {
 function pathMap(value: Record<string, string>): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
     throw new PolicyError('policy: allowedPaths must map host directories to guest paths, such as {"/home/me/data": "/data"}');
+  }
+  for (const host of Object.keys(value)) {
+    const refusal = readOnlyPathRefusal(host);
+    if (refusal) throw new PolicyError(`policy: allowedPaths: ${refusal}`);
   }
   return Object.assign(Object.create(null), value);
 }
