@@ -68,6 +68,7 @@ export class WasmInstance implements PluginInstance {
     this.k = this.kernel.exports;
     this.mem = new ExtismMemory(this.kernel, () => `${this.label}.${this.func}`);
     this.linkedInstances.clear();
+    this.linking.clear();
     this.wasiByModule.clear();
     const instance = new WebAssembly.Instance(this.module, this.imports(this.module, this.table, this.options.wasiHint, 'main'));
     this.exportsByName = instance.exports as Record<string, unknown>;
@@ -99,8 +100,11 @@ export class WasmInstance implements PluginInstance {
     for (const imp of WebAssembly.Module.imports(module)) {
       let value: WebAssembly.ImportValue | undefined;
       if (this.linked.has(imp.module)) {
-        const exports = this.linkedInstance(imp.module, table, wasiHint, from);
-        value = Object.hasOwn(exports, imp.name) ? exports[imp.name] : undefined;
+        if (this.linking.has(imp.module)) value = this.trampoline(imp, from);
+        else {
+          const exports = this.linkedInstance(imp.module, table, wasiHint, from);
+          value = Object.hasOwn(exports, imp.name) ? exports[imp.name] : undefined;
+        }
         if (value === undefined) throw new PluginError(`${this.label}: linked module "${imp.module}" has no export "${imp.name}" (imported by ${from})`);
       } else if (imp.kind === 'function' && table.bound && Object.hasOwn(table.bound, imp.module) && Object.hasOwn(table.bound[imp.module], imp.name)) {
         value = this.guarded(imp.name, table.bound[imp.module]);
@@ -154,7 +158,6 @@ export class WasmInstance implements PluginInstance {
   private linkedInstance(name: string, table: HostFunctionTable, wasiHint: string, from: string): Record<string, unknown> {
     const done = this.linkedInstances.get(name);
     if (done) return done;
-    if (this.linking.has(name)) throw new PluginError(`${this.label}: modules "${from}" and "${name}" import each other`);
     this.linking.add(name);
     const module = this.linked.get(name) as WebAssembly.Module;
     const exports = new WebAssembly.Instance(module, this.imports(module, table, wasiHint, name)).exports as Record<string, unknown>;
@@ -163,6 +166,29 @@ export class WasmInstance implements PluginInstance {
     if (typeof exports._initialize === 'function') exports._initialize();
     this.linkedInstances.set(name, exports);
     return exports;
+  }
+
+  /**
+   * An import from a module still being instantiated, as modules that import each other have (the
+   * JS SDK links them so too): a function that calls the export once its instance exists.
+   */
+  private trampoline(imp: WebAssembly.ModuleImportDescriptor, from: string): WebAssembly.ImportValue | undefined {
+    const name = imp.module;
+    const target = WebAssembly.Module.exports(this.linked.get(name) as WebAssembly.Module).find((e) => e.name === imp.name);
+    if (!target) return undefined;
+    if (imp.kind !== 'function' || target.kind !== 'function') {
+      throw new PluginError(
+        `${this.label}: modules "${from}" and "${name}" import each other, and "${name}"."${imp.name}" is a ${target.kind}: ` +
+          'only functions can be imported around a cycle',
+      );
+    }
+    const instances = this.linkedInstances;
+    let fn: ((...args: unknown[]) => unknown) | undefined;
+    return (...args: unknown[]) => {
+      fn ??= instances.get(name)?.[imp.name] as ((...args: unknown[]) => unknown) | undefined;
+      if (!fn) throw new PluginError(`${this.label}: linked module "${from}" called "${name}"."${imp.name}" before "${name}" was instantiated (they import each other)`);
+      return fn(...args);
+    };
   }
 
   /** AssemblyScript's `env.abort(message, file, line, column)`: strings live in the plugin's own memory. */
