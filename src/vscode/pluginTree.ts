@@ -132,6 +132,7 @@ function describeGrants(p: PluginInfo): string {
     `WASI ${p.grants.wasi ? 'granted' : 'not granted'}`,
     `hosts ${p.grants.allowedHosts.length ? list(p.grants.allowedHosts) : '_none_'}`,
     `paths ${Object.keys(p.grants.allowedPaths).length ? Object.entries(p.grants.allowedPaths).map(([h, g]) => `\`${h}\` → \`${g}\``).join(', ') : '_none_'}`,
+    `response headers ${p.grants.httpResponseHeaders ? 'shown' : 'not shown'}`,
   ];
   return parts.join('; ');
 }
