@@ -2,6 +2,8 @@
 // status) and a timeline of the selected call. It keeps only UI state (collapsed rows, selection)
 // in getState/setState; the data comes from the extension: a snapshot after `ready`, then deltas.
 import { dispatch } from '../../src/shared/protocol';
+import { formatBytes, formatMs, span } from './format';
+import { timelineOf } from './timeline';
 import type { FromWebview, Handlers, LifeView, RecordView, SpanView, ToWebview } from '../../src/shared/protocol';
 
 interface VsCodeApi {
@@ -128,26 +130,6 @@ function childrenIndex(): Map<number | null, Item[]> {
   return index;
 }
 
-function formatBytes(n: number): string {
-  return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-function formatMs(ms: number): string {
-  return ms < 1 ? `${Math.round(ms * 1000)} µs` : ms < 1000 ? `${ms.toFixed(2)} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
-
-function span(cls: string, text: string, title?: string): HTMLSpanElement {
-  const s = document.createElement('span');
-  s.className = cls;
-  s.textContent = text;
-  if (title) s.title = title;
-  return s;
-}
-
-function durationOf(s: SpanView): number {
-  return s.status === 'running' ? Date.now() - s.start : s.durationMs;
-}
-
 function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElement {
   const li = document.createElement('li');
   li.setAttribute('role', 'treeitem');
@@ -264,37 +246,7 @@ function renderTimeline(index: Map<number | null, Item[]>): void {
     for (const item of index.get(s.id) ?? []) if (item.kind === 'span') collect(item.span);
   };
   collect(root);
-  const t0 = root.start;
-  const total = Math.max(durationOf(root), 0.001);
-  const header = document.createElement('div');
-  header.className = 'timeline-header';
-  header.append(span('timeline-title', `${root.caller} → #${root.calleeId} ${root.calleeName}.${root.func}`), span('timeline-total', formatMs(total)));
-  const lanes = document.createElement('div');
-  lanes.className = 'timeline-lanes';
-  lanes.setAttribute('role', 'list');
-  const baseDepth = root.depth;
-  let maxLane = 0;
-  for (const s of members) {
-    const lane = s.depth - baseDepth;
-    maxLane = Math.max(maxLane, lane);
-    const bar = document.createElement('div');
-    bar.className = `bar status-${s.status}${s.id === selected ? ' selected' : ''}`;
-    bar.setAttribute('role', 'listitem');
-    const left = ((s.start - t0) / total) * 100;
-    const width = (durationOf(s) / total) * 100;
-    bar.style.left = `${Math.min(Math.max(left, 0), 99.5)}%`;
-    bar.style.width = `${Math.max(Math.min(width, 100 - left), 0.5)}%`;
-    bar.style.top = `${lane * 24}px`;
-    bar.textContent = `${s.calleeName}.${s.func}`;
-    bar.title = `#${s.calleeId} ${s.calleeName}.${s.func}: ${formatMs(durationOf(s))}, ${s.status}${s.error ? ` (${s.error})` : ''}`;
-    bar.dataset.span = String(s.id);
-    lanes.append(bar);
-  }
-  lanes.style.height = `${(maxLane + 1) * 24}px`;
-  const axis = document.createElement('div');
-  axis.className = 'timeline-axis';
-  axis.append(span('', '0'), span('', formatMs(total / 2)), span('', formatMs(total)));
-  timelineEl.append(header, lanes, axis);
+  timelineEl.append(...timelineOf(root, members, selected));
 }
 
 // ---- rendering, throttled to one per frame ----

@@ -1,29 +1,17 @@
 // The messages between the extension and the "Inter-Plugin Calls" webview. Imported by both sides,
 // so this file imports neither `vscode` nor the DOM: plain data only.
-import type { LifeEvent } from './traceRecords';
+import type { LifeEvent, Span } from './traceRecords';
 
-/** One call as the panel shows it: the core's span with its byte previews already rendered. */
-export interface SpanView {
-  id: number;
-  parentId: number | null;
+/**
+ * One call as the panel shows it: the core's span with its caller as text and its byte previews
+ * already rendered (the bytes stay behind).
+ */
+export type SpanView = Omit<Span, 'kind' | 'caller' | 'callerName' | 'inputHead' | 'outputHead'> & {
   /** `command`, `api`, `cli`, or `#3 run` for a plugin. */
   caller: string;
-  calleeId: number;
-  calleeName: string;
-  func: string;
-  inputBytes: number;
-  outputBytes: number;
   inputPreview: string;
   outputPreview: string;
-  depth: number;
-  /** ms since the epoch */
-  start: number;
-  durationMs: number;
-  status: 'running' | 'ok' | 'error';
-  error?: string;
-  /** The import a bound call came through, such as `extism:host/user.count_vowels`. */
-  bound?: string;
-}
+};
 
 /** A plugin started or ended: the core's life event as it is. */
 export type LifeView = LifeEvent;
