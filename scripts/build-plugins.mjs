@@ -22,8 +22,9 @@
 //   // imports: wasi
 // Every built module is checked: imports only from extism:host/env, extism:host/user,
 // or env.{register_plugin,call_plugin,unregister_plugin} (plus wasi_snapshot_preview1.*
-// for `// imports: wasi` files, and the modules a file names in `// links: a b`, which a
-// manifest links in). Exit code 1 on any error.
+// for `// imports: wasi` files, the modules a file names in `// links: a b`, which a
+// manifest links in, and those it names in `// host modules: a b`, whose functions the
+// user's host-function modules supply). Exit code 1 on any error.
 
 import asc from "assemblyscript/asc";
 import { readFileSync, rmSync } from "node:fs";
@@ -72,7 +73,7 @@ function directives(source) {
     if (m) extra.push(...m[1].trim().split(/\s+/).filter(Boolean));
     if (/^\/\/\s*imports:\s*none\s*$/.test(t)) noImports = true;
     if (/^\/\/\s*imports:\s*wasi\s*$/.test(t)) wasi = true;
-    const l = /^\/\/\s*links:\s*(.*)$/.exec(t);
+    const l = /^\/\/\s*(?:links|host modules):\s*(.*)$/.exec(t);
     if (l) links.push(...l[1].trim().split(/\s+/).filter(Boolean));
   }
   return { extra, noImports, wasi, links };

@@ -18,9 +18,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const host = new PluginHost({ ...command.host, wasiHint: 'run it with --wasi' });
+  const host = new PluginHost({
+    ...command.host,
+    wasiHint: 'run it with --wasi',
+    hostFunctionsHint: 'give a module that supplies host functions with --host-functions FILE, or bind the import to another plugin with --bind',
+  });
   host.onLog((e) => process.stderr.write(`[${e.level}] #${e.pluginId} ${e.name}: ${e.message}\n`));
   try {
+    if (command.host.hostFunctions?.length) await host.hostFunctions();
     const plugin = await host.register(command.target, command.load);
     let failure: unknown;
     try {

@@ -32,6 +32,11 @@ bindings (the narrow API: an import of a plugin calls another plugin's export):
                             loaded as its child (repeatable); a bare IMPORT is extism:host/user.IMPORT
       --bindings FILE       bindings of every plugin, as JSON of the shape of the extismIpc.bindings
                             setting: {"<plugin>": {"<module>.<import>": "<plugin>.<function>"}}
+host functions:
+      --host-functions FILE  a JS module (.js, .mjs, .cjs) whose default export is the object
+                            @extism/extism's createPlugin takes as functions:
+                            { "<module>": { "<name>": (callContext, ...params) => result } }
+                            (repeatable; later files override earlier ones name by name)
 limits:
       --timeout MS, --timeout-ms MS   time limit of the call, nested calls included (default 10000; 0 = none)
       --memory-max PAGES    memory of each plugin, in 64 KiB pages (default 1024)
@@ -197,6 +202,14 @@ function bindingsFrom(binds: string[] | undefined, file: string | undefined, plu
   return bindings;
 }
 
+/** `--host-functions` files, as absolute paths; whether each loads is the runtime's to say. */
+function hostFunctionFiles(files: string[] | undefined): string[] {
+  return (files ?? []).map((f) => {
+    if (!/\.(js|mjs|cjs)$/.test(f)) throw new UsageError(`--host-functions takes a .js, .mjs or .cjs module, got "${f}"`);
+    return path.resolve(f);
+  });
+}
+
 export function parseCall(argv: string[], samplesDir: string): CallCommand | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -216,6 +229,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       link: { type: 'string', multiple: true },
       bind: { type: 'string', multiple: true },
       bindings: { type: 'string' },
+      'host-functions': { type: 'string', multiple: true },
       'enable-http-response-headers': { type: 'boolean' },
       fuel: { type: 'string' },
       timeout: { type: 'string' },
@@ -274,6 +288,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       manifestGrants: values['manifest-grants'] ?? false,
       bindings: bindingsFrom(values.bind, values.bindings, path.basename(target).replace(/\.(wasm|json)$/i, '')),
       logLevel: logLevel as LogThreshold,
+      hostFunctions: hostFunctionFiles(values['host-functions']),
     },
     load: { config: configOf(values.config, values['set-config']), link: linksOf(values.link) },
     trace: values.trace ?? false,

@@ -42,7 +42,12 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
       continue;
     }
     if (files.length > 1) out(`${path.relative(process.cwd(), file) || file}\n`);
-    const host = new PluginHost({ pluginDirs: [...calls.pluginDirs, samplesDir], wasiHint: 'set "wasi": true on the call' });
+    const host = new PluginHost({
+      pluginDirs: [...calls.pluginDirs, samplesDir],
+      wasiHint: 'set "wasi": true on the call',
+      hostFunctions: calls.hostFunctions,
+      hostFunctionsHint: 'list a module that supplies host functions in the call file\'s "hostFunctions"',
+    });
     try {
       for (const outcome of await runCallFile(calls, host)) {
         out(`${files.length > 1 ? '  ' : ''}${line(outcome)}\n`);

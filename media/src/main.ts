@@ -2,6 +2,7 @@
 // status) and a timeline of the selected call. It keeps only UI state (collapsed rows, selection)
 // in getState/setState; the data comes from the extension: a snapshot after `ready`, then deltas.
 import { dispatch } from '../../src/shared/protocol';
+import { calleeLabel } from '../../src/shared/traceRecords';
 import { formatBytes, formatMs, span } from './format';
 import { timelineOf } from './timeline';
 import type { FromWebview, Handlers, LifeView, RecordView, SpanView, ToWebview } from '../../src/shared/protocol';
@@ -146,9 +147,10 @@ function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElemen
     span('twisty', hasChildren ? (collapsed.has(s.id) ? '▸' : '▾') : ''),
     span('icon', s.status === 'ok' ? '✓' : s.status === 'error' ? '✗' : '◌', s.status),
     span('caller', s.caller),
-    span('arrow', s.bound ? '⇢' : '→', s.bound ? `bound call through ${s.bound}` : 'call_plugin or a call from the host'),
+    span('arrow', s.bound ? '⇢' : '→', s.bound ? `bound call through ${s.bound}` : s.host ? 'a host function the user supplied' : 'call_plugin or a call from the host'),
     ...(s.bound ? [span('bound', 'bound', `a bound call: ${s.bound}`)] : []),
-    span('callee', `#${s.calleeId} ${s.calleeName}.${s.func}`, 'Double-click or press R to reveal the plugin in Live Plugins'),
+    ...(s.host ? [span('bound', 'host', `a host function: ${s.host}`)] : []),
+    span('callee', calleeLabel(s), 'Double-click or press R to reveal the plugin in Live Plugins'),
     span('bytes', `in ${formatBytes(s.inputBytes)}`),
     span('preview', s.inputPreview, s.inputPreview),
     span('bytes', `out ${formatBytes(s.outputBytes)}`),
@@ -163,7 +165,7 @@ function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElemen
   }
   li.setAttribute(
     'aria-label',
-    `${s.caller} calls ${s.calleeName} ${s.func}${s.bound ? ` through bound import ${s.bound}` : ''}, in ${s.inputBytes} bytes, out ${s.outputBytes} bytes, ${s.status === 'running' ? 'running' : formatMs(s.durationMs)}, ${s.status}${s.error ? `: ${s.error}` : ''}`,
+    `${s.caller} calls ${s.host ? `host function ${s.host}` : `${s.calleeName} ${s.func}`}${s.bound ? ` through bound import ${s.bound}` : ''}, in ${s.inputBytes} bytes, out ${s.outputBytes} bytes, ${s.status === 'running' ? 'running' : formatMs(s.durationMs)}, ${s.status}${s.error ? `: ${s.error}` : ''}`,
   );
   return li;
 }

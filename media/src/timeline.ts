@@ -1,4 +1,5 @@
 import type { SpanView } from '../../src/shared/protocol';
+import { calleeLabel } from '../../src/shared/traceRecords';
 import { durationOf, formatMs, span } from './format';
 
 /** The timeline of one call: a title, a lane per nesting depth with a bar per call, an axis. */
@@ -24,8 +25,8 @@ export function timelineOf(root: SpanView, members: readonly SpanView[], selecte
     bar.style.left = `${Math.min(Math.max(left, 0), 99.5)}%`;
     bar.style.width = `${Math.max(Math.min(width, 100 - left), 0.5)}%`;
     bar.style.top = `${lane * 24}px`;
-    bar.textContent = `${s.calleeName}.${s.func}`;
-    bar.title = `#${s.calleeId} ${s.calleeName}.${s.func}: ${formatMs(durationOf(s))}, ${s.status}${s.error ? ` (${s.error})` : ''}`;
+    bar.textContent = s.host ? `host ${s.host}` : `${s.calleeName}.${s.func}`;
+    bar.title = `${calleeLabel(s)}: ${formatMs(durationOf(s))}, ${s.status}${s.error ? ` (${s.error})` : ''}`;
     bar.dataset.span = String(s.id);
     lanes.append(bar);
   }

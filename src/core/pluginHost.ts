@@ -4,6 +4,7 @@ import type { LoadOptions } from './model/loadOptions';
 import type { LogEntry, LogThreshold } from './model/logging';
 import { normalizePolicy, Policy, PolicyOptions } from './model/policy';
 import type { Caller, PluginInfo } from './model/registry';
+import type { ServedImport } from './model/userHostFunctions';
 import { TraceStore } from './model/trace';
 import type { RuntimeSettings } from './model/runtimeSettings';
 import { childProcess } from './transport/childProcess';
@@ -22,6 +23,13 @@ export interface HostOptions extends PolicyOptions {
   maxTraceRecords?: number;
   /** How a person grants WASI with this face, for the error a WASI plugin gets without it. */
   wasiHint?: string;
+  /**
+   * JS modules (absolute paths) that supply host functions, in the shape `@extism/extism`'s
+   * `createPlugin` takes as `functions`; later modules override earlier ones name by name.
+   */
+  hostFunctions?: string[];
+  /** How a person supplies host functions with this face, for the error a plugin gets without them. */
+  hostFunctionsHint?: string;
 }
 
 /**
@@ -71,6 +79,9 @@ export class PluginHost {
   private readonly callsEmitter = new Emitter<number>();
   private disposed = false;
   private callsRunning = 0;
+  /** The last load of the host-function modules in the current runtime. */
+  private hostFunctionsLoad: Promise<ServedImport[]> = Promise.resolve([]);
+  private hostFunctionsSent = false;
   /** Set while the host ends its own runtime, so the stop reads as asked for. */
   private stopping = false;
   /** The highest ids seen, so a replacement runtime never hands out one again. */
@@ -112,16 +123,29 @@ export class PluginHost {
     this.options = { ...options };
     this.policy = policy;
     if (options.maxTraceRecords) this.trace.setMaxRecords(options.maxTraceRecords);
-    if (this.client?.alive) await this.client.request('configure', this.settings());
+    const client = this.client;
+    if (!client?.alive) return;
+    const configured = client.request('configure', this.settings());
+    this.loadHostFunctions(client);
+    await configured;
+  }
+
+  /**
+   * What the host-function modules supply, once the runtime has loaded them (it starts if it must);
+   * rejects naming each module that did not load. A changed module is loaded again on `configure`.
+   */
+  hostFunctions(): Promise<ServedImport[]> {
+    return this.connect(() => this.hostFunctionsLoad);
   }
 
   register(target: string, options: LoadOptions = {}): Promise<PluginInfo> {
     return this.connect((c) => c.request('register', { target, options }));
   }
 
-  call(id: number, func: string, input: Uint8Array | string = new Uint8Array(0), caller: Exclude<Caller, number> = 'api'): Promise<Uint8Array> {
+  /** Calls an export; `hostContext` (structured-cloneable data) is what host functions' `hostContext()` returns during it. */
+  call(id: number, func: string, input: Uint8Array | string = new Uint8Array(0), caller: Exclude<Caller, number> = 'api', hostContext?: unknown): Promise<Uint8Array> {
     const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
-    const done = this.connect((c) => c.request('call', { caller, id, func, input: bytes }));
+    const done = this.connect((c) => c.request('call', { caller, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) }));
     this.countCall(+1);
     const end = () => this.countCall(-1);
     done.then(end, end);
@@ -178,7 +202,17 @@ export class PluginHost {
       tracing: this.options.tracing ?? true,
       logLevel: this.options.logLevel ?? 'info',
       wasiHint: this.options.wasiHint ?? 'grant WASI to run it',
+      hostFunctionsHint: this.options.hostFunctionsHint ?? 'give a module that supplies host functions (HostOptions.hostFunctions), or bind the import to another plugin',
     };
+  }
+
+  private loadHostFunctions(client: RuntimeClient): void {
+    const files = this.options.hostFunctions ?? [];
+    const load = files.length || this.hostFunctionsSent ? client.request('hostFunctions', { files: [...files] }) : Promise.resolve([]);
+    this.hostFunctionsSent = files.length > 0;
+    // whoever asks sees the failure through hostFunctions(); unasked, it must not go unhandled
+    load.catch(() => undefined);
+    this.hostFunctionsLoad = load;
   }
 
   private connect<T>(request: (client: RuntimeClient) => Promise<T>): Promise<T> {
@@ -192,6 +226,8 @@ export class PluginHost {
       }
       this.client = client;
       void client.request('start', { settings: this.settings(), lastPluginId: this.lastPluginId, lastSpanId: this.lastSpanId }).catch(() => undefined);
+      this.hostFunctionsSent = false;
+      this.loadHostFunctions(client);
     }
     return request(client);
   }

@@ -26,6 +26,11 @@ export interface Span {
   error?: string;
   /** A call through a binding: the import it came through, such as `extism:host/user.count_vowels`. */
   bound?: string;
+  /**
+   * A call of a host function the user supplied, such as `extism:host/user.kv_read`: the caller and
+   * callee are the plugin that called it, `func` its name; bytes are what it read and stored.
+   */
+  host?: string;
 }
 
 /** A plugin started, ended, or was reloaded from its changed files; `parentId` is the plugin that spawned it. */
@@ -42,3 +47,8 @@ export interface LifeEvent {
 export type TraceRecord = Span | LifeEvent;
 
 export const PREVIEW_BYTES = 48;
+
+/** What a span called: `#4 count_vowels.count_vowels`, or `host extism:host/user.kv_read` for a host function. */
+export function calleeLabel(s: Pick<Span, 'calleeId' | 'calleeName' | 'func' | 'host'>): string {
+  return s.host !== undefined ? `host ${s.host}` : `#${s.calleeId} ${s.calleeName}.${s.func}`;
+}

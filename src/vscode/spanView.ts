@@ -21,6 +21,7 @@ export function toSpanView(s: Span): SpanView {
     status: s.status,
     ...(s.error !== undefined ? { error: s.error } : {}),
     ...(s.bound !== undefined ? { bound: s.bound } : {}),
+    ...(s.host !== undefined ? { host: s.host } : {}),
   };
 }
 

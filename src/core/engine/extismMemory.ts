@@ -81,6 +81,15 @@ export class ExtismMemory {
     return this.range(offs, length, 'output_set');
   }
 
+  /** A new block of `length` bytes; returns its offset (0 for none). */
+  alloc(length: bigint, call: string): bigint {
+    if (length <= 0n) return 0n;
+    const offs = this.kernel.exports.alloc(length);
+    if (offs === 0n) throw this.fault(`${call}: the kernel could not allocate ${length} bytes`);
+    this.checked(offs, length, call, ': alloc');
+    return offs;
+  }
+
   /** Copies bytes into a new block; returns its offset (0 for no bytes). */
   write(data: Uint8Array, call: string): bigint {
     if (data.byteLength === 0) return 0n;

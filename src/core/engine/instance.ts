@@ -106,8 +106,8 @@ export class WasmInstance implements PluginInstance {
           value = Object.hasOwn(exports, imp.name) ? exports[imp.name] : undefined;
         }
         if (value === undefined) throw new PluginError(`${this.label}: linked module "${imp.module}" has no export "${imp.name}" (imported by ${from})`);
-      } else if (imp.kind === 'function' && table.bound && Object.hasOwn(table.bound, imp.module) && Object.hasOwn(table.bound[imp.module], imp.name)) {
-        value = this.guarded(imp.name, table.bound[imp.module]);
+      } else if (imp.kind === 'function' && imp.module !== 'extism:host/env' && table.imports && Object.hasOwn(table.imports, imp.module) && Object.hasOwn(table.imports[imp.module], imp.name)) {
+        value = this.guarded(imp.name, table.imports[imp.module]);
       } else if (imp.kind === 'function') {
         if (imp.module === 'extism:host/env') {
           value = KERNEL_FUNCTIONS.has(imp.name) ? kernelExports[imp.name] : this.guarded(imp.name, table.env);
@@ -222,6 +222,18 @@ export class WasmInstance implements PluginInstance {
   /** Copies bytes into a new Extism memory block of this plugin; returns its offset. */
   writeBlock(data: Uint8Array, what: string): bigint {
     return this.mem.write(data, what);
+  }
+
+  alloc(length: bigint, what: string): bigint {
+    return this.mem.alloc(length, what);
+  }
+
+  blockLength(offs: bigint): bigint {
+    return offs === 0n ? 0n : this.k.length(offs);
+  }
+
+  setError(offs: bigint): void {
+    this.k.error_set(offs);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { CompiledModule, ModuleBytes } from '../model/engine';
+import type { CompiledModule, FunctionImport, ModuleBytes } from '../model/engine';
 import { PluginError } from '../model/errors';
 import { functionImportTypes, importKey } from './importTypes';
 import { limitMemory } from './memoryLimit';
@@ -11,12 +11,15 @@ interface Entry {
 /** A compiled module and the imports it names. */
 export class WasmModule implements CompiledModule {
   readonly imports: readonly string[];
+  readonly functionImports: readonly FunctionImport[];
 
   private readonly types: Map<string, string>;
 
   constructor(readonly module: WebAssembly.Module, bytes: Uint8Array) {
-    this.imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
+    const imports = WebAssembly.Module.imports(module);
+    this.imports = imports.map((i) => `${i.module}.${i.name}`);
     this.types = functionImportTypes(bytes);
+    this.functionImports = imports.filter((i) => i.kind === 'function').map((i) => ({ module: i.module, name: i.name, type: this.importType(i.module, i.name) }));
   }
 
   importType(module: string, name: string): string | null {

@@ -28,6 +28,8 @@ export interface CallFile {
   file: string;
   /** The file's `plugins` directories, resolved against its folder. */
   pluginDirs: string[];
+  /** The file's `hostFunctions` modules, resolved against its folder: after the host's own, so they override. */
+  hostFunctions: string[];
   calls: CallSpec[];
 }
 
@@ -68,10 +70,12 @@ export function parseCallFile(file: string, text: string): CallFile {
     throw new CallFileError(`${file}: is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   if (!isObject(raw)) return fail('the file', 'must be a JSON object with a "calls" list');
-  const unknown = Object.keys(raw).filter((k) => k !== 'plugins' && k !== 'calls');
-  if (unknown.length) fail(`"${unknown[0]}"`, 'is not a field of a call file (fields: plugins, calls)');
+  const unknown = Object.keys(raw).filter((k) => k !== 'plugins' && k !== 'hostFunctions' && k !== 'calls');
+  if (unknown.length) fail(`"${unknown[0]}"`, 'is not a field of a call file (fields: plugins, hostFunctions, calls)');
   const dirs = raw.plugins ?? [];
   if (!Array.isArray(dirs) || dirs.some((d) => typeof d !== 'string')) fail('"plugins"', 'must be a list of directories');
+  const modules = raw.hostFunctions ?? [];
+  if (!Array.isArray(modules) || modules.some((m) => typeof m !== 'string' || m === '')) fail('"hostFunctions"', 'must be a list of JS module paths');
   if (!Array.isArray(raw.calls)) return fail('"calls"', 'must be a list of calls');
   const base = path.dirname(file);
   const names = new Set<string>();
@@ -111,7 +115,12 @@ export function parseCallFile(file: string, text: string): CallFile {
     if (value.expect !== undefined) spec.expect = parseExpectation(value.expect, `${at}.expect`, fail);
     return spec;
   });
-  return { file, pluginDirs: (dirs as string[]).map((d) => path.resolve(base, d)), calls };
+  return {
+    file,
+    pluginDirs: (dirs as string[]).map((d) => path.resolve(base, d)),
+    hostFunctions: (modules as string[]).map((m) => path.resolve(base, m)),
+    calls,
+  };
 }
 
 function parseInput(v: unknown, at: string, fail: (field: string, message: string) => never): CallInput {

@@ -7,14 +7,25 @@ export interface HostFunctionTable {
   env: Record<string, (...args: never[]) => unknown>;
   /** `extism:host/user` functions; also offered under `env` for plain `extern "C"` imports. */
   user: Record<string, (...args: never[]) => unknown>;
-  /** Imports the host bound to other plugins' exports, by import module (any name) and import name. */
-  bound?: Record<string, Record<string, (...args: never[]) => unknown>>;
+  /**
+   * Functions for imports of any module but `extism:host/env`, by module and name, tried before the
+   * host's own: imports bound to other plugins' exports, and host functions the user supplies.
+   */
+  imports?: Record<string, Record<string, (...args: never[]) => unknown>>;
+}
+
+/** A function a module imports, with its type such as `(i64) -> i64` (null when it could not be read). */
+export interface FunctionImport {
+  readonly module: string;
+  readonly name: string;
+  readonly type: string | null;
 }
 
 /** A compiled module, opaque to the runtime beyond what it imports. */
 export interface CompiledModule {
   /** `module.name` of every import. */
   readonly imports: readonly string[];
+  readonly functionImports: readonly FunctionImport[];
   /** The type of a function import, such as `(i64) -> i64`; null if there is no such function import. */
   importType(module: string, name: string): string | null;
 }
@@ -26,6 +37,12 @@ export interface PluginMemory {
   readString(offs: bigint, what: string): string;
   /** Copies bytes into a new block; returns its offset (0 for no bytes). `what` names the call, for errors. */
   writeBlock(data: Uint8Array, what: string): bigint;
+  /** A new block of `length` bytes; 0 for none. */
+  alloc(length: bigint, what: string): bigint;
+  /** The length of the block at `offs`; 0 when there is none. */
+  blockLength(offs: bigint): bigint;
+  /** Sets the error of the call under way, as `error_set` does: the call fails with it when the plugin returns. */
+  setError(offs: bigint): void;
 }
 
 /** A plugin module instantiated and started; not reentrant. */

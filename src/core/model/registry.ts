@@ -1,4 +1,5 @@
 import type { Caller } from '../../shared/traceRecords';
+import type { ServedImport } from './userHostFunctions';
 
 export type { Caller };
 
@@ -21,6 +22,8 @@ export interface PluginInfo {
   parentId: number | null;
   exports: string[];
   imports: string[];
+  /** Its imports served by host functions the user supplied, each with the module file serving it. */
+  hostFunctions: ServedImport[];
   /** Every file it was loaded from (module, manifest, linked modules), to watch for a rebuild. */
   files: string[];
   /** When it was last reloaded from changed files, or null. */

@@ -10,6 +10,14 @@ export interface RuntimeSettings {
   logLevel: LogThreshold;
   /** How to grant WASI, in the words of the face using the runtime. */
   wasiHint: string;
+  /** How to supply host functions, in the same words. */
+  hostFunctionsHint: string;
 }
 
-export const defaultSettings: RuntimeSettings = { policy: defaultPolicy, tracing: true, logLevel: 'info', wasiHint: 'grant WASI to run it' };
+export const defaultSettings: RuntimeSettings = {
+  policy: defaultPolicy,
+  tracing: true,
+  logLevel: 'info',
+  wasiHint: 'grant WASI to run it',
+  hostFunctionsHint: 'give a module that supplies host functions, or bind the import to another plugin',
+};

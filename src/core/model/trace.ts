@@ -1,5 +1,5 @@
 import { Emitter } from './events';
-import type { LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
+import { calleeLabel, LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
 
 export type { LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
 export { PREVIEW_BYTES } from '../../shared/traceRecords';
@@ -163,7 +163,7 @@ export function formatTraceTree(records: readonly TraceRecord[]): string {
       const branch = parent === null ? '' : last ? '└─ ' : '├─ ';
       const status = s.status === 'ok' ? 'ok' : `${s.status.toUpperCase()}: ${s.error ?? ''}`;
       lines.push(
-        `${indent}${branch}${callerLabel(s)} -> #${s.calleeId} ${s.calleeName}.${s.func}${s.bound ? ` (bound ${s.bound})` : ''}` +
+        `${indent}${branch}${callerLabel(s)} -> ${calleeLabel(s)}${s.bound ? ` (bound ${s.bound})` : ''}` +
           `  in ${s.inputBytes} B, out ${s.outputBytes} B, ${formatMs(s.durationMs)}, ${status}`,
       );
       walk(s.id, parent === null ? indent : indent + (last ? '   ' : '│  '));
@@ -183,8 +183,8 @@ export function toChromeTrace(records: readonly TraceRecord[]): { traceEvents: o
   for (const r of records) {
     if (r.kind === 'call') {
       traceEvents.push({
-        name: `${r.calleeName}.${r.func}`,
-        cat: (r.bound ? 'call,bound' : 'call') + (r.status === 'ok' ? '' : ',error'),
+        name: r.host !== undefined ? `host ${r.host}` : `${r.calleeName}.${r.func}`,
+        cat: (r.bound ? 'call,bound' : r.host !== undefined ? 'call,host' : 'call') + (r.status === 'ok' ? '' : ',error'),
         ph: 'X',
         ts: us(r.start),
         dur: Math.max(us(r.durationMs), 0),
@@ -194,7 +194,7 @@ export function toChromeTrace(records: readonly TraceRecord[]): { traceEvents: o
           span: r.id,
           parentSpan: r.parentId,
           caller: callerLabel(r),
-          callee: `#${r.calleeId} ${r.calleeName}`,
+          callee: r.host !== undefined ? `host ${r.host}` : `#${r.calleeId} ${r.calleeName}`,
           inputBytes: r.inputBytes,
           outputBytes: r.outputBytes,
           input: preview(r.inputHead, r.inputBytes),
@@ -202,6 +202,7 @@ export function toChromeTrace(records: readonly TraceRecord[]): { traceEvents: o
           status: r.status,
           ...(r.error ? { error: r.error } : {}),
           ...(r.bound ? { bound: r.bound } : {}),
+          ...(r.host !== undefined ? { host: r.host } : {}),
         },
       });
     } else {

@@ -32,6 +32,8 @@ export function now(): number {
 export class CallStack {
   private readonly frames: Frame[] = [];
   private nextSpanId = 1;
+  /** The span of the user host function running, if any: a call stopped from outside ends it too. */
+  private hostCall: Span | null = null;
   tracing = true;
 
   constructor(private readonly hooks: CallHooks) {}
@@ -142,6 +144,41 @@ export class CallStack {
     }
   }
 
+  /** A span for one call of a user host function by `plugin`; null when tracing is off. */
+  startHostCall(plugin: { id: number; name: string }, module: string, name: string): Span | null {
+    if (!this.tracing) return null;
+    const parent = this.frames.length ? this.frames[this.frames.length - 1] : undefined;
+    const span: Span = {
+      kind: 'call',
+      id: this.nextSpanId++,
+      parentId: parent ? parent.span.id : null,
+      caller: plugin.id,
+      callerName: plugin.name,
+      calleeId: plugin.id,
+      calleeName: plugin.name,
+      func: name,
+      host: `${module}.${name}`,
+      inputBytes: 0,
+      outputBytes: 0,
+      inputHead: EMPTY,
+      outputHead: EMPTY,
+      depth: this.frames.length,
+      start: now(),
+      durationMs: 0,
+      status: 'running',
+    };
+    this.hostCall = span;
+    return span;
+  }
+
+  endHostCall(span: Span, error: string | null): void {
+    span.durationMs = now() - span.start;
+    span.status = error === null ? 'ok' : 'error';
+    if (error !== null) span.error = error;
+    if (this.hostCall === span) this.hostCall = null;
+    this.hooks.record(span);
+  }
+
   /**
    * After a call was stopped from outside (its `finally` blocks never ran): ends its spans with the
    * reason and empties the stack; returns the plugins that were on it, innermost first.
@@ -149,6 +186,8 @@ export class CallStack {
   unwind(reason: string): LivePlugin[] {
     const end = now();
     const plugins: LivePlugin[] = [];
+    const host = this.hostCall;
+    if (host) this.endHostCall(host, reason);
     for (const { span, plugin } of this.frames.splice(0).reverse()) {
       span.status = 'error';
       span.error = span.error ?? reason;

@@ -1,9 +1,11 @@
-import type { HostFunctionTable, HttpRequest, HttpResponse, PluginMemory } from '../model/engine';
+import type { FunctionImport, HostFunctionTable, HttpRequest, HttpResponse, PluginMemory } from '../model/engine';
 import { PluginError, PolicyError } from '../model/errors';
 import { logMessageText } from '../model/logBudget';
 import { LOG_LEVELS, LogLevel, LogThreshold, passes } from '../model/logging';
 import { hostAllowed } from '../model/policy';
 import { describePlugin, PluginInfo } from '../model/registry';
+import { setPluginVar } from './pluginVars';
+import { userHostImports, UserHostServices } from './userHostFunctions';
 
 const LOG_OFF = 0x7fffffff;
 
@@ -16,6 +18,8 @@ export interface HostServices {
   logLevel(): LogThreshold;
   /** Makes an HTTP request and waits for it; the host checks the grant before. */
   http(request: Omit<HttpRequest, 'timeoutMs'>): HttpResponse;
+  /** The host functions the user supplies. */
+  user: UserHostServices;
 }
 
 /** An import the host bound to another plugin's export. */
@@ -40,6 +44,8 @@ export interface HostedPlugin {
   httpHeaders: Record<string, string> | null;
   /** Its imports bound to other plugins' exports, resolved at load. */
   bound: readonly BoundImport[];
+  /** Its own log level, set by a host function through the call context; null: the host's. */
+  logLevel: LogThreshold | null;
 }
 
 interface ExtismHttpRequest {
@@ -92,15 +98,26 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginM
   return self.writeBlock(response.body, 'http_request: response');
 }
 
-/** Bound imports as host functions: the input block's bytes in, the output copied into a new block. */
-function boundFunctions(bound: readonly BoundImport[], self: PluginMemory): HostFunctionTable['bound'] {
-  const table = Object.create(null) as NonNullable<HostFunctionTable['bound']>;
-  for (const b of bound) {
+type ImportTable = NonNullable<HostFunctionTable['imports']>;
+
+function setImport(table: ImportTable, module: string, name: string, fn: (...args: never[]) => unknown): void {
+  const functions = Object.hasOwn(table, module) ? table[module] : (table[module] = Object.create(null) as ImportTable[string]);
+  functions[name] = fn;
+}
+
+/**
+ * The imports served by name of any module: the user's host functions the plugin imports, then its
+ * bindings (a binding wins: the host declared it for this plugin). A bound import takes the input
+ * block's bytes in; its output is copied into a new block.
+ */
+function importTable(services: HostServices, plugin: HostedPlugin, self: PluginMemory, imports: readonly FunctionImport[]): ImportTable {
+  const table = Object.create(null) as ImportTable;
+  for (const u of userHostImports(services.user, plugin, self, imports)) setImport(table, u.module, u.name, u.fn);
+  for (const b of plugin.bound) {
     const inputWhat = `${b.module}.${b.name}: input`;
     const outputWhat = `${b.module}.${b.name}: output`;
     const call = b.call;
-    const functions = Object.hasOwn(table, b.module) ? table[b.module] : (table[b.module] = Object.create(null) as Record<string, (...args: never[]) => unknown>);
-    functions[b.name] = (input: bigint): bigint => self.writeBlock(call(self.readBlock(input, inputWhat)), outputWhat);
+    setImport(table, b.module, b.name, (input: bigint): bigint => self.writeBlock(call(self.readBlock(input, inputWhat)), outputWhat));
   }
   return table;
 }
@@ -134,23 +151,20 @@ function nameDecoder(): (bytes: Uint8Array) => string {
 
 /**
  * The host functions of one plugin instance: `register_plugin`, `call_plugin` and
- * `unregister_plugin` (under `extism:host/user` and `env`), and the Extism host side of
- * `extism:host/env` (config, vars, logs, HTTP).
+ * `unregister_plugin` (under `extism:host/user` and `env`), the Extism host side of
+ * `extism:host/env` (config, vars, logs, HTTP), and by import the user's host functions and the
+ * plugin's bindings (`imports`, the function imports of its modules).
  */
-export function createHostFunctions(services: HostServices, plugin: HostedPlugin, self: PluginMemory): HostFunctionTable {
-  const varBytes = () => {
-    let n = 0;
-    for (const [k, v] of plugin.vars) n += k.length + v.byteLength;
-    return n;
-  };
+export function createHostFunctions(services: HostServices, plugin: HostedPlugin, self: PluginMemory, imports: readonly FunctionImport[]): HostFunctionTable {
+  const threshold = () => plugin.logLevel ?? services.logLevel();
   // the block is checked even when the level is off; only the kept 64 KiB are ever decoded
   const log = (level: LogLevel) => (offs: bigint) => {
     const bytes = self.readBlock(offs, `log_${level}`);
-    if (passes(level, services.logLevel())) services.log(plugin.id, level, logMessageText(bytes));
+    if (passes(level, threshold())) services.log(plugin.id, level, logMessageText(bytes));
   };
   const funcName = nameDecoder();
   return {
-    bound: boundFunctions(plugin.bound, self),
+    imports: importTable(services, plugin, self, imports),
     user: {
       register_plugin: (name: bigint): bigint =>
         BigInt(services.spawn(plugin.id, self.readString(name, 'register_plugin: plugin name'))),
@@ -181,14 +195,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
           plugin.vars.delete(name);
           return;
         }
-        const bytes = self.readBlock(value, 'var_set: value').slice();
-        const total = varBytes() - (plugin.vars.get(name)?.byteLength ?? 0) + bytes.byteLength + (plugin.vars.has(name) ? 0 : name.length);
-        if (total > plugin.maxVarBytes) {
-          throw new PluginError(
-            `var_set: ${describePlugin(plugin)} vars would take ${total} bytes, over the limit of ${plugin.maxVarBytes} (max_var_bytes)`,
-          );
-        }
-        plugin.vars.set(name, bytes);
+        setPluginVar(plugin, name, self.readBlock(value, 'var_set: value').slice(), 'var_set');
       },
       log_trace: log('trace'),
       log_debug: log('debug'),
@@ -196,7 +203,7 @@ export function createHostFunctions(services: HostServices, plugin: HostedPlugin
       log_warn: log('warn'),
       log_error: log('error'),
       get_log_level: (): number => {
-        const level = services.logLevel();
+        const level = threshold();
         return level === 'off' ? LOG_OFF : LOG_LEVELS.indexOf(level);
       },
       http_request: (req: bigint, body: bigint): bigint => httpRequest(services, plugin, self, req, body),

@@ -27,6 +27,7 @@ export function pluginInfo(p: LivePlugin): PluginInfo {
     parentId: p.parentId,
     exports: [...p.exports],
     imports: [...p.imports],
+    hostFunctions: p.hostFunctions.map((h) => ({ ...h })),
     files: [...p.files],
     reloadedAt: p.reloadedAt,
     calls: p.calls,

@@ -1,10 +1,11 @@
-import type { CompiledModule, Engine, ModuleBytes, PluginInstance } from '../model/engine';
+import type { CompiledModule, Engine, FunctionImport, ModuleBytes, PluginInstance } from '../model/engine';
 import { PluginError } from '../model/errors';
 import { dataRecord } from '../model/manifest';
 import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits } from '../model/loadOptions';
 import type { LogLevel } from '../model/logging';
 import type { Policy } from '../model/policy';
 import { describePlugin } from '../model/registry';
+import { EXTISM_ENV, importName, OWN_FUNCTIONS, OWN_MODULES, ServedImport } from '../model/userHostFunctions';
 import { BoundImport, createHostFunctions, HostServices } from './hostFunctions';
 import type { LivePlugin } from './livePlugin';
 import { checkFile, FileRefusal, readFileChecked } from './files';
@@ -12,6 +13,19 @@ import { LoadedManifest, ManifestModuleBytes, readManifest } from './manifestFil
 import { isManifestPath } from './resolve';
 
 const HIDDEN_EXPORTS = new Set(['_initialize', 'hs_init']);
+const WASI = 'wasi_snapshot_preview1';
+
+/** The function imports of every module of a plugin, each once (the main module's type first). */
+export function functionImportsOf(plugin: { module: CompiledModule; linked: ReadonlyMap<string, CompiledModule> }): FunctionImport[] {
+  const seen = new Map<string, FunctionImport>();
+  for (const m of [plugin.module, ...plugin.linked.values()]) {
+    for (const imp of m.functionImports) {
+      const key = importName(imp.module, imp.name);
+      if (!seen.has(key)) seen.set(key, imp);
+    }
+  }
+  return [...seen.values()];
+}
 
 /** Who asks for a load: the id it gets, its parent, and whether its manifest may grant. */
 export interface LoadRequest {
@@ -38,7 +52,8 @@ export class PluginLoader {
     private readonly startUp: (plugin: LivePlugin, start: () => PluginInstance) => PluginInstance,
   ) {}
 
-  load(policy: Policy, wasiHint: string, req: LoadRequest): LivePlugin {
+  load(policy: Policy, hints: { wasi: string; hostFunctions: string }, req: LoadRequest): LivePlugin {
+    const wasiHint = hints.wasi;
     const { id, file, name, parent, options, manifestMayGrant } = req;
     const who = parent ? `register_plugin: ${describePlugin(parent)}` : 'register';
     const label = `${who}: "${name}"`;
@@ -69,6 +84,8 @@ export class PluginLoader {
       httpStatus: 0,
       httpHeaders: null,
       bound: [],
+      logLevel: null,
+      hostFunctions: [],
       memoryMaxPages: limits.memoryMaxPages,
       module,
       linked,
@@ -80,9 +97,44 @@ export class PluginLoader {
       this.log(id, 'warn', `manifest ${manifest?.file} asks for allowed_hosts or allowed_paths; ignored, since manifests of spawned plugins may not grant (manifestGrants)`, name);
     }
     if (req.bind) plugin.bound = req.bind(plugin);
+    this.checkImports(plugin, label, hints.hostFunctions);
+    plugin.hostFunctions = this.servedImports(plugin);
     plugin.instance = this.startUp(plugin, () => this.instantiate(plugin, wasiHint));
     plugin.exports = plugin.instance.exportNames().filter((n) => !HIDDEN_EXPORTS.has(n));
     return plugin;
+  }
+
+  /**
+   * A function import no one supplies fails the load here, saying where such functions come from,
+   * rather than at instantiation with no hint.
+   */
+  private checkImports(plugin: LivePlugin, label: string, hint: string): void {
+    const user = this.services.user.functions;
+    const bound = new Set(plugin.bound.map((b) => importName(b.module, b.name)));
+    const missing = functionImportsOf(plugin).filter(({ module, name }) => {
+      if (module === EXTISM_ENV || module === WASI || plugin.linked.has(module)) return false;
+      if (OWN_MODULES.has(module) && (OWN_FUNCTIONS.has(name) || (module === 'env' && name === 'abort'))) return false;
+      return !bound.has(importName(module, name)) && !user.slot(module, name);
+    });
+    if (!missing.length) return;
+    const failed = user.failures.length ? `; host functions that did not load: ${user.failures.map((f) => `${f.file} (${f.reason})`).join('; ')}` : '';
+    const list = missing.map((imp) => `"${imp.module}"."${imp.name}"${imp.type ? ` ${imp.type}` : ''}`).join(', ');
+    const none = 'no linked module, host function or binding supplies';
+    const which = missing.length === 1 ? `the function ${list}, which ${none}` : `functions ${none}: ${list}`;
+    throw new PluginError(`${label} imports ${which}; ${hint}${failed}`);
+  }
+
+  /** Which of its imports the user's host functions serve, and from which file (a binding wins). */
+  servedImports(plugin: LivePlugin): ServedImport[] {
+    const user = this.services.user.functions;
+    const bound = new Set(plugin.bound.map((b) => importName(b.module, b.name)));
+    const served: ServedImport[] = [];
+    for (const imp of functionImportsOf(plugin)) {
+      const key = importName(imp.module, imp.name);
+      const slot = imp.module === EXTISM_ENV || bound.has(key) || plugin.linked.has(imp.module) ? undefined : user.slot(imp.module, imp.name);
+      if (slot) served.push({ import: key, file: slot.file });
+    }
+    return served;
   }
 
   /** A fresh instance of a live plugin's modules (its host-side state, vars included, stays). */
@@ -98,7 +150,8 @@ export class PluginLoader {
         }
       : null;
     const spec = { label: describePlugin(plugin), module: plugin.module, linked: plugin.linked, maxPages: plugin.memoryMaxPages, wasi, wasiHint };
-    return this.engine.instantiate(spec, (memory) => createHostFunctions(this.services, plugin, memory));
+    const imports = functionImportsOf(plugin);
+    return this.engine.instantiate(spec, (memory) => createHostFunctions(this.services, plugin, memory, imports));
   }
 
   private compile(file: string, manifest: LoadedManifest | null, options: LoadOptions, maxPages: number, maxBytes: number, label: string) {

@@ -14,6 +14,9 @@ import type { HostServices } from './hostFunctions';
 import { LivePlugin, pluginInfo } from './livePlugin';
 import { PluginLoader } from './loader';
 import { isPathTarget, pluginNameOfPath, resolvePluginName } from './resolve';
+import type { LoadedHostModules } from './hostModules';
+import { UserHostFunctions } from './userHostFunctions';
+import type { ServedImport } from '../model/userHostFunctions';
 
 /** What the runtime tells the outside; a transport batches and forwards it. */
 export interface RuntimeHooks extends CallHooks {
@@ -34,6 +37,9 @@ export class Runtime {
   private callDeadline = Infinity;
   private readonly logBudget = new LogBudget();
   private readonly bindings: Bindings;
+  private readonly userFunctions = new UserHostFunctions();
+  /** What the host handed the top-level call under way, for the user's host functions. */
+  private hostContext: unknown = null;
   /** The last call_plugin the policy allowed: the same call again (a loop) is not matched again. */
   private lastAllowed: { policy: unknown; caller: unknown; callee: unknown; func: string } = { policy: null, caller: null, callee: null, func: '' };
 
@@ -46,9 +52,21 @@ export class Runtime {
       spawn: (parentId, name) => this.spawn(parentId, name),
       call: (callerId, calleeId, func, input) => this.callFrom(this.live(callerId, 'call_plugin'), calleeId, func, input),
       unregister: (callerId, id) => this.unregisterFrom(callerId, id),
-      log: (pluginId, level, message) => this.log(pluginId, level, message),
+      // the host function checked the plugin's own threshold
+      log: (pluginId, level, message) => this.emitLog(pluginId, level, message),
       logLevel: () => this.settings.logLevel,
       http: (request) => this.engine.http({ ...request, timeoutMs: this.remainingMs() }),
+      user: {
+        functions: this.userFunctions,
+        runningFunc: (pluginId) => {
+          const top = this.stack.top();
+          return top && top.plugin.id === pluginId ? top.func : '(initialization)';
+        },
+        hostContext: () => this.hostContext,
+        logLevel: () => this.settings.logLevel,
+        startHostCall: (plugin, module, name) => this.stack.startHostCall(plugin, module, name),
+        endHostCall: (span, error) => this.stack.endHostCall(span, error),
+      },
     };
     this.bindings = new Bindings({
       policy: () => this.settings.policy,
@@ -68,6 +86,21 @@ export class Runtime {
     this.settings = settings;
     this.stack.tracing = settings.tracing;
     this.bindings.configured(settings.policy);
+  }
+
+  /**
+   * The host functions the user supplies, from modules loaded in this process: plugins loaded from
+   * now on get them; live plugins that import them see the new functions at their next call.
+   */
+  setHostFunctions(loaded: LoadedHostModules): ServedImport[] {
+    this.userFunctions.replace(loaded.entries, loaded.failures);
+    for (const plugin of this.registry.all()) {
+      const served = this.loader.servedImports(plugin);
+      if (JSON.stringify(served) === JSON.stringify(plugin.hostFunctions)) continue;
+      plugin.hostFunctions = served;
+      this.hooks.pluginChanged(plugin.id);
+    }
+    return this.userFunctions.served();
   }
 
   /** A runtime that replaces a stopped one goes on from the ids that one handed out. */
@@ -99,8 +132,9 @@ export class Runtime {
   }
 
   /** A top-level call, guarded by the call timeout; returns a copy of the output. */
-  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array): Uint8Array {
+  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array, hostContext: unknown = null): Uint8Array {
     if (this.stack.depth) throw new Error('runtime: a top-level call started while another is running');
+    this.hostContext = hostContext;
     const plugin = this.registry.get(id);
     if (!plugin) throw new PolicyError(`call: no live plugin #${id}`);
     const timeout = minLimit(this.settings.policy.callTimeoutMs, plugin.timeoutMs);
@@ -120,6 +154,7 @@ export class Runtime {
       if (this.stack.depth) this.recover(failure.message);
       throw failure;
     } finally {
+      this.hostContext = null;
       this.endLogBudget();
     }
   }
@@ -131,14 +166,14 @@ export class Runtime {
   reload(id: number): PluginInfo {
     const old = this.live(id, 'reload');
     const parent = old.parentId === null ? null : this.registry.get(old.parentId) ?? null;
-    const { policy, wasiHint } = this.settings;
+    const policy = this.settings.policy;
     const request = {
       id, file: old.source, name: old.name, parent, options: old.options, manifestMayGrant: old.manifestMayGrant, vars: old.vars,
       bind: (fresh: LivePlugin) => this.bindings.rebind(fresh, old),
     };
     let fresh: LivePlugin;
     try {
-      fresh = this.loader.load(policy, wasiHint, request);
+      fresh = this.loader.load(policy, this.hints(), request);
     } catch (error) {
       throw internalError(`reload ${describePlugin(old)}`, error);
     }
@@ -171,12 +206,16 @@ export class Runtime {
     return p;
   }
 
+  private hints(): { wasi: string; hostFunctions: string } {
+    return { wasi: this.settings.wasiHint, hostFunctions: this.settings.hostFunctionsHint };
+  }
+
   private remainingMs(): number {
     return Number.isFinite(this.callDeadline) ? Math.max(1, this.callDeadline - Date.now()) : 60_000;
   }
 
   private load(file: string, name: string, parent: LivePlugin | null, options: LoadOptions, manifestMayGrant: boolean): LivePlugin {
-    const { policy, wasiHint } = this.settings;
+    const policy = this.settings.policy;
     if (this.registry.size >= policy.maxPlugins) {
       const who = parent ? `register_plugin: ${describePlugin(parent)}` : 'register';
       throw new PolicyError(`${who}: the limit of ${policy.maxPlugins} live plugins is reached (maxPlugins)`);
@@ -184,7 +223,7 @@ export class Runtime {
     const id = this.registry.allocateId();
     let plugin: LivePlugin;
     try {
-      plugin = this.loader.load(policy, wasiHint, { id, file, name, parent, options, manifestMayGrant, bind: (p) => this.bindings.bind(p) });
+      plugin = this.loader.load(policy, this.hints(), { id, file, name, parent, options, manifestMayGrant, bind: (p) => this.bindings.bind(p) });
     } catch (error) {
       // the targets of its bindings were loaded as its children: they go with it
       for (const child of this.registry.childrenOf(id)) this.remove(child.id);
@@ -319,7 +358,11 @@ export class Runtime {
 
   /** Every log line of the runtime: cut at 64 KiB, and at most 1 MiB per top-level call. */
   private log(pluginId: number, level: LogLevel, message: string, name?: string): void {
-    if (!passes(level, this.settings.logLevel)) return;
+    if (passes(level, this.settings.logLevel)) this.emitLog(pluginId, level, message, name);
+  }
+
+  /** A log line that passed its threshold. */
+  private emitLog(pluginId: number, level: LogLevel, message: string, name?: string): void {
     const key = this.stack.rootSpanId();
     if (!this.logBudget.isFor(key)) this.endLogBudget();
     const text = capLogMessage(message);

@@ -6,6 +6,7 @@ import type { LogEntry } from '../model/logging';
 import type { Caller, PluginInfo } from '../model/registry';
 import type { TraceRecord } from '../../shared/traceRecords';
 import type { RuntimeSettings } from '../model/runtimeSettings';
+import type { ServedImport } from '../model/userHostFunctions';
 import type { SpanBatch } from './spanCodec';
 
 /** Each request the runtime serves: its parameters and its result. */
@@ -16,8 +17,14 @@ export interface Requests {
   configure: { params: RuntimeSettings; result: void };
   /** Load a plugin by path or name. */
   register: { params: { target: string; options: LoadOptions }; result: PluginInfo };
-  /** Call an export of a live plugin. */
-  call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array }; result: Uint8Array };
+  /**
+   * Load the JS modules that supply host functions (absolute paths, later ones overriding earlier
+   * ones); a file changed since it was loaded is loaded again. Fails naming each file that did not
+   * load, after taking the ones that did.
+   */
+  hostFunctions: { params: { files: string[] }; result: ServedImport[] };
+  /** Call an export of a live plugin; `hostContext` is what its host functions' `hostContext()` gives. */
+  call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown }; result: Uint8Array };
   /** Load a live plugin again from its (changed) files, keeping its id and vars. */
   reload: { params: { id: number }; result: PluginInfo };
   unregister: { params: { id: number }; result: void };
@@ -28,8 +35,11 @@ export type Method = keyof Requests;
 export type Params<M extends Method> = Requests[M]['params'];
 export type Result<M extends Method> = Requests[M]['result'];
 
-/** A handler for every method, checked at compile time: the runtime side must serve them all. */
-export type RequestHandlers = { [M in Method]: (params: Params<M>) => Result<M> };
+/**
+ * A handler for every method, checked at compile time: the runtime side must serve them all. Only
+ * loading modules may take its time (a Promise); requests after it wait their turn.
+ */
+export type RequestHandlers = { [M in Method]: (params: Params<M>) => M extends 'hostFunctions' ? Promise<Result<M>> : Result<M> };
 
 export type RequestMessage = { [M in Method]: { seq: number; method: M; params: Params<M> } }[Method];
 

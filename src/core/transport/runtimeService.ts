@@ -1,5 +1,6 @@
 import { WasmEngine } from '../engine/wasmEngine';
-import { internalError, serializeError } from '../model/errors';
+import { internalError, PluginError, serializeError } from '../model/errors';
+import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
@@ -19,6 +20,10 @@ export class RuntimeService {
   private readonly changed = new Set<number>();
   private lastFlush = performance.now();
   private readonly handlers: RequestHandlers;
+  private readonly hostModules = new HostModuleLoader();
+  /** Requests that came while one was waiting for modules to load: served in order after it. */
+  private readonly waiting: RequestMessage[] = [];
+  private busy = false;
 
   constructor(private readonly post: (out: Outgoing<RuntimeMessage>) => void) {
     const runtime = new Runtime(new WasmEngine(), {
@@ -51,7 +56,15 @@ export class RuntimeService {
       },
       configure: (settings) => runtime.configure(settings),
       register: ({ target, options }) => runtime.register(target, options),
-      call: ({ caller, id, func, input }) => runtime.call(caller, id, func, input),
+      hostFunctions: async ({ files }) => {
+        const loaded = await this.hostModules.load(files);
+        const served = runtime.setHostFunctions(loaded);
+        if (loaded.failures.length) {
+          throw new PluginError(loaded.failures.map((f) => `host functions ${f.file} did not load: ${f.reason}`).join('\n'));
+        }
+        return served;
+      },
+      call: ({ caller, id, func, input, hostContext }) => runtime.call(caller, id, func, input, hostContext),
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
@@ -59,15 +72,42 @@ export class RuntimeService {
   }
 
   handle(request: RequestMessage): void {
-    let reply: ReplyMessage;
-    const transfer: ArrayBuffer[] = [];
-    try {
-      const result = (this.handlers[request.method] as (p: typeof request.params) => unknown)(request.params);
-      if (result instanceof Uint8Array) transfer.push(result.buffer as ArrayBuffer);
-      reply = { type: 'reply', seq: request.seq, method: request.method, ok: true, result } as ReplyMessage;
-    } catch (error) {
-      reply = { type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(internalError(`runtime: ${request.method}`, error)) };
+    if (this.busy) {
+      this.waiting.push(request);
+      return;
     }
+    let result: unknown;
+    try {
+      result = (this.handlers[request.method] as (p: typeof request.params) => unknown)(request.params);
+    } catch (error) {
+      this.fail(request, error);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      this.reply(request, result);
+      return;
+    }
+    this.busy = true;
+    result.then(
+      (value) => this.reply(request, value),
+      (error) => this.fail(request, error),
+    ).finally(() => {
+      this.busy = false;
+      while (!this.busy && this.waiting.length) this.handle(this.waiting.shift() as RequestMessage);
+    });
+  }
+
+  private reply(request: RequestMessage, result: unknown): void {
+    const transfer: ArrayBuffer[] = [];
+    if (result instanceof Uint8Array) transfer.push(result.buffer as ArrayBuffer);
+    this.send({ type: 'reply', seq: request.seq, method: request.method, ok: true, result } as ReplyMessage, transfer);
+  }
+
+  private fail(request: RequestMessage, error: unknown): void {
+    this.send({ type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(internalError(`runtime: ${request.method}`, error)) }, []);
+  }
+
+  private send(reply: ReplyMessage, transfer: ArrayBuffer[]): void {
     const batch = this.take(false);
     if (batch) {
       reply.events = batch.message;

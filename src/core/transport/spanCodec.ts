@@ -83,7 +83,8 @@ export class SpanEncoder {
     n[o + 12] = s.start;
     n[o + 13] = s.durationMs;
     n[o + 14] = s.status === 'ok' ? 0 : this.intern(s.error ?? '') + 1;
-    n[o + 15] = s.bound === undefined ? 0 : this.intern(s.bound) + 1;
+    // a bound call's import as a positive string id, a host function's as a negative one
+    n[o + 15] = s.bound !== undefined ? this.intern(s.bound) + 1 : s.host !== undefined ? -1 - this.intern(s.host) : 0;
   }
 
   /** The batch so far (its buffers are handed over: transfer them), and a fresh start. */
@@ -136,7 +137,9 @@ export function decodeSpans(batch: SpanBatch): Span[] {
       status: status === 0 ? 'ok' : 'error',
     };
     if (status !== 0) span.error = str[status - 1];
-    if (n[o + 15] !== 0) span.bound = str[n[o + 15] - 1];
+    const via = n[o + 15];
+    if (via > 0) span.bound = str[via - 1];
+    else if (via < 0) span.host = str[-1 - via];
     spans[i] = span;
   }
   return spans;
