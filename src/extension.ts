@@ -14,6 +14,7 @@ import { onDidChangeSettings, readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
 import { CALLS_VIEW, PanelMessageLog, TracePanel } from './vscode/tracePanel';
 import { applySettings, createHost } from './vscode/hostSettings';
+import { HostFunctionsWatch } from './vscode/hostFunctionsWatch';
 
 let host: PluginHost | undefined;
 
@@ -22,7 +23,14 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const started = performance.now();
   const log = new Log();
   const samplesDir = vscode.Uri.joinPath(context.extensionUri, 'plugins').fsPath;
-  const settings = readSettings(samplesDir);
+  // modules other extensions add through the API: their code, loaded whatever the workspace trust
+  const apiHostFunctions: string[] = [];
+  const currentSettings = () => {
+    const s = readSettings(samplesDir);
+    s.options.hostFunctions = [...(s.options.hostFunctions ?? []), ...apiHostFunctions];
+    return s;
+  };
+  const settings = currentSettings();
   // The runtime in a process of its own, as language servers run: its death never takes the
   // extension host (and every other extension) with it.
   const runtime = context.asAbsolutePath(path.join('dist', 'runtime.js'));
@@ -37,7 +45,13 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const treeView = vscode.window.createTreeView<PluginNode>('extismIpc.livePlugins', { treeDataProvider: tree, showCollapseAll: true });
   const panel = new TracePanel(h, context.extensionUri, maxSpans, messages);
   const status = new StatusBar(h);
-  const update = (): void => applySettings(h, readSettings(samplesDir), log, treeView);
+  const hostFunctionsWatch = new HostFunctionsWatch(() => update());
+  const update = (): void => {
+    const fresh = currentSettings();
+    hostFunctionsWatch.watch(fresh.options.hostFunctions ?? []);
+    applySettings(h, fresh, log, treeView);
+  };
+  hostFunctionsWatch.watch(settings.options.hostFunctions ?? []);
   applySettings(h, settings, log, treeView, false);
 
   context.subscriptions.push(
@@ -51,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     watchHost(h, log),
     callTests,
     new ReloadOnChange(h, log),
+    hostFunctionsWatch,
     ...registerCallFileLens(h, log),
     trackContextKeys(h),
     onDidChangeSettings(update),
@@ -58,7 +73,24 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const activationMs = performance.now() - started;
   // the extension's internals, for its own tests only: the test runner alone switches this on
   const testing = messages && { activationMs, policy: () => h.currentPolicy, tree, treeView, panel, messages, callTests };
-  const { api, disposables } = createApi(h, testing);
+  const addHostFunctions = async (file: string): Promise<vscode.Disposable> => {
+    if (!path.isAbsolute(file)) throw new Error(`addHostFunctions: "${file}" is not an absolute path`);
+    apiHostFunctions.push(file);
+    const remove = () => {
+      const i = apiHostFunctions.indexOf(file);
+      if (i >= 0) apiHostFunctions.splice(i, 1);
+      update();
+    };
+    update();
+    try {
+      await h.hostFunctions();
+    } catch (error) {
+      remove();
+      throw error;
+    }
+    return new vscode.Disposable(remove);
+  };
+  const { api, disposables } = createApi(h, addHostFunctions, testing);
   context.subscriptions.push(...disposables, ...(messages ? [messages] : []));
   log.info(`activated in ${activationMs.toFixed(1)} ms; plugin directories: ${settings.options.pluginDirs?.join(', ')}`);
   return api;

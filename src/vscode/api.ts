@@ -13,6 +13,12 @@ export interface ExtismIpcApi {
   call(id: number, func: string, input?: string | Uint8Array): Promise<Uint8Array>;
   /** Ends a plugin and the plugins it spawned. */
   unregister(id: number): Promise<void>;
+  /**
+   * Adds a JS module (an absolute path) that supplies host functions, in the shape
+   * `@extism/extism`'s `createPlugin` takes as `functions`, after the setting's modules; resolves
+   * once it is loaded (rejects naming why it did not load). Dispose to take it away again.
+   */
+  addHostFunctions(file: string): Promise<vscode.Disposable>;
   /** The live plugins, by id. */
   plugins(): PluginInfo[];
   /** Ended spans kept in the ring buffer, oldest first, and the ones still running. */
@@ -36,7 +42,11 @@ export interface TestingHooks {
   readonly callTests: CallFileTests;
 }
 
-export function createApi(host: PluginHost, testing: TestingHooks | undefined): { api: ExtismIpcApi; disposables: vscode.Disposable[] } {
+export function createApi(
+  host: PluginHost,
+  addHostFunctions: ExtismIpcApi['addHostFunctions'],
+  testing: TestingHooks | undefined,
+): { api: ExtismIpcApi; disposables: vscode.Disposable[] } {
   const plugins = new vscode.EventEmitter<PluginsChange>();
   const records = new vscode.EventEmitter<TraceRecord>();
   const subs = [host.onDidChangePlugins((e) => plugins.fire(e)), host.trace.onRecord((r) => records.fire(r))];
@@ -45,6 +55,7 @@ export function createApi(host: PluginHost, testing: TestingHooks | undefined): 
     register: (target, options) => host.register(target, options),
     call: (id, func, input) => host.call(id, func, input, 'api'),
     unregister: (id) => host.unregister(id),
+    addHostFunctions,
     plugins: () => host.plugins(),
     spans: () => host.trace.spans(),
     runningSpans: () => host.trace.runningSpans(),

@@ -130,7 +130,15 @@ export class CallFileTests implements vscode.Disposable {
       return;
     }
     const settings = readSettings(this.samplesDir);
-    const host = new PluginHost({ ...settings.options, pluginDirs: [...calls.pluginDirs, ...(settings.options.pluginDirs ?? [])] }, this.transport);
+    const host = new PluginHost(
+      {
+        ...settings.options,
+        pluginDirs: [...calls.pluginDirs, ...(settings.options.pluginDirs ?? [])],
+        // the call file's own modules come last: they override the settings' name by name
+        hostFunctions: [...(settings.options.hostFunctions ?? []), ...calls.hostFunctions],
+      },
+      this.transport,
+    );
     try {
       for (const outcome of await runCallFile(calls, host, new Set(items.keys()))) {
         const item = items.get(outcome.call.index);

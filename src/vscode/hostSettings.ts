@@ -23,12 +23,30 @@ export function applySettings(host: PluginHost, settings: ResolvedSettings, log:
     ? 'Restricted Mode: plugins from this workspace are not run until you trust it; only the bundled samples are available.'
     : undefined;
   if (settings.droppedForTrust.length) log.warn(`workspace not trusted: not searching ${settings.droppedForTrust.join(', ')}`);
-  if (!configure) return;
+  if (settings.hostFunctionsDropped.length) log.warn(`workspace not trusted: not loading host functions ${settings.hostFunctionsDropped.join(', ')}`);
+  if (!configure) {
+    if (settings.options.hostFunctions?.length) reportHostFunctions(host, log);
+    return;
+  }
   host.configure(settings.options).then(
-    () => log.info(`settings applied: ${describe(host)}`),
+    () => {
+      log.info(`settings applied: ${describe(host)}`);
+      if (settings.options.hostFunctions?.length) reportHostFunctions(host, log);
+    },
     (error: unknown) => {
       const message = log.error('settings', error);
       void log.toast(`${message}. The previous settings stay in force.`);
+    },
+  );
+}
+
+/** Says in the log what the host-function modules supply, or in a toast which did not load and why. */
+export function reportHostFunctions(host: PluginHost, log: Log): void {
+  host.hostFunctions().then(
+    (served) => log.info(`host functions: ${served.map((s) => `${s.import} (${s.file})`).join(', ') || 'none'}`),
+    (error: unknown) => {
+      const message = log.error('host functions', error);
+      void log.toast(`${message}. Plugins that import these functions cannot load until the module is fixed.`);
     },
   );
 }

@@ -110,6 +110,7 @@ function pluginItem(p: PluginInfo, hasChildren: boolean): vscode.TreeItem {
   tooltip.appendMarkdown(`$(file-binary) \`${p.source}\`\n\n`);
   tooltip.appendMarkdown(`$(symbol-method) exports: ${list(p.exports)}\n\n`);
   tooltip.appendMarkdown(`$(references) imports: ${list(p.imports)}\n\n`);
+  if (p.hostFunctions.length) tooltip.appendMarkdown(`$(plug) host functions: ${servedBy(p)}\n\n`);
   if (p.manifest) tooltip.appendMarkdown(`$(json) manifest \`${p.manifest}\`\n\n`);
   tooltip.appendMarkdown(`$(shield) grants: ${describeGrants(p)}\n\n`);
   tooltip.appendMarkdown(`$(settings) config: ${list(p.configKeys)}\n\n`);
@@ -146,6 +147,13 @@ function exportItem(pluginId: number, name: string): vscode.TreeItem {
   item.tooltip = `Call ${name} of plugin #${pluginId}`;
   item.command = { command: 'extismIpc.callPlugin', title: 'Call…', arguments: [pluginId, name] };
   return item;
+}
+
+/** Which of its imports each host-function module serves: `kv.mjs`: `extism:host/user.kv_read`, ... */
+function servedBy(p: PluginInfo): string {
+  const byFile = new Map<string, string[]>();
+  for (const h of p.hostFunctions) byFile.set(h.file, [...(byFile.get(h.file) ?? []), h.import]);
+  return [...byFile].map(([file, imports]) => `${list(imports)} from \`${file}\``).join('; ');
 }
 
 function list(items: readonly string[]): string {

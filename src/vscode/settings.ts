@@ -12,6 +12,8 @@ export interface ResolvedSettings {
   workspaceDirs: string[];
   /** Directories named in the settings but dropped because the workspace is not trusted. */
   droppedForTrust: string[];
+  /** Host-function modules named in the settings but not loaded because the workspace is not trusted. */
+  hostFunctionsDropped: string[];
   samplesDir: string;
 }
 
@@ -20,6 +22,7 @@ export function readSettings(samplesDir: string): ResolvedSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
   const dirs = resolveDirs(config.get<string[]>('pluginDirectories', ['plugins']));
   const trusted = vscode.workspace.isTrusted;
+  const hostFunctions = resolveFiles(config.get<string[]>('hostFunctions', []));
   const workspaceDirs = trusted ? dirs : [];
   // a value that is not a number is passed on, so the core refuses it by name instead of ignoring it
   const num = (key: string): number | undefined => {
@@ -54,10 +57,26 @@ export function readSettings(samplesDir: string): ResolvedSettings {
     wasiHint: trusted
       ? 'turn on the setting extismIpc.grants.wasi to run it'
       : 'WASI is not granted in Restricted Mode: trust the workspace and turn on extismIpc.grants.wasi',
+    // host functions are code the runtime runs: only a trusted workspace's are loaded
+    hostFunctions: trusted ? hostFunctions : [],
+    hostFunctionsHint: trusted
+      ? 'list a module that supplies host functions in the setting extismIpc.hostFunctions, or bind the import to another plugin (extismIpc.bindings)'
+      : 'host functions are code and are not loaded in Restricted Mode: trust the workspace and list a module in extismIpc.hostFunctions',
     maxTraceRecords: traceNum('trace.maxSpans'),
     logLevel: config.get<LogLevel | 'off'>('logLevel', 'info'),
   };
-  return { options, workspaceDirs, droppedForTrust: trusted ? [] : dirs, samplesDir };
+  return { options, workspaceDirs, droppedForTrust: trusted ? [] : dirs, hostFunctionsDropped: trusted ? [] : hostFunctions, samplesDir };
+}
+
+/** Files, workspace-relative ones against the first folder. */
+function resolveFiles(entries: readonly unknown[]): string[] {
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const out: string[] = [];
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    if (typeof entry !== 'string' || entry.trim() === '') continue;
+    out.push(path.isAbsolute(entry) || !base ? path.normalize(entry) : path.join(base, entry));
+  }
+  return out;
 }
 
 /** Host directories (workspace-relative ones against the first folder) -> guest paths. */

@@ -47,7 +47,7 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
 /** A clean slate between tests: no plugins, no trace, default settings. */
 export async function reset(): Promise<ExtismIpcApi> {
   const api = await getApi();
-  for (const key of ['limits.maxCallDepth', 'limits.callTimeoutMs', 'permissions', 'trace.maxSpans', 'grants.wasi', 'grants.allowedHosts', 'grants.allowedPaths', 'grants.fromManifests', 'grants.httpResponseHeaders', 'bindings', 'reloadOnChange']) {
+  for (const key of ['limits.maxCallDepth', 'limits.callTimeoutMs', 'permissions', 'trace.maxSpans', 'grants.wasi', 'grants.allowedHosts', 'grants.allowedPaths', 'grants.fromManifests', 'grants.httpResponseHeaders', 'bindings', 'reloadOnChange', 'hostFunctions']) {
     if (vscode.workspace.getConfiguration('extismIpc').inspect(key)?.globalValue !== undefined) await setSetting(key, undefined);
   }
   await waitFor('default policy', () => hooks(api).policy().maxCallDepth === 16 && hooks(api).policy().callTimeoutMs === 10_000 && !hooks(api).policy().wasi);
