@@ -9,8 +9,11 @@ export interface ExtismIpcApi {
   readonly apiVersion: 1;
   /** Loads a `.wasm` path or a plugin name from the plugin directories. */
   register(target: string, options?: LoadOptions): Promise<PluginInfo>;
-  /** Calls an export; rejects with the error naming plugin, function and reason. */
-  call(id: number, func: string, input?: string | Uint8Array): Promise<Uint8Array>;
+  /**
+   * Calls an export; rejects with the error naming plugin, function and reason. `hostContext`
+   * (structured-cloneable data) is what host functions' `callContext.hostContext()` returns during it.
+   */
+  call(id: number, func: string, input?: string | Uint8Array, hostContext?: unknown): Promise<Uint8Array>;
   /** Ends a plugin and the plugins it spawned. */
   unregister(id: number): Promise<void>;
   /**
@@ -53,7 +56,7 @@ export function createApi(
   const api: ExtismIpcApi = {
     apiVersion: 1,
     register: (target, options) => host.register(target, options),
-    call: (id, func, input) => host.call(id, func, input, 'api'),
+    call: (id, func, input, hostContext) => host.call(id, func, input, 'api', hostContext),
     unregister: (id) => host.unregister(id),
     addHostFunctions,
     plugins: () => host.plugins(),
