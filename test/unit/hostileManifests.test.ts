@@ -129,6 +129,20 @@ describe('hostile manifests', function () {
     await assertSeedScenario(host);
   });
 
+  it('inline data that is not base64 is named as such, not as an invalid module', async () => {
+    const dir = tempDir();
+    const host = startHost({ pluginDirs: [dir, pluginsDir] });
+    const echoBase64 = fs.readFileSync(wasm('echo')).toString('base64');
+    for (const data of ['!!!!', `${echoBase64.slice(0, 8)} ${echoBase64.slice(8)}`, `${echoBase64}A`]) {
+      const file = path.join(dir, 'inline_bad.json');
+      fs.writeFileSync(file, JSON.stringify({ wasm: [{ data }] }));
+      await assert.rejects(host.register(file), /wasm\[0\]\.data is not base64/);
+    }
+    fs.writeFileSync(path.join(dir, 'inline_ok.json'), JSON.stringify({ wasm: [{ data: echoBase64 }] }));
+    const ok = await host.register(path.join(dir, 'inline_ok.json'));
+    assert.equal(text(await host.call(ok.id, 'echo', 'hi')), 'hi');
+  });
+
   it('plugins named __proto__, constructor and toString are data: policy lookups, spawns and calls work', async () => {
     const dir = tempDir();
     const names = ['constructor', 'toString', 'hasOwnProperty', '__proto__'];

@@ -134,3 +134,35 @@ describe('log floods', () => {
     assert.equal(text(await host.call(echo.id, 'echo', 'ok')), 'ok');
   });
 });
+
+describe('AssemblyScript abort messages', () => {
+  afterEach(closeHosts);
+
+  // env.abort(message, file, line, column): strings in the plugin's own memory, a u32 byte length before each
+  const ABORT_WAT = `(module
+    (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+    (memory (export "memory") 40)
+    (data (i32.const 16) "\\08\\00\\00\\00b\\00o\\00o\\00m\\00")
+    (data (i32.const 64) "\\08\\00\\00\\00a\\00.\\00t\\00s\\00")
+    ;; a message claiming 2 MiB: the bytes after it are whatever memory holds
+    (func (export "short") (result i32) (call $abort (i32.const 20) (i32.const 68) (i32.const 3) (i32.const 7)) (i32.const 0))
+    (func (export "huge") (result i32) (local $i i32)
+      (i32.store (i32.const 1024) (i32.const 0x200000))
+      (block $done (loop $fill
+        (br_if $done (i32.ge_u (local.get $i) (i32.const 0x200000)))
+        (i32.store8 (i32.add (i32.const 1028) (local.get $i)) (i32.const 0x41))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $fill)))
+      (call $abort (i32.const 1028) (i32.const 68) (i32.const 1) (i32.const 1)) (i32.const 0)))`;
+
+  it('names the message and place, and cuts a message of megabytes at 64 KiB', async () => {
+    const file = writeModule('as_abort', await assemble(ABORT_WAT));
+    const host = startHost();
+    const p = await host.register(file);
+    await assert.rejects(host.call(p.id, 'short'), /as_abort\) aborted: boom at a\.ts:3:7$/);
+    const error = await host.call(p.id, 'huge').then(() => undefined, (e: Error) => e);
+    assert.ok(error, 'the abort fails the call');
+    assert.match(error.message, /aborted: (䅁){32768}… \(2031616 more bytes cut\) at a\.ts/);
+    assert.ok(error.message.length < 40_000, `${error.message.length} characters`);
+  });
+});

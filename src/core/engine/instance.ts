@@ -197,7 +197,9 @@ export class WasmInstance implements PluginInstance {
     const text = (ptr: number) => {
       if (!(memory instanceof WebAssembly.Memory) || ptr < 4 || ptr >= memory.buffer.byteLength) return '?';
       const bytes = new Uint32Array(memory.buffer.slice(ptr - 4, ptr))[0];
-      return Buffer.from(memory.buffer, ptr, Math.min(bytes, memory.buffer.byteLength - ptr)).toString('utf16le');
+      const shown = Math.min(bytes, memory.buffer.byteLength - ptr, MAX_ERROR_BYTES);
+      const cut = bytes > shown ? `… (${bytes - shown} more bytes cut)` : '';
+      return Buffer.from(memory.buffer, ptr, shown & ~1).toString('utf16le') + cut;
     };
     throw new PluginError(`${this.label} aborted: ${text(message)} at ${text(file)}:${line}:${column}`);
   };

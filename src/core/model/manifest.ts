@@ -124,6 +124,10 @@ function parseModule(file: string, value: unknown, i: number, last: boolean, max
     // base64: 4 characters for 3 bytes
     const bytes = Math.floor((entry.data.length * 3) / 4);
     if (bytes > maxModuleBytes) fail(file, `${at}.data is ${formatBytes(bytes)}, over the limit of ${formatBytes(maxModuleBytes)} (maxModuleBytes)`);
+    // Buffer.from skips what is not base64: a typo would otherwise read as an invalid module
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(entry.data) || entry.data.length % 4 === 1) {
+      fail(file, `${at}.data is not base64 (the module's bytes, in standard base64)`);
+    }
     source = { data: Buffer.from(entry.data, 'base64') };
   } else if (typeof entry.url === 'string') {
     fail(file, `${at}.url is not supported: this host fetches nothing from the network; download ${entry.url} and give its "path"`);
