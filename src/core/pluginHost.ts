@@ -1,4 +1,5 @@
-import { IpcError } from './model/errors';
+import { IpcError, PolicyError } from './model/errors';
+import { wholeNumberIn } from './model/numbers';
 import { Emitter } from './model/events';
 import type { LoadOptions } from './model/loadOptions';
 import type { LogEntry, LogThreshold } from './model/logging';
@@ -56,6 +57,13 @@ export interface RuntimeStop {
 
 const DEFAULT_HEAP_MB = 1024;
 
+const TRACE_RECORDS = { min: 1, max: 10_000_000 };
+
+function traceLimit(options: HostOptions): number | undefined {
+  const n = options.maxTraceRecords;
+  return n === undefined ? undefined : wholeNumberIn(n, 'maxTraceRecords', TRACE_RECORDS, (m) => new PolicyError(m));
+}
+
 function carrierOf(transport: RuntimeTransport): CarrierFactory {
   if (transport.kind === 'in-process') return inProcess;
   const heap = transport.maxHeapMb ?? DEFAULT_HEAP_MB;
@@ -97,7 +105,7 @@ export class PluginHost {
   constructor(options: HostOptions = {}, transport: RuntimeTransport = { kind: 'in-process' }) {
     this.options = { ...options };
     this.policy = normalizePolicy(options);
-    this.trace = new TraceStore(options.maxTraceRecords);
+    this.trace = new TraceStore(traceLimit(options));
     this.carrier = carrierOf(transport);
   }
 
@@ -120,9 +128,10 @@ export class PluginHost {
   /** Applies new options; the policy is validated here, before the runtime sees it. */
   async configure(options: HostOptions): Promise<void> {
     const policy = normalizePolicy(options);
+    const maxRecords = traceLimit(options);
     this.options = { ...options };
     this.policy = policy;
-    if (options.maxTraceRecords) this.trace.setMaxRecords(options.maxTraceRecords);
+    if (maxRecords !== undefined) this.trace.setMaxRecords(maxRecords);
     const client = this.client;
     if (!client?.alive) return;
     const configured = client.request('configure', this.settings());

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { normalizePolicy, PolicyOptions } from '../../src/core';
+import { normalizePolicy, PluginHost, PolicyOptions } from '../../src/core';
 import { parseManifest } from '../../src/core/model/manifest';
 import { cli, closeHosts, rejects, root, startHost, text } from './helpers';
 import { removeTempDirs, tempDir } from './hostileInput';
@@ -31,6 +31,17 @@ describe('hostile numbers: every limit is a whole number in its range', () => {
     assert.equal(text(await host.call(echo.id, 'echo', 'hi')), 'hi');
     await host.configure({ callTimeoutMs: 2 ** 31 - 1 });
     assert.equal(text(await host.call(echo.id, 'echo', 'again')), 'again');
+  });
+
+  it('the trace limit is a whole number in its range too, at construction and on configure', async () => {
+    for (const bad of [0, -5, 2.5, NaN, 1e12, '100']) {
+      assert.throws(() => new PluginHost({ maxTraceRecords: bad as number }), /^PolicyError: maxTraceRecords must be a whole number in \[1, 10000000\], got /);
+    }
+    const host = startHost({ maxTraceRecords: 5 });
+    await assert.rejects(host.configure({ maxTraceRecords: -1 }), /maxTraceRecords must be a whole number/);
+    const echo = await host.register('echo');
+    for (let i = 0; i < 8; i++) await host.call(echo.id, 'echo', String(i));
+    assert.equal(host.trace.spans().length, 5, 'the limit that was refused did not replace the one in force');
   });
 
   it('negative, fractional, NaN, Infinity, string and null numbers are refused in the policy', () => {
