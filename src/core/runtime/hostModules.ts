@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HostModuleProblem, UserHostEntry, userHostEntries } from '../model/userHostFunctions';
+import { HostModuleProblem, thrownText, UserHostEntry, userHostEntries } from '../model/userHostFunctions';
 
 /** The outcome of loading the host-function modules: what loaded, and each file that did not, why. */
 export interface LoadedHostModules {
@@ -16,7 +16,7 @@ const EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 function reasonOf(error: unknown): string {
   if (error instanceof HostModuleProblem) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return `it threw ${String(error)}`;
+  return `it threw ${thrownText(error)}`;
 }
 
 /**
