@@ -37,6 +37,15 @@ export function refusedOverride(module: string, name: string): string | null {
   return null;
 }
 
+/** What a user's code threw that is not an Error, as text: `String()` itself throws for some values. */
+export function thrownText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `a value with no text of its own (${Object.prototype.toString.call(value)})`;
+  }
+}
+
 /** A problem with a host-function module: its file, and what is wrong. */
 export class HostModuleProblem extends Error {}
 

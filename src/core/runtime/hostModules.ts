@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HostModuleProblem, UserHostEntry, userHostEntries } from '../model/userHostFunctions';
+import { HostModuleProblem, thrownText, UserHostEntry, userHostEntries } from '../model/userHostFunctions';
 
 /** The outcome of loading the host-function modules: what loaded, and each file that did not, why. */
 export interface LoadedHostModules {
@@ -15,7 +16,7 @@ const EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 function reasonOf(error: unknown): string {
   if (error instanceof HostModuleProblem) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return `it threw ${String(error)}`;
+  return `it threw ${thrownText(error)}`;
 }
 
 /**
@@ -24,6 +25,8 @@ function reasonOf(error: unknown): string {
  */
 export class HostModuleLoader {
   private readonly loaded = new Map<string, { stamp: string; entries: UserHostEntry[] }>();
+  /** Names this loader's instances of ES modules: unique even when a process holds two copies of this code. */
+  private readonly runtime = randomUUID();
 
   async load(files: readonly string[]): Promise<LoadedHostModules> {
     const out: LoadedHostModules = { entries: [], failures: [] };
@@ -50,14 +53,17 @@ export class HostModuleLoader {
     const stamp = `${stat.mtimeMs}:${stat.size}`;
     const cached = this.loaded.get(file);
     if (cached?.stamp === stamp) return cached.entries;
-    const entries = userHostEntries(file, await evaluate(file, stamp));
+    const entries = userHostEntries(file, await evaluate(file, `${this.runtime}:${stamp}`));
     this.loaded.set(file, { stamp, entries });
     return entries;
   }
 }
 
-/** The module's export: `module.exports`, or the default export of an ES module. */
-async function evaluate(file: string, stamp: string): Promise<unknown> {
+/**
+ * The module's export: `module.exports`, or the default export of an ES module. `version` (the
+ * runtime and the file's stamp) names the instance of an ES module.
+ */
+async function evaluate(file: string, version: string): Promise<unknown> {
   if (path.extname(file) !== '.mjs') {
     const require = createRequire(file);
     try {
@@ -68,8 +74,9 @@ async function evaluate(file: string, stamp: string): Promise<unknown> {
       if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
     }
   }
-  // an ES module is cached by URL: the stamp in the query loads a changed file afresh
-  const namespace = (await import(`${pathToFileURL(file).href}?stamp=${encodeURIComponent(stamp)}`)) as Record<string, unknown>;
+  // an ES module is cached by URL for the life of the process: the runtime and the stamp in the
+  // query give each runtime its own instance (its own state), and a changed file a fresh one
+  const namespace = (await import(`${pathToFileURL(file).href}?version=${encodeURIComponent(version)}`)) as Record<string, unknown>;
   if (!Object.hasOwn(namespace, 'default')) throw new HostModuleProblem('has no default export (export default { "<module>": { ... } })');
   return namespace.default;
 }

@@ -2,7 +2,7 @@ import type { FunctionImport, PluginMemory } from '../model/engine';
 import { IpcError, PluginError } from '../model/errors';
 import type { LogThreshold } from '../model/logging';
 import { describePlugin } from '../model/registry';
-import { importName, ServedImport, UserHostEntry, UserHostFunction } from '../model/userHostFunctions';
+import { importName, ServedImport, thrownText, UserHostEntry, UserHostFunction } from '../model/userHostFunctions';
 import type { Span } from '../../shared/traceRecords';
 import { CallContext } from './callContext';
 import type { PluginVars } from './pluginVars';
@@ -66,7 +66,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? error.message : thrownText(error);
 }
 
 /** Why a host function's result cannot be the import's result, or null when it can. */

@@ -50,7 +50,16 @@ export class RuntimeClient {
       this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject });
     });
     if (this.pending.size === 1) this.carrier.hold(true);
-    this.carrier.send({ seq, method, params } as RequestMessage, transfer);
+    try {
+      this.carrier.send({ seq, method, params } as RequestMessage, transfer);
+    } catch (error) {
+      // parameters a thread or process cannot be sent (a function in a host context): the request
+      // fails, and nothing stays pending to hold the process open
+      this.pending.delete(seq);
+      if (this.pending.size === 0) this.carrier.hold(false);
+      const why = error instanceof Error ? error.message.replace(/\.$/, '') : String(error);
+      return Promise.reject(new IpcError('host', `${method}: its parameters cannot be sent to the plugin runtime (${why}); send structured-cloneable data`));
+    }
     return promise;
   }
 
