@@ -68,8 +68,11 @@ async function evaluate(file: string, version: string): Promise<unknown> {
     const require = createRequire(file);
     try {
       delete require.cache[require.resolve(file)];
-      const exported = require(file) as { __esModule?: boolean; default?: unknown } | null;
-      return exported && exported.__esModule && 'default' in exported ? exported.default : exported;
+      const exported = require(file) as { __esModule?: boolean; default?: unknown; [Symbol.toStringTag]?: unknown } | null;
+      // Node 22.12+ require()s an ES module too, giving its namespace: load it as one, below
+      if (exported?.[Symbol.toStringTag] !== 'Module') {
+        return exported && exported.__esModule && 'default' in exported ? exported.default : exported;
+      }
     } catch (error) {
       if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
     }
