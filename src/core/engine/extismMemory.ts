@@ -1,63 +1,77 @@
 import { PluginError } from '../model/errors';
-import type { Kernel } from './kernel';
+import type { Kernel, KernelExports } from './kernel';
 
 const hex = (offs: bigint) => `0x${BigInt.asUintN(64, offs).toString(16)}`;
 const outputCall = (offs: bigint, length: bigint) => `output_set(${hex(offs)}, ${length})`;
+/** The largest block the kernel hands out (as its `alloc` checks). */
+const MAX_BLOCK = 0xfff00000;
+const EMPTY = new Uint8Array(0);
 
 /**
  * The one way the host reads and writes a plugin's Extism memory. A plugin can store anything over
  * the kernel's block headers and hand the host any offset and length, so every range is checked
  * against the memory itself before a view is taken or a byte is copied; a bad one fails the call
  * with a message that names the plugin, the function running and the kernel or host call.
+ *
+ * Offsets and lengths cross from the kernel as unsigned i32 (`host_*` exports), so a call makes no
+ * BigInt beyond the ones the plugin hands over or gets back.
  */
 export class ExtismMemory {
+  private buffer: ArrayBuffer;
   private view: Uint8Array;
+  private readonly k: KernelExports;
 
   constructor(
     private readonly kernel: Kernel,
     /** `plugin #3 (x).run`: the plugin and the function it is running. */
     private readonly where: () => string,
   ) {
-    this.view = new Uint8Array(kernel.memory.buffer);
+    this.k = kernel.exports;
+    this.buffer = kernel.memory.buffer;
+    this.view = new Uint8Array(this.buffer);
   }
 
   /**
-   * A view of the whole memory; renewed when the memory has grown, which detaches the old buffer
-   * (its views then read as empty), so the hot path reads no `memory.buffer`.
+   * The memory's size, its buffer and view renewed when the memory has grown, which detaches the old
+   * buffer (its views then read as empty), so the hot path reads no `memory.buffer`.
    */
-  private bytes(): Uint8Array {
-    if (this.view.byteLength === 0) this.view = new Uint8Array(this.kernel.memory.buffer);
-    return this.view;
+  private size(): number {
+    const size = this.view.byteLength;
+    if (size !== 0) return size;
+    this.buffer = this.kernel.memory.buffer;
+    this.view = new Uint8Array(this.buffer);
+    return this.view.byteLength;
   }
 
   fault(message: string): PluginError {
     return new PluginError(`${this.where()}: ${message}`);
   }
 
-  /** `[offs, offs + length)` as a view valid until the plugin runs again, or a fault naming `call`. */
-  range(offs: bigint, length: bigint, call: string, suffix = ''): Uint8Array {
-    const start = this.checked(offs, length, call, suffix);
-    return this.view.subarray(start, start + Number(length));
+  /** `[start, start + n)` as a view valid until the plugin runs again, once it is checked against the memory. */
+  private slice(start: number, n: number, fail: () => string): Uint8Array {
+    const size = this.size();
+    if (start > size || n > size - start) throw this.fault(`${fail()} is outside its Extism memory (${size} bytes)`);
+    return new Uint8Array(this.buffer, start, n);
   }
 
-  /** The start of `[offs, offs + length)` as a Number, once the range is checked against the memory. */
-  private checked(offs: bigint, length: bigint, call: string, suffix: string): number {
-    const size = this.bytes().byteLength;
+  /** `[offs, offs + length)` as a view valid until the plugin runs again, or a fault naming `call`. */
+  range(offs: bigint, length: bigint, call: string): Uint8Array {
     // as Numbers: a value past 2^53 rounds, but stays far past any memory size
     const start = Number(offs);
     const n = Number(length);
-    if (start < 0 || n < 0 || start > size || n > size - start) {
-      throw this.fault(`${call}${suffix}(${hex(offs)}, ${length}) is outside its Extism memory (${size} bytes)`);
-    }
-    return start;
+    if (start < 0 || n < 0) throw this.fault(`${call}(${hex(offs)}, ${length}) is outside its Extism memory (${this.size()} bytes)`);
+    return this.slice(start, n, () => `${call}(${hex(offs)}, ${length})`);
   }
 
   /** The bytes of a block; 0 is the empty block. */
   block(offs: bigint, call: string): Uint8Array {
-    if (offs === 0n) return this.bytes().subarray(0, 0);
-    const length = this.kernel.exports.length(offs);
-    if (length === 0n) throw this.fault(`${call}: ${hex(offs)} is not an Extism memory block`);
-    return this.range(offs, length, call);
+    // the kernel checks that offs is a live block (so below 4 GiB) and gives its length
+    const n = this.k.host_length(offs) >>> 0;
+    if (n === 0) {
+      if (offs === 0n) return EMPTY;
+      throw this.fault(`${call}: ${hex(offs)} is not an Extism memory block`);
+    }
+    return this.slice(Number(offs), n, () => `${call}(${hex(offs)}, ${n})`);
   }
 
   string(offs: bigint, call: string): string {
@@ -66,13 +80,25 @@ export class ExtismMemory {
   }
 
   /**
+   * The output a plugin set, once its call returned: a block, or the first bytes of one, or null
+   * when the plugin set an error or the output is not that (`output()` then says which).
+   */
+  callOutput(): Uint8Array | null {
+    const offs = this.k.host_output() >>> 0;
+    if (offs === 1) return null;
+    if (offs === 0) return EMPTY;
+    const n = this.k.host_output_length() >>> 0;
+    return this.slice(offs, n, () => `output_set(0x${offs.toString(16)}, ${n})`);
+  }
+
+  /**
    * The output a plugin set: a block, or the first bytes of one. The native kernel only keeps the
    * range inside its heap, which lets a plugin hand over bytes it never wrote; the JS SDK, as here,
    * holds it to one block.
    */
   output(offs: bigint, length: bigint): Uint8Array {
-    if (offs === 0n && length === 0n) return this.bytes().subarray(0, 0);
-    const have = this.kernel.exports.length(offs);
+    if (offs === 0n && length === 0n) return EMPTY;
+    const have = BigInt(this.k.host_length(offs) >>> 0);
     if (have === 0n) {
       this.range(offs, length, 'output_set');
       throw this.fault(`${outputCall(offs, length)}: ${hex(offs)} is not an Extism memory block`);
@@ -83,13 +109,34 @@ export class ExtismMemory {
 
   /** Copies bytes into a new block; returns its offset (0 for no bytes). */
   write(data: Uint8Array, call: string): bigint {
-    if (data.byteLength === 0) return 0n;
-    const offs = this.kernel.exports.alloc(BigInt(data.byteLength));
-    if (offs === 0n) throw this.fault(`${call}: the kernel could not allocate ${data.byteLength} bytes`);
-    const length = BigInt(data.byteLength);
+    const n = data.byteLength;
+    if (n === 0) return 0n;
+    return BigInt(this.fill(this.k.host_alloc(this.blockSize(n, call)) >>> 0, data, call));
+  }
+
+  /** A call begins: the kernel is reset and the input copied into a block of its own, set as the input. */
+  begin(input: Uint8Array): void {
+    const n = input.byteLength;
+    const offs = this.k.host_begin(this.blockSize(n, 'input')) >>> 0;
+    if (n !== 0) this.fill(offs, input, 'input');
+  }
+
+  /** A length the kernel can take as an i32; past its largest block, its `alloc` refuses it as it does a plugin's. */
+  private blockSize(n: number, call: string): number {
+    if (n <= MAX_BLOCK) return n;
+    this.k.alloc(BigInt(n));
+    throw this.fault(`${call}: the kernel could not allocate ${n} bytes`);
+  }
+
+  /** Copies data into the block the kernel just made for it (only its padding was zeroed). */
+  private fill(offs: number, data: Uint8Array, call: string): number {
+    if (offs === 0) throw this.fault(`${call}: the kernel could not allocate ${data.byteLength} bytes`);
     // checked first: it renews the view when the allocation grew the memory
-    const start = this.checked(offs, length, call, ': alloc');
-    this.view.set(data, start);
+    const size = this.size();
+    if (data.byteLength > size - offs) {
+      throw this.fault(`${call}: alloc(0x${offs.toString(16)}, ${data.byteLength}) is outside its Extism memory (${size} bytes)`);
+    }
+    this.view.set(data, offs);
     return offs;
   }
 }

@@ -231,12 +231,11 @@ export class WasmInstance implements PluginInstance {
   call(func: string, input: Uint8Array): Uint8Array {
     if (this.spent) this.rebuild();
     const fn = this.exportsByName[func] as () => number | undefined;
-    const k = this.k;
     this.func = func;
     // as in Extism, whatever `_start` did, the program has run: the next call starts afresh
     this.spent = func === '_start';
-    k.reset();
-    k.input_set(this.mem.write(input, 'input'), BigInt(input.byteLength));
+    const mem = this.mem;
+    mem.begin(input);
     let rc: number | undefined;
     try {
       rc = fn();
@@ -244,8 +243,17 @@ export class WasmInstance implements PluginInstance {
       if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
       rc = 0;
     } finally {
-      for (const wasi of this.wasiByModule.values()) wasi.env.flush();
+      if (this.wasiByModule.size) for (const wasi of this.wasiByModule.values()) wasi.env.flush();
     }
+    const output = mem.callOutput();
+    if (output === null) return this.outputOrError(func, rc);
+    if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
+    return output;
+  }
+
+  /** The end of a call whose error or output the kernel did not pass: the error, or what is wrong with the output. */
+  private outputOrError(func: string, rc: number | undefined): Uint8Array {
+    const k = this.k;
     const err = k.error_get();
     if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
     if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
