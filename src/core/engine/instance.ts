@@ -140,18 +140,52 @@ export class WasmInstance implements PluginInstance {
     return imports;
   }
 
-  /** A host function that turns any error it did not mean to throw into an internal failure naming it. */
+  /**
+   * A host function that turns any error it did not mean to throw into an internal failure naming it.
+   * One wrapper per arity (a rest-args one costs a spread and an array per call): a function gets
+   * the arguments it declares (`fn.length`), or all of them when it declares none.
+   */
   private guarded(name: string, functions: HostFunctionTable['env']): WebAssembly.ImportValue | undefined {
     if (!Object.hasOwn(functions, name)) return undefined;
     const fn = functions[name] as (...args: unknown[]) => unknown;
-    return (...args: unknown[]) => {
-      try {
-        return fn(...args);
-      } catch (error) {
-        if (error instanceof IpcError || (error instanceof RangeError && /call stack/i.test(error.message))) throw error;
-        throw internalError(`${this.label}.${this.func}: ${name}`, error);
-      }
+    const fail = (error: unknown): Error => {
+      if (error instanceof IpcError || (error instanceof RangeError && /call stack/i.test(error.message))) return error;
+      return internalError(`${this.label}.${this.func}: ${name}`, error);
     };
+    switch (fn.length) {
+      case 1:
+        return (a: unknown) => {
+          try {
+            return fn(a);
+          } catch (error) {
+            throw fail(error);
+          }
+        };
+      case 2:
+        return (a: unknown, b: unknown) => {
+          try {
+            return fn(a, b);
+          } catch (error) {
+            throw fail(error);
+          }
+        };
+      case 3:
+        return (a: unknown, b: unknown, c: unknown) => {
+          try {
+            return fn(a, b, c);
+          } catch (error) {
+            throw fail(error);
+          }
+        };
+      default:
+        return (...args: unknown[]) => {
+          try {
+            return fn(...args);
+          } catch (error) {
+            throw fail(error);
+          }
+        };
+    }
   }
 
   /** A linked module's exports: instantiated once per plugin instance, with the same host functions. */
