@@ -29,6 +29,9 @@ export class WasmInstance implements PluginInstance {
   private kernel!: Kernel;
   private k!: KernelExports;
   private exportsByName!: Record<string, unknown>;
+  /** The export looked up last: a caller calls the same one again and again. */
+  private lastExport: string | null = null;
+  private lastExportValue: unknown;
   private mem!: ExtismMemory;
   /** WASI of each module that imports it, bound to that module's own memory: all from the same grant. */
   private readonly wasiByModule = new Map<string, { env: WasiEnvironment; imports: Record<string, WebAssembly.ImportValue> }>();
@@ -72,6 +75,7 @@ export class WasmInstance implements PluginInstance {
     this.wasiByModule.clear();
     const instance = new WebAssembly.Instance(this.module, this.imports(this.module, this.table, this.options.wasiHint, 'main'));
     this.exportsByName = instance.exports as Record<string, unknown>;
+    this.lastExport = null;
     this.wasiByModule.get(MAIN)?.env.bind(this.exportsByName.memory, this.label);
     this.spent = false;
     this.initialize();
@@ -240,8 +244,16 @@ export class WasmInstance implements PluginInstance {
     return Object.keys(this.exportsByName).filter((n) => typeof this.exportsByName[n] === 'function');
   }
 
+  private exported(name: string): unknown {
+    if (name !== this.lastExport) {
+      this.lastExportValue = this.exportsByName[name];
+      this.lastExport = name;
+    }
+    return this.lastExportValue;
+  }
+
   hasExport(name: string): boolean {
-    return typeof this.exportsByName[name] === 'function';
+    return typeof this.exported(name) === 'function';
   }
 
   /** The bytes of an Extism memory block, as a view valid until the plugin runs again. */
@@ -264,7 +276,7 @@ export class WasmInstance implements PluginInstance {
    */
   call(func: string, input: Uint8Array): Uint8Array {
     if (this.spent) this.rebuild();
-    const fn = this.exportsByName[func] as () => number | undefined;
+    const fn = this.exported(func) as () => number | undefined;
     this.func = func;
     // as in Extism, whatever `_start` did, the program has run: the next call starts afresh
     this.spent = func === '_start';

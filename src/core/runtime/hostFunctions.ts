@@ -105,11 +105,11 @@ function boundFunctions(bound: readonly BoundImport[], self: PluginMemory): Host
   return table;
 }
 
-const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
-
 function toId(value: bigint, what: string): number {
-  if (value <= 0n || value > MAX_ID) throw new PolicyError(`${what}: ${value} is not a plugin id`);
-  return Number(value);
+  // one conversion: a value past 2^53 rounds to 2^53 or more, never into the range of ids
+  const id = Number(value);
+  if (!(id > 0 && id <= Number.MAX_SAFE_INTEGER)) throw new PolicyError(`${what}: ${value} is not a plugin id`);
+  return id;
 }
 
 /**
