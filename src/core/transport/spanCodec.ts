@@ -28,20 +28,24 @@ export class SpanEncoder {
     return this.count;
   }
 
-  private lastString = '';
-  private lastStringId = -1;
+  /** The last string of each field and its id (-1: none since the last batch). */
+  private readonly recent: string[] = ['', '', '', '', ''];
+  private readonly recentIds: number[] = [-1, -1, -1, -1, -1];
 
-  /** Names repeat from span to span (a caller calling the same export): check the last one first. */
-  private intern(s: string): number {
-    if (s === this.lastString && this.lastStringId >= 0) return this.lastStringId;
+  /**
+   * Names repeat from span to span (a caller calling the same export): each field checks its own
+   * last one first.
+   */
+  private intern(s: string, field: number): number {
+    if (s === this.recent[field] && this.recentIds[field] >= 0) return this.recentIds[field];
     let id = this.stringIds.get(s);
     if (id === undefined) {
       id = this.strings.length;
       this.strings.push(s);
       this.stringIds.set(s, id);
     }
-    this.lastString = s;
-    this.lastStringId = id;
+    this.recent[field] = s;
+    this.recentIds[field] = id;
     return id;
   }
 
@@ -71,10 +75,10 @@ export class SpanEncoder {
     n[o] = s.id;
     n[o + 1] = s.parentId ?? -1;
     n[o + 2] = typeof s.caller === 'number' ? s.caller : -1 - CALLERS.indexOf(s.caller);
-    n[o + 3] = this.intern(s.callerName);
+    n[o + 3] = this.intern(s.callerName, 0);
     n[o + 4] = s.calleeId;
-    n[o + 5] = this.intern(s.calleeName);
-    n[o + 6] = this.intern(s.func);
+    n[o + 5] = this.intern(s.calleeName, 1);
+    n[o + 6] = this.intern(s.func, 2);
     n[o + 7] = s.inputBytes;
     n[o + 8] = s.outputBytes;
     n[o + 9] = this.head(s.inputHead);
@@ -82,8 +86,8 @@ export class SpanEncoder {
     n[o + 11] = s.depth;
     n[o + 12] = s.start;
     n[o + 13] = s.durationMs;
-    n[o + 14] = s.status === 'ok' ? 0 : this.intern(s.error ?? '') + 1;
-    n[o + 15] = s.bound === undefined ? 0 : this.intern(s.bound) + 1;
+    n[o + 14] = s.status === 'ok' ? 0 : this.intern(s.error ?? '', 3) + 1;
+    n[o + 15] = s.bound === undefined ? 0 : this.intern(s.bound, 4) + 1;
   }
 
   /** The batch so far (its buffers are handed over: transfer them), and a fresh start. */
@@ -98,7 +102,7 @@ export class SpanEncoder {
     this.headBytes = 0;
     this.strings = [];
     this.stringIds = new Map();
-    this.lastStringId = -1;
+    this.recentIds.fill(-1);
     return batch;
   }
 }
