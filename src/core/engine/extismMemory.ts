@@ -47,11 +47,14 @@ export class ExtismMemory {
     return new PluginError(`${this.where()}: ${message}`);
   }
 
-  /** `[start, start + n)` as a view valid until the plugin runs again, once it is checked against the memory. */
-  private slice(start: number, n: number, fail: () => string): Uint8Array {
+  private outside(call: string, offs: bigint, length: bigint | number): PluginError {
+    return this.fault(`${call}(${hex(offs)}, ${length}) is outside its Extism memory (${this.size()} bytes)`);
+  }
+
+  /** Whether `[start, start + n)` lies in the memory (Numbers from unsigned i32 or a BigInt). */
+  private inside(start: number, n: number): boolean {
     const size = this.size();
-    if (start > size || n > size - start) throw this.fault(`${fail()} is outside its Extism memory (${size} bytes)`);
-    return new Uint8Array(this.buffer, start, n);
+    return start >= 0 && n >= 0 && start <= size && n <= size - start;
   }
 
   /** `[offs, offs + length)` as a view valid until the plugin runs again, or a fault naming `call`. */
@@ -59,8 +62,8 @@ export class ExtismMemory {
     // as Numbers: a value past 2^53 rounds, but stays far past any memory size
     const start = Number(offs);
     const n = Number(length);
-    if (start < 0 || n < 0) throw this.fault(`${call}(${hex(offs)}, ${length}) is outside its Extism memory (${this.size()} bytes)`);
-    return this.slice(start, n, () => `${call}(${hex(offs)}, ${length})`);
+    if (!this.inside(start, n)) throw this.outside(call, offs, length);
+    return new Uint8Array(this.buffer, start, n);
   }
 
   /** The bytes of a block; 0 is the empty block. */
@@ -71,7 +74,9 @@ export class ExtismMemory {
       if (offs === 0n) return EMPTY;
       throw this.fault(`${call}: ${hex(offs)} is not an Extism memory block`);
     }
-    return this.slice(Number(offs), n, () => `${call}(${hex(offs)}, ${n})`);
+    const start = Number(offs);
+    if (!this.inside(start, n)) throw this.outside(call, offs, n);
+    return new Uint8Array(this.buffer, start, n);
   }
 
   string(offs: bigint, call: string): string {
@@ -88,7 +93,8 @@ export class ExtismMemory {
     if (offs === 1) return null;
     if (offs === 0) return EMPTY;
     const n = this.k.host_output_length() >>> 0;
-    return this.slice(offs, n, () => `output_set(0x${offs.toString(16)}, ${n})`);
+    if (!this.inside(offs, n)) throw this.outside('output_set', BigInt(offs), n);
+    return new Uint8Array(this.buffer, offs, n);
   }
 
   /**
