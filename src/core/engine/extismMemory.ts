@@ -36,11 +36,12 @@ export class ExtismMemory {
    * buffer (its views then read as empty), so the hot path reads no `memory.buffer`.
    */
   private size(): number {
-    const size = this.view.byteLength;
+    // `length`, not `byteLength`, on the hot path: the same for bytes, and V8 reads it faster
+    const size = this.view.length;
     if (size !== 0) return size;
     this.buffer = this.kernel.memory.buffer;
     this.view = new Uint8Array(this.buffer);
-    return this.view.byteLength;
+    return this.view.length;
   }
 
   fault(message: string): PluginError {
@@ -115,14 +116,14 @@ export class ExtismMemory {
 
   /** Copies bytes into a new block; returns its offset (0 for no bytes). */
   write(data: Uint8Array, call: string): bigint {
-    const n = data.byteLength;
+    const n = data.length;
     if (n === 0) return 0n;
     return BigInt(this.fill(this.k.host_alloc(this.blockSize(n, call)) >>> 0, data, call));
   }
 
   /** A call begins: the kernel is reset and the input copied into a block of its own, set as the input. */
   begin(input: Uint8Array): void {
-    const n = input.byteLength;
+    const n = input.length;
     const offs = this.k.host_begin(this.blockSize(n, 'input')) >>> 0;
     if (n !== 0) this.fill(offs, input, 'input');
   }
@@ -136,11 +137,12 @@ export class ExtismMemory {
 
   /** Copies data into the block the kernel just made for it (only its padding was zeroed). */
   private fill(offs: number, data: Uint8Array, call: string): number {
-    if (offs === 0) throw this.fault(`${call}: the kernel could not allocate ${data.byteLength} bytes`);
+    const n = data.length;
+    if (offs === 0) throw this.fault(`${call}: the kernel could not allocate ${n} bytes`);
     // checked first: it renews the view when the allocation grew the memory
     const size = this.size();
-    if (data.byteLength > size - offs) {
-      throw this.fault(`${call}: alloc(0x${offs.toString(16)}, ${data.byteLength}) is outside its Extism memory (${size} bytes)`);
+    if (n > size - offs) {
+      throw this.fault(`${call}: alloc(0x${offs.toString(16)}, ${n}) is outside its Extism memory (${size} bytes)`);
     }
     this.view.set(data, offs);
     return offs;

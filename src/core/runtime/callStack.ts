@@ -97,7 +97,8 @@ export class CallStack {
     if (!callee.instance.hasExport(func)) {
       throw new PluginError(`${who}: ${describePlugin(callee)} has no export "${func}"`);
     }
-    checkSize(policy, who, 'input', input.byteLength, callee, func);
+    const inputBytes = input.length;
+    checkSize(policy, who, 'input', inputBytes, callee, func);
     const parent = depth ? this.spans[depth - 1] : undefined;
     const tracing = this.tracing;
     const span: Span = {
@@ -109,7 +110,7 @@ export class CallStack {
       calleeId: callee.id,
       calleeName: callee.name,
       func,
-      inputBytes: input.byteLength,
+      inputBytes,
       outputBytes: 0,
       // the whole input as a view: the recorder copies its first bytes; the memory stays put until then
       inputHead: tracing ? input : EMPTY,
@@ -126,8 +127,9 @@ export class CallStack {
     if (depth === 0 && tracing) this.hooks.callStarted({ ...span, inputHead: input.slice(0, PREVIEW_BYTES) });
     try {
       const output = callee.instance.call(func, input);
-      checkSize(policy, who, 'output', output.byteLength, callee, func);
-      span.outputBytes = output.byteLength;
+      const outputBytes = output.length;
+      checkSize(policy, who, 'output', outputBytes, callee, func);
+      span.outputBytes = outputBytes;
       if (tracing) span.outputHead = output;
       span.status = 'ok';
       return output;

@@ -120,8 +120,8 @@ function nameDecoder(): (bytes: Uint8Array) => string {
   let last = new Uint8Array(0);
   let name = '';
   return (bytes) => {
-    const n = bytes.byteLength;
-    if (n === last.byteLength && n <= 64) {
+    const n = bytes.length;
+    if (n === last.length && n <= 64) {
       let i = 0;
       while (i < n && bytes[i] === last[i]) i++;
       if (i === n) return name;

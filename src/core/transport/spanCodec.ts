@@ -54,14 +54,20 @@ export class SpanEncoder {
    * several times more); only a longer head needs a view of its first bytes.
    */
   private head(bytes: Uint8Array): number {
-    const n = bytes.byteLength <= PREVIEW_BYTES ? bytes.byteLength : PREVIEW_BYTES;
-    if (this.headBytes + n > this.heads.byteLength) {
-      const grown = new Uint8Array(this.heads.byteLength * 2);
+    // `length`, not `byteLength`: the same for bytes, and V8 reads it several times faster
+    const length = bytes.length;
+    const n = length <= PREVIEW_BYTES ? length : PREVIEW_BYTES;
+    if (this.headBytes + n > this.heads.length) {
+      const grown = new Uint8Array(this.heads.length * 2);
       grown.set(this.heads.subarray(0, this.headBytes));
       this.heads = grown;
     }
-    this.heads.set(n === bytes.byteLength ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, n), this.headBytes);
-    this.headBytes += n;
+    const at = this.headBytes;
+    if (n <= 16) {
+      const heads = this.heads;
+      for (let i = 0; i < n; i++) heads[at + i] = bytes[i];
+    } else this.heads.set(n === length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, n), at);
+    this.headBytes = at + n;
     return n;
   }
 
