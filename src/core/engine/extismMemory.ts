@@ -153,8 +153,7 @@ export class ExtismMemory {
    * the first one is zeroed (it was made for the host to fill) and freed, and so is the spacer.
    */
   private moved(offs: number, n: number): number {
-    this.size();
-    this.view.fill(0, offs, offs + n);
+    if (this.inside(offs, n)) this.view.fill(0, offs, offs + n);
     this.k.free(BigInt(offs));
     const spacer = this.k.alloc(24n);
     const moved = this.k.host_alloc(n) >>> 0;
