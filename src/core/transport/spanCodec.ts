@@ -49,77 +49,64 @@ export class SpanEncoder {
   private lastId = 0;
   private strings: string[] = [];
   private stringIds = new Map<string, number>();
-  /** The values of the span before, as written. */
-  private readonly prev = new Float64Array(FIELDS);
-  /** Where the last input and output heads written lie in `heads`. */
+  // the span before, as given (a field is compared before anything is interned or copied)
+  private prevId = 0;
+  private prevParent = 0;
+  private prevCaller: Caller = 0;
+  private prevCallerName = '';
+  private prevCalleeId = 0;
+  private prevCalleeName = '';
+  private prevFunc = '';
+  private prevInputBytes = 0;
+  private prevOutputBytes = 0;
+  private prevDepth = 0;
+  private prevError: string | null = null;
+  private prevBound: string | null = null;
+  /** Where the last input and output heads written lie in `heads`, and their lengths. */
   private prevInput = 0;
   private prevInputLength = 0;
   private prevOutput = 0;
   private prevOutputLength = 0;
-  // the span being written
-  private mask = 0;
-  private at = 0;
 
   get size(): number {
     return this.count;
   }
 
-  /** The last string of each field and its id (-1: none since the last batch). */
-  private readonly recent: string[] = ['', '', '', '', ''];
-  private readonly recentIds: number[] = [-1, -1, -1, -1, -1];
-
-  /**
-   * Names repeat from span to span (a caller calling the same export): each field checks its own
-   * last one first.
-   */
-  private intern(s: string, field: number): number {
-    if (s === this.recent[field] && this.recentIds[field] >= 0) return this.recentIds[field];
+  private intern(s: string): number {
     let id = this.stringIds.get(s);
     if (id === undefined) {
       id = this.strings.length;
       this.strings.push(s);
       this.stringIds.set(s, id);
     }
-    this.recent[field] = s;
-    this.recentIds[field] = id;
     return id;
   }
 
-  /** Writes a field when it differs from the span before (always for a batch's first span). */
-  private field(field: number, value: number): void {
-    if (this.count !== 0 && value === this.prev[field]) return;
-    this.prev[field] = value;
-    this.mask |= 1 << field;
-    this.numbers[this.at++] = value;
+  /**
+   * Whether the first PREVIEW_BYTES of `bytes` are the `length` bytes at `at` in `heads`. (`length`,
+   * not `byteLength`, on views: the same for bytes, and V8 reads it several times faster.)
+   */
+  private sameHead(bytes: Uint8Array, n: number, at: number, length: number): boolean {
+    if (n !== length) return false;
+    const heads = this.heads;
+    let i = 0;
+    while (i < n && bytes[i] === heads[at + i]) i++;
+    return i === n;
   }
 
-  /**
-   * Writes the first PREVIEW_BYTES of a head unless they are the last head's of the same field;
-   * returns where they lie in `heads`. (`length`, not `byteLength`: the same for bytes, and V8
-   * reads it several times faster.)
-   */
-  private head(field: number, bytes: Uint8Array, prevAt: number, prevLength: number): number {
-    const length = bytes.length;
-    const n = length <= PREVIEW_BYTES ? length : PREVIEW_BYTES;
-    const heads = this.heads;
-    if (this.count !== 0 && n === prevLength) {
-      let i = 0;
-      while (i < n && bytes[i] === heads[prevAt + i]) i++;
-      if (i === n) return prevAt;
-    }
-    if (this.headBytes + n > heads.length) {
-      const grown = new Uint8Array(heads.length * 2);
-      grown.set(heads.subarray(0, this.headBytes));
+  /** Appends the first `n` bytes of a head to `heads`; returns where they start. */
+  private appendHead(bytes: Uint8Array, n: number): number {
+    if (this.headBytes + n > this.heads.length) {
+      const grown = new Uint8Array(this.heads.length * 2);
+      grown.set(this.heads.subarray(0, this.headBytes));
       this.heads = grown;
     }
     const at = this.headBytes;
     if (n <= 16) {
       const to = this.heads;
       for (let i = 0; i < n; i++) to[at + i] = bytes[i];
-    } else this.heads.set(n === length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, n), at);
+    } else this.heads.set(n === bytes.length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, n), at);
     this.headBytes = at + n;
-    this.mask |= 1 << field;
-    this.numbers[this.at++] = n;
     return at;
   }
 
@@ -129,36 +116,88 @@ export class SpanEncoder {
       grown.set(this.numbers.subarray(0, this.used));
       this.numbers = grown;
     }
+    const v = this.numbers;
     const maskAt = this.used;
-    this.at = maskAt + 1;
-    this.mask = 0;
+    let at = maskAt + 1;
+    let mask = 0;
+    // a batch's first span is written whole
+    const all = this.count === 0;
     const id = s.id;
-    if (this.count === 0 || id !== this.prev[ID] + 1) {
-      this.mask = 1 << ID;
-      this.numbers[this.at++] = id;
+    if (all || id !== this.prevId + 1) {
+      mask |= 1 << ID;
+      v[at++] = id;
     }
-    this.prev[ID] = id;
+    this.prevId = id;
     if (id > this.lastId) this.lastId = id;
-    this.field(PARENT, s.parentId ?? -1);
-    this.field(CALLER, typeof s.caller === 'number' ? s.caller : -1 - CALLERS.indexOf(s.caller));
-    this.field(CALLER_NAME, this.intern(s.callerName, 0));
-    this.field(CALLEE_ID, s.calleeId);
-    this.field(CALLEE_NAME, this.intern(s.calleeName, 1));
-    this.field(FUNC, this.intern(s.func, 2));
-    this.field(INPUT_BYTES, s.inputBytes);
-    this.field(OUTPUT_BYTES, s.outputBytes);
-    this.prevInput = this.head(INPUT_HEAD, s.inputHead, this.prevInput, this.prevInputLength);
-    this.prevInputLength = Math.min(s.inputHead.length, PREVIEW_BYTES);
-    this.prevOutput = this.head(OUTPUT_HEAD, s.outputHead, this.prevOutput, this.prevOutputLength);
-    this.prevOutputLength = Math.min(s.outputHead.length, PREVIEW_BYTES);
-    this.field(DEPTH, s.depth);
-    this.field(STATUS, s.status === 'ok' ? 0 : this.intern(s.error ?? '', 3) + 1);
-    this.field(BOUND, s.bound === undefined ? 0 : this.intern(s.bound, 4) + 1);
-    const n = this.numbers;
-    n[this.at++] = s.start;
-    n[this.at++] = s.durationMs;
-    n[maskAt] = this.mask;
-    this.used = this.at;
+    const parent = s.parentId ?? -1;
+    if (all || parent !== this.prevParent) {
+      mask |= 1 << PARENT;
+      v[at++] = this.prevParent = parent;
+    }
+    const caller = s.caller;
+    if (all || caller !== this.prevCaller) {
+      mask |= 1 << CALLER;
+      v[at++] = typeof caller === 'number' ? caller : -1 - CALLERS.indexOf(caller);
+      this.prevCaller = caller;
+    }
+    if (all || s.callerName !== this.prevCallerName) {
+      mask |= 1 << CALLER_NAME;
+      v[at++] = this.intern((this.prevCallerName = s.callerName));
+    }
+    if (all || s.calleeId !== this.prevCalleeId) {
+      mask |= 1 << CALLEE_ID;
+      v[at++] = this.prevCalleeId = s.calleeId;
+    }
+    if (all || s.calleeName !== this.prevCalleeName) {
+      mask |= 1 << CALLEE_NAME;
+      v[at++] = this.intern((this.prevCalleeName = s.calleeName));
+    }
+    if (all || s.func !== this.prevFunc) {
+      mask |= 1 << FUNC;
+      v[at++] = this.intern((this.prevFunc = s.func));
+    }
+    if (all || s.inputBytes !== this.prevInputBytes) {
+      mask |= 1 << INPUT_BYTES;
+      v[at++] = this.prevInputBytes = s.inputBytes;
+    }
+    if (all || s.outputBytes !== this.prevOutputBytes) {
+      mask |= 1 << OUTPUT_BYTES;
+      v[at++] = this.prevOutputBytes = s.outputBytes;
+    }
+    const input = s.inputHead;
+    const inputLength = input.length <= PREVIEW_BYTES ? input.length : PREVIEW_BYTES;
+    if (all || !this.sameHead(input, inputLength, this.prevInput, this.prevInputLength)) {
+      mask |= 1 << INPUT_HEAD;
+      v[at++] = this.prevInputLength = inputLength;
+      this.prevInput = this.appendHead(input, inputLength);
+    }
+    const output = s.outputHead;
+    const outputLength = output.length <= PREVIEW_BYTES ? output.length : PREVIEW_BYTES;
+    if (all || !this.sameHead(output, outputLength, this.prevOutput, this.prevOutputLength)) {
+      mask |= 1 << OUTPUT_HEAD;
+      v[at++] = this.prevOutputLength = outputLength;
+      this.prevOutput = this.appendHead(output, outputLength);
+    }
+    if (all || s.depth !== this.prevDepth) {
+      mask |= 1 << DEPTH;
+      v[at++] = this.prevDepth = s.depth;
+    }
+    const error = s.status === 'ok' ? null : s.error ?? '';
+    if (all || error !== this.prevError) {
+      mask |= 1 << STATUS;
+      v[at++] = error === null ? 0 : this.intern(error) + 1;
+      this.prevError = error;
+    }
+    const bound = s.bound ?? null;
+    if (all || bound !== this.prevBound) {
+      mask |= 1 << BOUND;
+      v[at++] = bound === null ? 0 : this.intern(bound) + 1;
+      this.prevBound = bound;
+    }
+    v[at++] = s.start;
+    v[at++] = s.durationMs;
+    v[maskAt] = mask;
+    this.used = at;
     this.count++;
   }
 
@@ -177,7 +216,6 @@ export class SpanEncoder {
     this.lastId = 0;
     this.strings = [];
     this.stringIds = new Map();
-    this.recentIds.fill(-1);
     return batch;
   }
 }
