@@ -29,6 +29,9 @@ export class WasmInstance implements PluginInstance {
   private kernel!: Kernel;
   private k!: KernelExports;
   private exportsByName!: Record<string, unknown>;
+  /** The export looked up last: a caller calls the same one again and again. */
+  private lastExport: string | null = null;
+  private lastExportValue: unknown;
   private mem!: ExtismMemory;
   /** WASI of each module that imports it, bound to that module's own memory: all from the same grant. */
   private readonly wasiByModule = new Map<string, { env: WasiEnvironment; imports: Record<string, WebAssembly.ImportValue> }>();
@@ -72,6 +75,7 @@ export class WasmInstance implements PluginInstance {
     this.wasiByModule.clear();
     const instance = new WebAssembly.Instance(this.module, this.imports(this.module, this.table, this.options.wasiHint, 'main'));
     this.exportsByName = instance.exports as Record<string, unknown>;
+    this.lastExport = null;
     this.wasiByModule.get(MAIN)?.env.bind(this.exportsByName.memory, this.label);
     this.spent = false;
     this.initialize();
@@ -140,18 +144,52 @@ export class WasmInstance implements PluginInstance {
     return imports;
   }
 
-  /** A host function that turns any error it did not mean to throw into an internal failure naming it. */
+  /**
+   * A host function that turns any error it did not mean to throw into an internal failure naming it.
+   * One wrapper per arity (a rest-args one costs a spread and an array per call): a function gets
+   * the arguments it declares (`fn.length`), or all of them when it declares none.
+   */
   private guarded(name: string, functions: HostFunctionTable['env']): WebAssembly.ImportValue | undefined {
     if (!Object.hasOwn(functions, name)) return undefined;
     const fn = functions[name] as (...args: unknown[]) => unknown;
-    return (...args: unknown[]) => {
-      try {
-        return fn(...args);
-      } catch (error) {
-        if (error instanceof IpcError || (error instanceof RangeError && /call stack/i.test(error.message))) throw error;
-        throw internalError(`${this.label}.${this.func}: ${name}`, error);
-      }
+    const fail = (error: unknown): Error => {
+      if (error instanceof IpcError || (error instanceof RangeError && /call stack/i.test(error.message))) return error;
+      return internalError(`${this.label}.${this.func}: ${name}`, error);
     };
+    switch (fn.length) {
+      case 1:
+        return (a: unknown) => {
+          try {
+            return fn(a);
+          } catch (error) {
+            throw fail(error);
+          }
+        };
+      case 2:
+        return (a: unknown, b: unknown) => {
+          try {
+            return fn(a, b);
+          } catch (error) {
+            throw fail(error);
+          }
+        };
+      case 3:
+        return (a: unknown, b: unknown, c: unknown) => {
+          try {
+            return fn(a, b, c);
+          } catch (error) {
+            throw fail(error);
+          }
+        };
+      default:
+        return (...args: unknown[]) => {
+          try {
+            return fn(...args);
+          } catch (error) {
+            throw fail(error);
+          }
+        };
+    }
   }
 
   /** A linked module's exports: instantiated once per plugin instance, with the same host functions. */
@@ -208,8 +246,16 @@ export class WasmInstance implements PluginInstance {
     return Object.keys(this.exportsByName).filter((n) => typeof this.exportsByName[n] === 'function');
   }
 
+  private exported(name: string): unknown {
+    if (name !== this.lastExport) {
+      this.lastExportValue = this.exportsByName[name];
+      this.lastExport = name;
+    }
+    return this.lastExportValue;
+  }
+
   hasExport(name: string): boolean {
-    return typeof this.exportsByName[name] === 'function';
+    return typeof this.exported(name) === 'function';
   }
 
   /** The bytes of an Extism memory block, as a view valid until the plugin runs again. */
@@ -244,13 +290,12 @@ export class WasmInstance implements PluginInstance {
    */
   call(func: string, input: Uint8Array): Uint8Array {
     if (this.spent) this.rebuild();
-    const fn = this.exportsByName[func] as () => number | undefined;
-    const k = this.k;
+    const fn = this.exported(func) as () => number | undefined;
     this.func = func;
     // as in Extism, whatever `_start` did, the program has run: the next call starts afresh
     this.spent = func === '_start';
-    k.reset();
-    k.input_set(this.mem.write(input, 'input'), BigInt(input.byteLength));
+    const mem = this.mem;
+    mem.begin(input);
     let rc: number | undefined;
     try {
       rc = fn();
@@ -258,8 +303,17 @@ export class WasmInstance implements PluginInstance {
       if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
       rc = 0;
     } finally {
-      for (const wasi of this.wasiByModule.values()) wasi.env.flush();
+      if (this.wasiByModule.size) for (const wasi of this.wasiByModule.values()) wasi.env.flush();
     }
+    const output = mem.callOutput();
+    if (output === null) return this.outputOrError(func, rc);
+    if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
+    return output;
+  }
+
+  /** The end of a call whose error or output the kernel did not pass: the error, or what is wrong with the output. */
+  private outputOrError(func: string, rc: number | undefined): Uint8Array {
+    const k = this.k;
     const err = k.error_get();
     if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
     if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);

@@ -22,6 +22,12 @@ export interface KernelExports {
   error_get(): bigint;
   memory_bytes(): bigint;
   reset(): void;
+  // the host's side, in unsigned i32 (read with `>>> 0`): not importable by a plugin
+  host_alloc(n: number): number;
+  host_length(offs: bigint): number;
+  host_begin(n: number): number;
+  host_output(): number;
+  host_output_length(): number;
 }
 
 /** Names a plugin may import from `extism:host/env` that the kernel module itself implements. */

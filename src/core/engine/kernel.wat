@@ -5,6 +5,13 @@
 ;; Memory is imported so the host sets its page limit. Blocks are 8-byte aligned and carry a 16-byte
 ;; header just before the offset handed out: u32 magic (used or free), u32 capacity, u64 length.
 ;; Offset 0 means "none", as everywhere in the Extism ABI.
+;;
+;; What a call used is zeroed lazily: memory between the heap top and $dirty_top may still hold bytes
+;; of freed blocks (a block freed at the top, everything after a reset) and reads as zeros. A block
+;; is zeroed where it overlaps that range when it is handed out (only its padding when the host
+;; fills it at once), and a load or store that reaches past the top zeroes the range first. So no
+;; call reads another's bytes and a new block reads as zeros, as if each reset zeroed the heap, as
+;; the native kernel's does, but a call pays only for the blocks it allocates.
 (module
   (import "host" "memory" (memory $mem 1))
   ;; Called when the memory cannot grow: the host throws a clear error naming the limit.
@@ -14,6 +21,8 @@
   (global $used_magic i32 (i32.const 0x45585449)) ;; "EXTI"
   (global $free_magic i32 (i32.const 0x46524545)) ;; "FREE"
   (global $top (mut i32) (i32.const 64))
+  ;; Memory in [top, dirty_top) reads as zeros whatever it holds; past dirty_top it is as stored.
+  (global $dirty_top (mut i32) (i32.const 64))
   (global $free_list (mut i32) (i32.const 0))
   ;; Entries on the free list: the walk in alloc never goes further, even if a plugin stored a cycle.
   (global $free_count (mut i32) (i32.const 0))
@@ -68,17 +77,41 @@
     (i64.le_u (i64.add (local.get $offs) (local.get $n))
               (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16))))
 
+  ;; Whether a load or store of [offs, offs + n) past the heap top may go ahead; one that reaches the
+  ;; range that reads as zeros zeroes it first. Loads and stores inside the top never come here.
+  (func $reach (param $offs i64) (param $n i64) (result i32)
+    (if (i32.eqz (call $in_memory (local.get $offs) (local.get $n))) (then (return (i32.const 0))))
+    (if (i32.and (i64.gt_u (i64.add (local.get $offs) (local.get $n)) (i64.extend_i32_u (global.get $top)))
+                 (i64.lt_u (local.get $offs) (i64.extend_i32_u (global.get $dirty_top))))
+      (then (call $zero_dirty)))
+    (i32.const 1))
+
+  (func $zero_dirty
+    (memory.fill (global.get $top) (i32.const 0) (i32.sub (global.get $dirty_top) (global.get $top)))
+    (global.set $dirty_top (global.get $top)))
+
+  ;; Zeroes the part of [from, to) that still holds old bytes (below $dirty_top), before it is handed out.
+  (func $clean (param $from i32) (param $to i32)
+    (if (i32.lt_u (local.get $from) (global.get $dirty_top))
+      (then
+        (if (i32.gt_u (local.get $to) (global.get $dirty_top)) (then (local.set $to (global.get $dirty_top))))
+        (memory.fill (local.get $from) (i32.const 0) (i32.sub (local.get $to) (local.get $from))))))
+
   (func $push_free (param $p i32)
     (i32.store (local.get $p) (global.get $free_list))
     (global.set $free_list (local.get $p))
     (global.set $free_count (i32.add (global.get $free_count) (i32.const 1))))
 
-  (func $alloc (export "alloc") (param $n i64) (result i64)
+  (func (export "alloc") (param $n i64) (result i64)
+    (i64.extend_i32_u (call $alloc_block (local.get $n) (i32.const 0))))
+
+  ;; A block of n bytes, zeroed but for its first $keep bytes (which the host fills at once), or 0.
+  (func $alloc_block (param $n i64) (param $keep i32) (result i32)
     (local $cap i32) (local $p i32) (local $prev i32) (local $next i32) (local $have i32)
     (local $end i32) (local $size i32) (local $rest i32) (local $left i32)
-    (if (i64.eqz (local.get $n)) (then (return (i64.const 0))))
+    (if (i64.eqz (local.get $n)) (then (return (i32.const 0))))
     (if (i64.gt_u (local.get $n) (i64.const 0xfff00000))
-      (then (call $out_of_memory (local.get $n)) (return (i64.const 0))))
+      (then (call $out_of_memory (local.get $n)) (return (i32.const 0))))
     (local.set $cap (i32.and (i32.add (i32.wrap_i64 (local.get $n)) (i32.const 7)) (i32.const -8)))
     ;; first fit in the free list; a large remainder becomes a free block of its own. An entry a
     ;; plugin has overwritten ends the list there: its blocks are lost until the next reset.
@@ -112,8 +145,8 @@
                 (local.set $have (local.get $cap))))
             (call $set_header (local.get $p) (global.get $used_magic) (local.get $have) (local.get $n))
             ;; a reused block reads as zeros, as a fresh one does
-            (memory.fill (local.get $p) (i32.const 0) (local.get $have))
-            (return (i64.extend_i32_u (local.get $p)))))
+            (memory.fill (i32.add (local.get $p) (local.get $keep)) (i32.const 0) (i32.sub (local.get $have) (local.get $keep)))
+            (return (local.get $p))))
         (local.set $prev (local.get $p))
         (local.set $p (local.get $next))
         (br $walk)))
@@ -121,7 +154,7 @@
     (local.set $p (i32.add (global.get $top) (i32.const 16)))
     (local.set $end (i32.add (local.get $p) (local.get $cap)))
     (if (i32.lt_u (local.get $end) (local.get $p))
-      (then (call $out_of_memory (local.get $n)) (return (i64.const 0))))
+      (then (call $out_of_memory (local.get $n)) (return (i32.const 0))))
     (local.set $size (i32.shl (memory.size) (i32.const 16)))
     (if (i32.gt_u (local.get $end) (local.get $size))
       (then
@@ -129,18 +162,20 @@
               (memory.grow (i32.shr_u (i32.add (i32.sub (local.get $end) (local.get $size)) (i32.const 0xffff))
                                       (i32.const 16)))
               (i32.const -1))
-          (then (call $out_of_memory (local.get $n)) (return (i64.const 0))))))
+          (then (call $out_of_memory (local.get $n)) (return (i32.const 0))))))
+    (call $clean (i32.add (local.get $p) (local.get $keep)) (local.get $end))
     (call $set_header (local.get $p) (global.get $used_magic) (local.get $cap) (local.get $n))
     (global.set $top (local.get $end))
-    (i64.extend_i32_u (local.get $p)))
+    (if (i32.gt_u (local.get $end) (global.get $dirty_top)) (then (global.set $dirty_top (local.get $end))))
+    (local.get $p))
 
   (func (export "free") (param $offs i64)
     (local $p i32)
     (if (i32.eqz (call $is_block (local.get $offs))) (then (return)))
     (local.set $p (i32.wrap_i64 (local.get $offs)))
+    ;; a block at the top goes back to the bump allocator; its bytes now read as zeros
     (if (i32.eq (i32.add (local.get $p) (call $capacity (local.get $p))) (global.get $top))
       (then
-        (i32.store (i32.sub (local.get $p) (i32.const 16)) (i32.const 0))
         (global.set $top (i32.sub (local.get $p) (i32.const 16)))
         (return)))
     (i32.store (i32.sub (local.get $p) (i32.const 16)) (global.get $free_magic))
@@ -155,18 +190,27 @@
     (if (i32.eqz (call $is_block (local.get $offs))) (then (return (i64.const 0))))
     (i64.load (i32.sub (i32.wrap_i64 (local.get $offs)) (i32.const 8))))
 
-  ;; Outside Extism memory a load gives 0 and a store does nothing, as in the native kernel.
+  ;; Outside Extism memory a load gives 0 and a store does nothing, as in the native kernel. Inside
+  ;; the heap top (where a PDK's loads and stores are) nothing more is checked.
   (func (export "load_u8") (param $offs i64) (result i32)
-    (if (i32.eqz (call $in_memory (local.get $offs) (i64.const 1))) (then (return (i32.const 0))))
+    (if (i64.lt_u (local.get $offs) (i64.extend_i32_u (global.get $top)))
+      (then (return (i32.load8_u (i32.wrap_i64 (local.get $offs))))))
+    (if (i32.eqz (call $reach (local.get $offs) (i64.const 1))) (then (return (i32.const 0))))
     (i32.load8_u (i32.wrap_i64 (local.get $offs))))
   (func (export "load_u64") (param $offs i64) (result i64)
-    (if (i32.eqz (call $in_memory (local.get $offs) (i64.const 8))) (then (return (i64.const 0))))
+    (if (i64.le_u (local.get $offs) (i64.extend_i32_u (i32.sub (global.get $top) (i32.const 8))))
+      (then (return (i64.load (i32.wrap_i64 (local.get $offs))))))
+    (if (i32.eqz (call $reach (local.get $offs) (i64.const 8))) (then (return (i64.const 0))))
     (i64.load (i32.wrap_i64 (local.get $offs))))
   (func (export "store_u8") (param $offs i64) (param $v i32)
-    (if (i32.eqz (call $in_memory (local.get $offs) (i64.const 1))) (then (return)))
+    (if (i64.lt_u (local.get $offs) (i64.extend_i32_u (global.get $top)))
+      (then (i32.store8 (i32.wrap_i64 (local.get $offs)) (local.get $v)) (return)))
+    (if (i32.eqz (call $reach (local.get $offs) (i64.const 1))) (then (return)))
     (i32.store8 (i32.wrap_i64 (local.get $offs)) (local.get $v)))
   (func (export "store_u64") (param $offs i64) (param $v i64)
-    (if (i32.eqz (call $in_memory (local.get $offs) (i64.const 8))) (then (return)))
+    (if (i64.le_u (local.get $offs) (i64.extend_i32_u (i32.sub (global.get $top) (i32.const 8))))
+      (then (i64.store (i32.wrap_i64 (local.get $offs)) (local.get $v)) (return)))
+    (if (i32.eqz (call $reach (local.get $offs) (i64.const 8))) (then (return)))
     (i64.store (i32.wrap_i64 (local.get $offs)) (local.get $v)))
 
   (func (export "input_set") (param $offs i64) (param $n i64)
@@ -176,16 +220,22 @@
   (func (export "input_offset") (result i64) (global.get $input_offset))
   ;; Past the input (or outside memory, if a plugin set it there) a load gives 0, as natively.
   (func (export "input_load_u8") (param $i i64) (result i32)
+    (local $at i64)
     (if (i64.ge_u (local.get $i) (global.get $input_length)) (then (return (i32.const 0))))
-    (if (i32.eqz (call $in_memory (i64.add (global.get $input_offset) (local.get $i)) (i64.const 1)))
-      (then (return (i32.const 0))))
-    (i32.load8_u (i32.wrap_i64 (i64.add (global.get $input_offset) (local.get $i)))))
+    (local.set $at (i64.add (global.get $input_offset) (local.get $i)))
+    (if (i64.lt_u (local.get $at) (i64.extend_i32_u (global.get $top)))
+      (then (return (i32.load8_u (i32.wrap_i64 (local.get $at))))))
+    (if (i32.eqz (call $reach (local.get $at) (i64.const 1))) (then (return (i32.const 0))))
+    (i32.load8_u (i32.wrap_i64 (local.get $at))))
   (func (export "input_load_u64") (param $i i64) (result i64)
-    (if (i64.gt_u (local.get $i) (i64.sub (global.get $input_length) (i64.const 8))) (then (return (i64.const 0))))
+    (local $at i64)
     (if (i64.lt_u (global.get $input_length) (i64.const 8)) (then (return (i64.const 0))))
-    (if (i32.eqz (call $in_memory (i64.add (global.get $input_offset) (local.get $i)) (i64.const 8)))
-      (then (return (i64.const 0))))
-    (i64.load (i32.wrap_i64 (i64.add (global.get $input_offset) (local.get $i)))))
+    (if (i64.gt_u (local.get $i) (i64.sub (global.get $input_length) (i64.const 8))) (then (return (i64.const 0))))
+    (local.set $at (i64.add (global.get $input_offset) (local.get $i)))
+    (if (i64.le_u (local.get $at) (i64.extend_i32_u (i32.sub (global.get $top) (i32.const 8))))
+      (then (return (i64.load (i32.wrap_i64 (local.get $at))))))
+    (if (i32.eqz (call $reach (local.get $at) (i64.const 8))) (then (return (i64.const 0))))
+    (i64.load (i32.wrap_i64 (local.get $at))))
 
   (func (export "output_set") (param $offs i64) (param $n i64)
     (global.set $output_offset (local.get $offs))
@@ -199,10 +249,9 @@
   (func (export "memory_bytes") (result i64)
     (i64.extend_i32_u (i32.shl (memory.size) (i32.const 16))))
 
-  ;; Frees every block at once: the host calls it before each top-level call.
-  ;; Zeroes what the last call used, as the native kernel does: no call reads another's bytes.
-  (func (export "reset")
-    (memory.fill (global.get $heap_start) (i32.const 0) (i32.sub (global.get $top) (global.get $heap_start)))
+  ;; Frees every block at once: the host calls it before each call. What the last call used now reads
+  ;; as zeros (see $dirty_top), as natively the reset zeroes it.
+  (func $reset (export "reset")
     (global.set $top (global.get $heap_start))
     (global.set $free_list (i32.const 0))
     (global.set $free_count (i32.const 0))
@@ -211,4 +260,39 @@
     (global.set $output_offset (i64.const 0))
     (global.set $output_length (i64.const 0))
     (global.set $error (i64.const 0)))
+
+  ;; The host's side, in i32 (an offset or length below 4 GiB, read as unsigned) so that no BigInt is
+  ;; made per call. Not importable by a plugin: the host offers only the names above.
+
+  ;; A block of n bytes that the host fills at once: only its padding is zeroed. 0 if n is 0.
+  (func (export "host_alloc") (param $n i32) (result i32)
+    (call $alloc_block (i64.extend_i32_u (local.get $n)) (local.get $n)))
+
+  ;; The length of a live block, 0 for an offset that is not one.
+  (func (export "host_length") (param $offs i64) (result i32)
+    (if (i32.eqz (call $is_block (local.get $offs))) (then (return (i32.const 0))))
+    (i32.wrap_i64 (i64.load (i32.sub (i32.wrap_i64 (local.get $offs)) (i32.const 8)))))
+
+  ;; A call begins: reset, and a block of n bytes for the input (the host fills it) set as the input.
+  (func (export "host_begin") (param $n i32) (result i32)
+    (local $p i32)
+    (call $reset)
+    (local.set $p (call $alloc_block (i64.extend_i32_u (local.get $n)) (local.get $n)))
+    (global.set $input_offset (i64.extend_i32_u (local.get $p)))
+    (global.set $input_length (i64.extend_i32_u (local.get $n)))
+    (local.get $p))
+
+  ;; A call ended: the offset of its output (0 when empty) when no error is set and the output is
+  ;; (0, 0) or the first bytes of a block; otherwise 1 (never an offset), and the host looks closer.
+  (func (export "host_output") (result i32)
+    (local $have i64)
+    (if (i64.ne (global.get $error) (i64.const 0)) (then (return (i32.const 1))))
+    (if (i64.eqz (i64.or (global.get $output_offset) (global.get $output_length))) (then (return (i32.const 0))))
+    (if (i32.eqz (call $is_block (global.get $output_offset))) (then (return (i32.const 1))))
+    (local.set $have (i64.load (i32.sub (i32.wrap_i64 (global.get $output_offset)) (i32.const 8))))
+    (if (i32.or (i64.eqz (local.get $have)) (i64.gt_u (global.get $output_length) (local.get $have)))
+      (then (return (i32.const 1))))
+    (i32.wrap_i64 (global.get $output_offset)))
+
+  (func (export "host_output_length") (result i32) (i32.wrap_i64 (global.get $output_length)))
 )

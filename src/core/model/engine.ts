@@ -1,7 +1,10 @@
 // The engine interface: what the runtime needs from whatever executes Wasm. The runtime is written
 // against these types only; engine/ implements them.
 
-/** Host functions offered to one plugin instance, by import module. */
+/**
+ * Host functions offered to one plugin instance, by import module. A function gets as many of the
+ * plugin's arguments as it declares (its `length`), or all of them when it declares none.
+ */
 export interface HostFunctionTable {
   /** `extism:host/env` functions the host implements (config, vars, logs, HTTP). */
   env: Record<string, (...args: never[]) => unknown>;

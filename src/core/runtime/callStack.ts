@@ -17,20 +17,20 @@ export interface CallHooks {
   pluginChanged(id: number): void;
 }
 
-interface Frame {
-  plugin: LivePlugin;
-  span: Span;
-}
-
 const EMPTY = new Uint8Array(0);
+// the global `performance` is a lazy getter and `timeOrigin` another: read both once
+const clock = performance;
+const ORIGIN = clock.timeOrigin;
 
 export function now(): number {
-  return performance.timeOrigin + performance.now();
+  return ORIGIN + clock.now();
 }
 
 /** The calls under way, outermost first: each with its span; a plugin is on it at most once. */
 export class CallStack {
-  private readonly frames: Frame[] = [];
+  // the frames, as two arrays of the same length: a call allocates no frame object
+  private readonly plugins: LivePlugin[] = [];
+  private readonly spans: Span[] = [];
   private nextSpanId = 1;
   /** The span of the user host function running, if any: a call stopped from outside ends it too. */
   private hostCall: Span | null = null;
@@ -39,7 +39,7 @@ export class CallStack {
   constructor(private readonly hooks: CallHooks) {}
 
   get depth(): number {
-    return this.frames.length;
+    return this.plugins.length;
   }
 
   /** A stack that replaces a stopped runtime's goes on from the span ids that one handed out. */
@@ -49,36 +49,36 @@ export class CallStack {
 
   /** Whether a call into this plugin, or into one that `test` picks, is under way. */
   has(test: (plugin: LivePlugin) => boolean): boolean {
-    return this.frames.some((f) => test(f.plugin));
+    return this.plugins.some(test);
   }
 
   private isOnStack(plugin: LivePlugin): boolean {
-    const frames = this.frames;
-    for (let i = 0; i < frames.length; i++) if (frames[i].plugin === plugin) return true;
+    const plugins = this.plugins;
+    for (let i = 0; i < plugins.length; i++) if (plugins[i] === plugin) return true;
     return false;
   }
 
   top(): { plugin: LivePlugin; func: string } | undefined {
-    const frame = this.frames[this.frames.length - 1];
-    return frame && { plugin: frame.plugin, func: frame.span.func };
+    const n = this.plugins.length;
+    return n ? { plugin: this.plugins[n - 1], func: this.spans[n - 1].func } : undefined;
   }
 
   /** The span of the top-level call under way: what a log budget is counted against. */
   rootSpanId(): number | null {
-    return this.frames.length ? this.frames[0].span.id : null;
+    return this.spans.length ? this.spans[0].id : null;
   }
 
   currentSpanId(): number | null {
-    return this.frames.length ? this.frames[this.frames.length - 1].span.id : null;
+    return this.spans.length ? this.spans[this.spans.length - 1].id : null;
   }
 
   chain(): string {
-    return this.frames.map((f) => `#${f.plugin.id} ${f.plugin.name}`).join(' -> ') || '(top)';
+    return this.plugins.map((p) => `#${p.id} ${p.name}`).join(' -> ') || '(top)';
   }
 
   /** Copies of the spans of the calls under way, outermost first. */
   runningSpans(): Span[] {
-    return this.frames.map((f) => ({ ...f.span, inputHead: f.span.inputHead.slice(0, PREVIEW_BYTES), outputHead: EMPTY }));
+    return this.spans.map((span) => ({ ...span, inputHead: span.inputHead.slice(0, PREVIEW_BYTES), outputHead: EMPTY }));
   }
 
   /**
@@ -92,42 +92,46 @@ export class CallStack {
         `${who}: ${describePlugin(callee)} is already on the call stack (${this.chain()} -> #${callee.id}); a plugin cannot be re-entered`,
       );
     }
-    if (this.frames.length >= policy.maxCallDepth) {
+    const depth = this.plugins.length;
+    if (depth >= policy.maxCallDepth) {
       throw new PolicyError(`${who}: call depth limit of ${policy.maxCallDepth} reached (maxCallDepth) at ${this.chain()}`);
     }
     if (!callee.instance.hasExport(func)) {
       throw new PluginError(`${who}: ${describePlugin(callee)} has no export "${func}"`);
     }
-    checkSize(policy, who, 'input', input.byteLength, callee, func);
-    const parent = this.frames.length ? this.frames[this.frames.length - 1] : undefined;
+    const inputBytes = input.length;
+    checkSize(policy, who, 'input', inputBytes, callee, func);
+    const parent = depth ? this.spans[depth - 1] : undefined;
     const tracing = this.tracing;
     const span: Span = {
       kind: 'call',
       id: this.nextSpanId++,
-      parentId: parent ? parent.span.id : null,
+      parentId: parent ? parent.id : null,
       caller,
-      callerName: parent ? parent.plugin.name : String(caller),
+      callerName: parent ? this.plugins[depth - 1].name : String(caller),
       calleeId: callee.id,
       calleeName: callee.name,
       func,
-      inputBytes: input.byteLength,
+      inputBytes,
       outputBytes: 0,
       // the whole input as a view: the recorder copies its first bytes; the memory stays put until then
       inputHead: tracing ? input : EMPTY,
       outputHead: EMPTY,
-      depth: this.frames.length,
+      depth,
       start: now(),
       durationMs: 0,
       status: 'running',
     };
     if (bound !== undefined) span.bound = bound;
-    this.frames.push({ plugin: callee, span });
+    this.plugins.push(callee);
+    this.spans.push(span);
     callee.calls++;
-    if (this.frames.length === 1 && tracing) this.hooks.callStarted({ ...span, inputHead: input.slice(0, PREVIEW_BYTES) });
+    if (depth === 0 && tracing) this.hooks.callStarted({ ...span, inputHead: input.slice(0, PREVIEW_BYTES) });
     try {
       const output = callee.instance.call(func, input);
-      checkSize(policy, who, 'output', output.byteLength, callee, func);
-      span.outputBytes = output.byteLength;
+      const outputBytes = output.length;
+      checkSize(policy, who, 'output', outputBytes, callee, func);
+      span.outputBytes = outputBytes;
       if (tracing) span.outputHead = output;
       span.status = 'ok';
       return output;
@@ -137,7 +141,8 @@ export class CallStack {
       span.error = error instanceof Error ? error.message : String(error);
       throw error;
     } finally {
-      this.frames.pop();
+      this.plugins.pop();
+      this.spans.pop();
       span.durationMs = now() - span.start;
       if (tracing) this.hooks.record(span);
       this.hooks.pluginChanged(callee.id);
@@ -147,11 +152,11 @@ export class CallStack {
   /** A span for one call of a user host function by `plugin`; null when tracing is off. */
   startHostCall(plugin: { id: number; name: string }, module: string, name: string): Span | null {
     if (!this.tracing) return null;
-    const parent = this.frames.length ? this.frames[this.frames.length - 1] : undefined;
+    const depth = this.spans.length;
     const span: Span = {
       kind: 'call',
       id: this.nextSpanId++,
-      parentId: parent ? parent.span.id : null,
+      parentId: depth ? this.spans[depth - 1].id : null,
       caller: plugin.id,
       callerName: plugin.name,
       calleeId: plugin.id,
@@ -162,7 +167,7 @@ export class CallStack {
       outputBytes: 0,
       inputHead: EMPTY,
       outputHead: EMPTY,
-      depth: this.frames.length,
+      depth,
       start: now(),
       durationMs: 0,
       status: 'running',
@@ -188,7 +193,11 @@ export class CallStack {
     const plugins: LivePlugin[] = [];
     const host = this.hostCall;
     if (host) this.endHostCall(host, reason);
-    for (const { span, plugin } of this.frames.splice(0).reverse()) {
+    const spans = this.spans.splice(0);
+    const running = this.plugins.splice(0);
+    for (let i = running.length - 1; i >= 0; i--) {
+      const span = spans[i];
+      const plugin = running[i];
       span.status = 'error';
       span.error = span.error ?? reason;
       span.durationMs = end - span.start;

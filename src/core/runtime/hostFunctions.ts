@@ -122,11 +122,11 @@ function importTable(services: HostServices, plugin: HostedPlugin, self: PluginM
   return table;
 }
 
-const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
-
 function toId(value: bigint, what: string): number {
-  if (value <= 0n || value > MAX_ID) throw new PolicyError(`${what}: ${value} is not a plugin id`);
-  return Number(value);
+  // one conversion: a value past 2^53 rounds to 2^53 or more, never into the range of ids
+  const id = Number(value);
+  if (!(id > 0 && id <= Number.MAX_SAFE_INTEGER)) throw new PolicyError(`${what}: ${value} is not a plugin id`);
+  return id;
 }
 
 /**
@@ -137,8 +137,8 @@ function nameDecoder(): (bytes: Uint8Array) => string {
   let last = new Uint8Array(0);
   let name = '';
   return (bytes) => {
-    const n = bytes.byteLength;
-    if (n === last.byteLength && n <= 64) {
+    const n = bytes.length;
+    if (n === last.length && n <= 64) {
       let i = 0;
       while (i < n && bytes[i] === last[i]) i++;
       if (i === n) return name;

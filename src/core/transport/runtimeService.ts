@@ -18,6 +18,8 @@ export class RuntimeService {
   private events: RuntimeEvent[] = [];
   private readonly spans = new SpanEncoder();
   private readonly changed = new Set<number>();
+  /** The id added to `changed` last, while it is in there. */
+  private lastChanged = -1;
   private lastFlush = performance.now();
   private readonly handlers: RequestHandlers;
   private readonly hostModules = new HostModuleLoader();
@@ -30,9 +32,15 @@ export class RuntimeService {
       pluginAdded: (plugin) => this.queue({ type: 'pluginAdded', plugin }),
       pluginRemoved: (id) => {
         this.changed.delete(id);
+        if (id === this.lastChanged) this.lastChanged = -1;
         this.queue({ type: 'pluginRemoved', id });
       },
-      pluginChanged: (id) => this.changed.add(id),
+      // a nested call reports its callee after every call: the same id again costs no set lookup
+      pluginChanged: (id) => {
+        if (id === this.lastChanged) return;
+        this.lastChanged = id;
+        this.changed.add(id);
+      },
       record: (record: TraceRecord) => {
         if (record.kind === 'call') {
           this.spans.add(record);
@@ -124,6 +132,7 @@ export class RuntimeService {
       if (plugin) events.push({ type: 'pluginChanged', plugin });
     }
     this.changed.clear();
+    this.lastChanged = -1;
     if (midCall) for (const span of this.runtime.runningSpans()) events.push({ type: 'record', record: span });
     this.events = [];
     this.lastFlush = performance.now();
