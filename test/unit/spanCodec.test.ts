@@ -18,7 +18,7 @@ function span(id: number, callerName: string, calleeName: string, func: string, 
   };
 }
 
-const names = (s: Span) => [s.callerName, s.calleeName, s.func, s.error, s.bound];
+const names = (s: Span) => [s.callerName, s.calleeName, s.func, s.error, s.bound, s.host];
 
 describe('span batches', () => {
   it('decode the names of each field, across fields, repeats and batches', () => {
@@ -30,11 +30,15 @@ describe('span batches', () => {
       span(4, 'echo', 'nest', 'echo', { status: 'error', error: 'nest: boom' }),
       span(5, 'nest', 'echo', 'nest', { bound: 'extism:host/user.target' }),
       span(6, 'nest', 'echo', 'echo', { status: 'error', error: 'extism:host/user.target', bound: 'extism:host/user.target' }),
+      // the same import as a user host function's span, then as a binding's again
+      span(7, 'nest', 'nest', 'target', { host: 'extism:host/user.target' }),
+      span(8, 'nest', 'echo', 'echo', { bound: 'extism:host/user.target' }),
+      span(9, 'nest', 'nest', 'kv_read', { host: 'extism:host/user.kv_read' }),
     ];
     for (const s of first) encoder.add(s);
     const a = decodeSpans(encoder.take());
     // the next batch's table starts afresh: a name the last batch had must be interned again
-    const second = [span(7, 'nest', 'echo', 'echo'), span(8, 'echo', 'echo', 'nest', { bound: 'b' }), span(9, 'nest', 'echo', 'echo')];
+    const second = [span(10, 'nest', 'echo', 'echo'), span(11, 'echo', 'echo', 'nest', { bound: 'b' }), span(12, 'nest', 'echo', 'echo')];
     for (const s of second) encoder.add(s);
     const batch = encoder.take();
     const b = decodeSpans(batch);
@@ -77,7 +81,9 @@ describe('span batches: each span as what differs from the one before', () => {
           status: error === undefined ? 'ok' : 'error',
         };
         if (error !== undefined) s.error = error;
-        if (rand() < 0.2) s.bound = pick(['extism:host/user.target', 'env.other']);
+        const via = rand();
+        if (via < 0.2) s.bound = pick(['extism:host/user.target', 'env.other']);
+        else if (via < 0.35) s.host = pick(['extism:host/user.target', 'example:math.mult']);
         spans.push(s);
         encoder.add(s);
       }
