@@ -111,42 +111,39 @@ export function userHostImports(
     },
     where,
   });
+  /** Ends the span of the host function call under way, if tracing made one. */
+  const end = (error: string | null): void => {
+    if (span) services.endHostCall(span, error);
+    span = null;
+  };
+  const fail = (error: IpcError): never => {
+    end(error.message);
+    throw error;
+  };
   const out: { module: string; name: string; fn: (...args: unknown[]) => unknown }[] = [];
   for (const imp of imports) {
     const slot = services.functions.slot(imp.module, imp.name);
     if (!slot) continue;
     const thisKey = importName(imp.module, imp.name);
-    const fail = (message: string): never => {
-      const error = new PluginError(message);
-      if (span) services.endHostCall(span, message);
-      span = null;
-      throw error;
-    };
     const fn = (...args: unknown[]): unknown => {
       key = thisKey;
       const user = slot.fn;
-      if (!user) return fail(`${where()} is no longer supplied by any host-function module (it was in ${slot.file})`);
+      if (!user) return fail(new PluginError(`${where()} is no longer supplied by any host-function module (it was in ${slot.file})`));
       span = services.startHostCall(plugin, imp.module, imp.name);
       let result: unknown;
       try {
         result = user(context, ...args);
       } catch (error) {
-        if (error instanceof IpcError) {
-          if (span) services.endHostCall(span, error.message);
-          span = null;
-          throw error;
-        }
-        return fail(`${where()} failed: ${messageOf(error)}`);
+        return fail(error instanceof IpcError ? error : new PluginError(`${where()} failed: ${messageOf(error)}`));
       }
       if (isThenable(result)) {
         // nothing awaits it: its failure must not become an unhandled rejection of the runtime
         Promise.resolve(result).then(undefined, () => undefined);
-        return fail(`${where()} returned a Promise: host functions here are synchronous (an async function cannot be awaited inside a plugin's call)`);
+        return fail(new PluginError(`${where()} returned a Promise: host functions here are synchronous (an async function cannot be awaited inside a plugin's call)`));
       }
       const problem = resultProblem(result, imp.type);
-      if (problem) return fail(`${where()} ${problem}`);
-      if (span) services.endHostCall(span, null);
-      span = null;
+      if (problem) return fail(new PluginError(`${where()} ${problem}`));
+      end(null);
       return result;
     };
     out.push({ module: imp.module, name: imp.name, fn });
