@@ -1,5 +1,5 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { FileWatchers } from './fileWatchers';
 import { SECTION } from './settings';
 
 const SETTLE_MS = 300;
@@ -10,25 +10,13 @@ const SETTLE_MS = 300;
  * afresh; live plugins that import its functions call the new ones from their next call.
  */
 export class HostFunctionsWatch implements vscode.Disposable {
-  private readonly watchers = new Map<string, vscode.FileSystemWatcher>();
+  private readonly files = new FileWatchers(() => this.schedule());
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly changed: () => void) {}
 
   watch(files: readonly string[]): void {
-    const wanted = new Set(files);
-    for (const [file, watcher] of this.watchers) {
-      if (wanted.has(file)) continue;
-      watcher.dispose();
-      this.watchers.delete(file);
-    }
-    for (const file of wanted) {
-      if (this.watchers.has(file)) continue;
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
-      watcher.onDidChange(() => this.schedule());
-      watcher.onDidCreate(() => this.schedule());
-      this.watchers.set(file, watcher);
-    }
+    this.files.watch(files);
   }
 
   private schedule(): void {
@@ -39,7 +27,6 @@ export class HostFunctionsWatch implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.timer);
-    for (const w of this.watchers.values()) w.dispose();
-    this.watchers.clear();
+    this.files.dispose();
   }
 }

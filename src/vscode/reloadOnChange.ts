@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PluginHost } from '../core';
+import { FileWatchers } from './fileWatchers';
 import { errorMessage, Log } from './log';
 import { SECTION } from './settings';
 
@@ -13,7 +14,7 @@ const SETTLE_MS = 300;
  * plugin events only; the host does the reloading.
  */
 export class ReloadOnChange implements vscode.Disposable {
-  private readonly watchers = new Map<string, vscode.FileSystemWatcher>();
+  private readonly watchers = new FileWatchers((file) => this.changed(file));
   private readonly pending = new Map<number, ReturnType<typeof setTimeout>>();
   private readonly subscription: { dispose(): void };
 
@@ -26,19 +27,7 @@ export class ReloadOnChange implements vscode.Disposable {
 
   /** Watches exactly the files of the live plugins. */
   private sync(): void {
-    const wanted = new Set(this.host.plugins().flatMap((p) => p.files));
-    for (const [file, watcher] of this.watchers) {
-      if (wanted.has(file)) continue;
-      watcher.dispose();
-      this.watchers.delete(file);
-    }
-    for (const file of wanted) {
-      if (this.watchers.has(file)) continue;
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
-      watcher.onDidChange(() => this.changed(file));
-      watcher.onDidCreate(() => this.changed(file));
-      this.watchers.set(file, watcher);
-    }
+    this.watchers.watch(this.host.plugins().flatMap((p) => p.files));
   }
 
   private changed(file: string): void {
@@ -72,7 +61,6 @@ export class ReloadOnChange implements vscode.Disposable {
   dispose(): void {
     this.subscription.dispose();
     for (const t of this.pending.values()) clearTimeout(t);
-    for (const w of this.watchers.values()) w.dispose();
-    this.watchers.clear();
+    this.watchers.dispose();
   }
 }
