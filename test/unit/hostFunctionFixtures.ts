@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assemble, ENV_IMPORTS } from './wat';
+import { assemble, ENV_IMPORTS, INPUT_BLOCK } from './wat';
 
 /** A fresh temporary directory for one suite's modules; `remove` deletes it. */
 export class TempDir {
@@ -24,15 +24,7 @@ export class TempDir {
 
 /** Copies the input into a new block; `output_block` makes a block the output. */
 const BLOCK_HELPERS = `
-  (func $input_block (result i64) (local $n i64) (local $b i64) (local $i i64)
-    (local.set $n (call $input_length))
-    (local.set $b (call $alloc (local.get $n)))
-    (block $done (loop $next
-      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
-      (call $store_u8 (i64.add (local.get $b) (local.get $i)) (call $input_load_u8 (local.get $i)))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next)))
-    (local.get $b))
+  ${INPUT_BLOCK}
   (func $output_block (param $b i64) (call $output_set (local.get $b) (call $length (local.get $b))))
   (func $output_u64 (param $v i64) (local $b i64)
     (local.set $b (call $alloc (i64.const 8)))

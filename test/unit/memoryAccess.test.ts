@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { PluginHost } from '../../src/core';
 import { closeHosts, rejects, startHost, text } from './helpers';
-import { assemble, ENV_IMPORTS, writeModule } from './wat';
+import { assemble, ENV_IMPORTS, INPUT_BLOCK, writeModule } from './wat';
 
 /**
  * A plugin controls every offset and length it hands the host, and every byte of its Extism memory,
@@ -13,16 +13,7 @@ const FREE_HEADER = (0x1000n << 32n) | 0x46524545n; // magic "FREE", capacity 40
 const WAT = `(module
   ${ENV_IMPORTS}
   (memory (export "memory") 1)
-  ;; the input, copied into a new block
-  (func $input_block (result i64) (local $n i64) (local $p i64) (local $i i64)
-    (local.set $n (call $input_length))
-    (local.set $p (call $alloc (local.get $n)))
-    (block $done (loop $next
-      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
-      (call $store_u8 (i64.add (local.get $p) (local.get $i)) (call $input_load_u8 (local.get $i)))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next)))
-    (local.get $p))
+  ${INPUT_BLOCK}
   (func (export "negative_offset") (result i32)
     (drop (call $alloc (i64.const 12)))
     (call $output_set (i64.const -1) (i64.const 12))

@@ -25,6 +25,19 @@ export const ENV_IMPORTS = `
   (import "extism:host/env" "log_error" (func $log_error (param i64)))
 `;
 
+/** `$input_block`: the input, copied into a new block (needs ENV_IMPORTS). */
+export const INPUT_BLOCK = `
+  (func $input_block (result i64) (local $n i64) (local $p i64) (local $i i64)
+    (local.set $n (call $input_length))
+    (local.set $p (call $alloc (local.get $n)))
+    (block $done (loop $next
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (call $store_u8 (i64.add (local.get $p) (local.get $i)) (call $input_load_u8 (local.get $i)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $next)))
+    (local.get $p))
+`;
+
 interface Binaryen {
   parseText(text: string): {
     setFeatures(features: number): void;
