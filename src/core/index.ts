@@ -3,6 +3,8 @@ export { PluginHost } from './pluginHost';
 export type { HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
 export { IpcError, PolicyError, PluginError, TimeoutError } from './model/errors';
 export type { ErrorKind } from './model/errors';
+export type { MissingImport, Remedy } from './model/remedy';
+export { hostFunctionStub, isOldAbiImport } from './model/hostFunctionStub';
 export type { Event } from './model/events';
 export { LOG_LEVELS, isLogLevel } from './model/logging';
 export type { LogEntry, LogLevel, LogThreshold } from './model/logging';
