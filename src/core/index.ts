@@ -14,6 +14,7 @@ export { formatBytes, MAX_TIMEOUT_MS, wholeNumberIn } from './model/numbers';
 export { READ_ONLY_PREFIX, readOnlyPathRefusal } from './model/allowedPaths';
 export type { Range } from './model/numbers';
 export type { Policy, PolicyOptions, PermissionRule } from './model/policy';
+export type { PluginRule } from './model/pluginRules';
 export { parseImport, parseTarget, USER_MODULE } from './model/bindings';
 export type { Binding, BindingOptions } from './model/bindings';
 export type { Caller, PluginInfo } from './model/registry';

@@ -1,7 +1,7 @@
 import type { CompiledModule, Engine, FunctionImport, ModuleBytes, PluginInstance } from '../model/engine';
 import { PluginError } from '../model/errors';
 import { dataRecord } from '../model/manifest';
-import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits } from '../model/loadOptions';
+import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits, withPluginRule } from '../model/loadOptions';
 import type { LogLevel } from '../model/logging';
 import type { Policy } from '../model/policy';
 import { isOldAbiImport } from '../model/hostFunctionStub';
@@ -55,7 +55,8 @@ export class PluginLoader {
 
   load(policy: Policy, hints: { wasi: string; hostFunctions: string }, req: LoadRequest): LivePlugin {
     const wasiHint = hints.wasi;
-    const { id, file, name, parent, options, manifestMayGrant } = req;
+    const { id, file, name, parent, manifestMayGrant } = req;
+    const options = withPluginRule(policy, name, req.options);
     const who = parent ? `register_plugin: ${describePlugin(parent)}` : 'register';
     const label = `${who}: "${name}"`;
     const manifest = isManifestPath(file) ? readManifest(file, policy.maxModuleBytes) : null;
@@ -91,7 +92,8 @@ export class PluginLoader {
       module,
       linked,
       instance: undefined as unknown as PluginInstance,
-      options,
+      // as given, so a reload applies the rule in force then
+      options: req.options,
       manifestMayGrant,
     };
     if (ignoredManifestGrants(manifest, manifestMayGrant)) {
