@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { READ_ONLY_PREFIX } from '../core';
-import type { BindingOptions, HostOptions, LogLevel, PermissionRule } from '../core';
+import type { BindingOptions, HostOptions, LogLevel, PermissionRule, PluginRule } from '../core';
 
 export const SECTION = 'extismIpc';
 
@@ -54,8 +54,10 @@ export function readSettings(samplesDir: string): ResolvedSettings {
     allowedPaths: trusted ? resolvePaths(config.get<Record<string, string>>('grants.allowedPaths', {})) : {},
     httpResponseHeaders: trusted && config.get<boolean>('grants.httpResponseHeaders', false),
     manifestGrants: trusted && config.get<boolean>('grants.fromManifests', false),
+    // per plugin name: grants too, so the workspace's only when it is trusted
+    plugins: trusted ? resolvePluginRules(config.get<unknown>('plugins', {})) : {},
     wasiHint: trusted
-      ? 'turn on the setting extismIpc.grants.wasi to run it'
+      ? 'grant it WASI in the setting extismIpc.plugins (or every plugin, extismIpc.grants.wasi)'
       : 'WASI is not granted in Restricted Mode: trust the workspace and turn on extismIpc.grants.wasi',
     // host functions are code the runtime runs: only a trusted workspace's are loaded
     hostFunctions: trusted ? hostFunctions : [],
@@ -87,6 +89,21 @@ function resolvePaths(map: Record<string, string>): Record<string, string> {
     if (typeof guest !== 'string') continue;
     // Extism's read-only "ro:" entry stays as written, so the core refuses it by name
     out[path.isAbsolute(host) || !base || host.startsWith(READ_ONLY_PREFIX) ? host : path.join(base, host)] = guest;
+  }
+  return out;
+}
+
+/** Each plugin's rule as written, its allowedPaths resolved as the global grant's are; the core checks the rest. */
+function resolvePluginRules(value: unknown): Record<string, PluginRule> {
+  const out: Record<string, PluginRule> = Object.create(null);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return out;
+  for (const [name, rule] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
+      out[name] = rule as PluginRule;
+      continue;
+    }
+    const paths = (rule as PluginRule).allowedPaths;
+    out[name] = typeof paths === 'object' && paths !== null ? { ...(rule as PluginRule), allowedPaths: resolvePaths(paths) } : (rule as PluginRule);
   }
   return out;
 }

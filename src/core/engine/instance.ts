@@ -1,5 +1,5 @@
 import type { HostFunctionTable, PluginInstance, PluginMemory } from '../model/engine';
-import { internalError, IpcError, PluginError } from '../model/errors';
+import { internalError, IpcError, keepRemedy, PluginError } from '../model/errors';
 import { ExtismMemory } from './extismMemory';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS } from './kernel';
 import { WasiEnvironment, WasiExit } from './wasi';
@@ -16,6 +16,8 @@ export interface InstanceOptions {
   wasi: (() => WasiEnvironment) | null;
   /** What to tell a person who must grant WASI. */
   wasiHint: string;
+  /** The plugin's name, for the grant a failure names as its remedy. */
+  pluginName: string;
   /** Modules linked in by name (from a manifest's other `wasm` entries, or `--link`). */
   linked: ReadonlyMap<string, WebAssembly.Module>;
 }
@@ -121,7 +123,7 @@ export class WasmInstance implements PluginInstance {
           const isMain = from === 'main' && module === this.module;
           const wasi = this.wasiFor(isMain ? MAIN : from);
           const who = isMain ? this.label : `${this.label}: linked module "${from}"`;
-          if (!wasi) throw new PluginError(`${who} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`);
+          if (!wasi) throw new PluginError(`${who} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`, { kind: 'grantWasi', plugin: this.options.pluginName });
           value = Object.hasOwn(wasi, imp.name) ? wasi[imp.name] : undefined;
         }
       }
@@ -327,7 +329,7 @@ export class WasmInstance implements PluginInstance {
     } catch (error) {
       this.spent = true;
       const reason = error instanceof IpcError ? error.message : this.failure('(initialization)', error).message;
-      throw new PluginError(`${this.label}: could not start a fresh instance after its _start ran: ${reason}`);
+      throw keepRemedy(new PluginError(`${this.label}: could not start a fresh instance after its _start ran: ${reason}`), error);
     }
   }
 

@@ -28,7 +28,7 @@ export class WasmEngine implements Engine {
       // every module of the plugin that imports WASI gets its own, from the same grant
       const grant = spec.wasi;
       const wasi = grant ? () => new WasiEnvironment(grant) : null;
-      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, linked };
+      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked };
       return new WasmInstance(spec.label, wasmModule(spec.module), options, hostFunctions);
     } catch (error) {
       if (error instanceof IpcError) throw error;

@@ -65,6 +65,8 @@ export interface WasiGrant {
 export interface InstanceSpec {
   /** `plugin #3 (name)`, for messages. */
   label: string;
+  /** The plugin's name, for what would fix a failure (the grant it lacks). */
+  name: string;
   module: CompiledModule;
   /** Modules linked in by the name the plugin imports them under. */
   linked: ReadonlyMap<string, CompiledModule>;

@@ -1,11 +1,23 @@
+import { checkedRemedy, Remedy } from './remedy';
+
 /** Why an operation failed: refused by policy, failed inside a plugin, or a fault of the host. */
 export type ErrorKind = 'policy' | 'plugin' | 'timeout' | 'host';
 
 export class IpcError extends Error {
-  constructor(readonly kind: ErrorKind, message: string) {
+  /** What would let it succeed, when the host knows (a grant, a host-function module). */
+  remedy?: Remedy;
+
+  constructor(readonly kind: ErrorKind, message: string, remedy?: Remedy) {
     super(message);
     this.name = kindNames[kind];
+    if (remedy) this.remedy = remedy;
   }
+}
+
+/** An error that says the same with more context keeps the remedy of the one it wraps. */
+export function keepRemedy<E extends IpcError>(wrapper: E, cause: unknown): E {
+  if (cause instanceof IpcError && cause.remedy && !wrapper.remedy) wrapper.remedy = cause.remedy;
+  return wrapper;
 }
 
 const kindNames: Record<ErrorKind, string> = {
@@ -17,28 +29,28 @@ const kindNames: Record<ErrorKind, string> = {
 
 /** A refusal: the policy does not allow what was asked. */
 export class PolicyError extends IpcError {
-  constructor(message: string) {
-    super('policy', message);
+  constructor(message: string, remedy?: Remedy) {
+    super('policy', message, remedy);
   }
 }
 
 /** A plugin trapped, set an error, returned non-zero, or is missing what was asked of it. */
 export class PluginError extends IpcError {
-  constructor(message: string) {
-    super('plugin', message);
+  constructor(message: string, remedy?: Remedy) {
+    super('plugin', message, remedy);
   }
 }
 
 export class TimeoutError extends IpcError {
-  constructor(message: string) {
-    super('timeout', message);
+  constructor(message: string, remedy?: Remedy) {
+    super('timeout', message, remedy);
   }
 }
 
 /** The host failed: a bug or a resource of the host, not something the plugin did. */
 export class HostError extends IpcError {
-  constructor(message: string) {
-    super('host', message);
+  constructor(message: string, remedy?: Remedy) {
+    super('host', message, remedy);
   }
 }
 
@@ -59,16 +71,17 @@ export interface SerializedError {
   kind: ErrorKind;
   message: string;
   stack?: string;
+  remedy?: Remedy;
 }
 
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof IpcError) return { kind: error.kind, message: error.message, stack: error.stack };
+  if (error instanceof IpcError) return { kind: error.kind, message: error.message, stack: error.stack, ...(error.remedy ? { remedy: error.remedy } : {}) };
   if (error instanceof Error) return { kind: 'host', message: error.message, stack: error.stack };
   return { kind: 'host', message: String(error) };
 }
 
 export function deserializeError(e: SerializedError): IpcError {
-  const error = new IpcError(e.kind, e.message);
+  const error = new IpcError(e.kind, e.message, checkedRemedy(e.remedy));
   if (e.stack) error.stack = e.stack;
   return error;
 }

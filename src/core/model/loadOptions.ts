@@ -90,3 +90,24 @@ export function pluginGrants(policy: Policy, options: LoadOptions, manifest: Man
 export function ignoredManifestGrants(manifest: Manifest | null, manifestMayGrant: boolean): boolean {
   return manifest !== null && !manifestMayGrant && (manifest.allowedHosts.length > 0 || Object.keys(manifest.allowedPaths).length > 0);
 }
+
+/**
+ * The load options with the policy's rule for this plugin name under them: grants add up, config
+ * keys given at load win, and limits take the smaller (they only narrow).
+ */
+export function withPluginRule(policy: Policy, name: string, options: LoadOptions): LoadOptions {
+  if (!Object.hasOwn(policy.plugins, name)) return options;
+  const rule = policy.plugins[name];
+  const narrowest = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : minLimit(a, b));
+  return {
+    ...options,
+    config: rule.config || options.config ? { ...(rule.config ?? {}), ...(options.config ?? {}) } : undefined,
+    wasi: rule.wasi === true || options.wasi === true ? true : options.wasi,
+    allowedHosts: [...(rule.allowedHosts ?? []), ...(options.allowedHosts ?? [])],
+    allowedPaths: { ...(rule.allowedPaths ?? {}), ...(options.allowedPaths ?? {}) },
+    memoryMaxPages: narrowest(rule.memoryMaxPages, options.memoryMaxPages),
+    maxVarBytes: narrowest(rule.maxVarBytes, options.maxVarBytes),
+    maxHttpResponseBytes: narrowest(rule.maxHttpResponseBytes, options.maxHttpResponseBytes),
+    timeoutMs: narrowest(rule.timeoutMs, options.timeoutMs),
+  };
+}

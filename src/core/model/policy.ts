@@ -2,6 +2,7 @@ import { readOnlyPathRefusal } from './allowedPaths';
 import { Binding, BindingOptions, normalizeBindings } from './bindings';
 import { PolicyError } from './errors';
 import { MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
+import { normalizePluginRules, PluginRule } from './pluginRules';
 
 /** What a plugin may do, by plugin name. Patterns are names with `*` as a wildcard. */
 export interface PermissionRule {
@@ -51,6 +52,8 @@ export interface PolicyOptions {
    * `{ "run_bound": { "extism:host/user.count_vowels": "count_vowels.count_vowels" } }`.
    */
   bindings?: BindingOptions;
+  /** Per plugin name, its own grants, config and (narrowing) limits, on top of the ones above. */
+  plugins?: Record<string, PluginRule>;
 }
 
 export interface Policy {
@@ -72,6 +75,8 @@ export interface Policy {
   readonly maxModuleBytes: number;
   /** By plugin name (a null-prototype object). */
   readonly bindings: Readonly<Record<string, readonly Binding[]>>;
+  /** By plugin name (a null-prototype object). */
+  readonly plugins: Readonly<Record<string, Readonly<PluginRule>>>;
 }
 
 export const defaultPolicy: Policy = {
@@ -92,6 +97,7 @@ export const defaultPolicy: Policy = {
   maxHttpResponseBytes: 50 * 1024 * 1024,
   maxModuleBytes: 256 * 1024 * 1024,
   bindings: Object.create(null) as Record<string, readonly Binding[]>,
+  plugins: Object.create(null) as Record<string, PluginRule>,
 };
 
 const MAX_PAGES = 65536;
@@ -148,6 +154,7 @@ export function normalizePolicy(options: PolicyOptions = {}): Policy {
     maxHttpResponseBytes: num('maxHttpResponseBytes'),
     maxModuleBytes: num('maxModuleBytes'),
     bindings: normalizeBindings(options.bindings),
+    plugins: normalizePluginRules(options.plugins),
   };
 }
 

@@ -74,7 +74,7 @@ function httpRequest(services: HostServices, plugin: HostedPlugin, self: PluginM
   const hosts = plugin.grants.allowedHosts;
   if (!hostAllowed(hosts, url.hostname)) {
     const granted = hosts.length ? `allowed_hosts is ${JSON.stringify(hosts)}` : 'no allowed_hosts are granted';
-    throw new PolicyError(`${who} may not reach ${url.hostname}: ${granted}`);
+    throw new PolicyError(`${who} may not reach ${url.hostname}: ${granted}`, { kind: 'allowHost', plugin: plugin.name, host: url.hostname });
   }
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   if (parsed.headers && typeof parsed.headers === 'object') {

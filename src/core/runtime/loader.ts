@@ -1,9 +1,10 @@
 import type { CompiledModule, Engine, FunctionImport, ModuleBytes, PluginInstance } from '../model/engine';
 import { PluginError } from '../model/errors';
 import { dataRecord } from '../model/manifest';
-import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits } from '../model/loadOptions';
+import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits, withPluginRule } from '../model/loadOptions';
 import type { LogLevel } from '../model/logging';
 import type { Policy } from '../model/policy';
+import { isOldAbiImport } from '../model/hostFunctionStub';
 import { describePlugin } from '../model/registry';
 import { EXTISM_ENV, importName, OWN_FUNCTIONS, OWN_MODULES, ServedImport } from '../model/userHostFunctions';
 import { BoundImport, createHostFunctions, HostServices } from './hostFunctions';
@@ -54,7 +55,8 @@ export class PluginLoader {
 
   load(policy: Policy, hints: { wasi: string; hostFunctions: string }, req: LoadRequest): LivePlugin {
     const wasiHint = hints.wasi;
-    const { id, file, name, parent, options, manifestMayGrant } = req;
+    const { id, file, name, parent, manifestMayGrant } = req;
+    const options = withPluginRule(policy, name, req.options);
     const who = parent ? `register_plugin: ${describePlugin(parent)}` : 'register';
     const label = `${who}: "${name}"`;
     const manifest = isManifestPath(file) ? readManifest(file, policy.maxModuleBytes) : null;
@@ -90,7 +92,8 @@ export class PluginLoader {
       module,
       linked,
       instance: undefined as unknown as PluginInstance,
-      options,
+      // as given, so a reload applies the rule in force then
+      options: req.options,
       manifestMayGrant,
     };
     if (ignoredManifestGrants(manifest, manifestMayGrant)) {
@@ -117,11 +120,20 @@ export class PluginLoader {
       return !bound.has(importName(module, name)) && !user.slot(module, name);
     });
     if (!missing.length) return;
+    const oldAbi = missing.filter(isOldAbiImport);
+    if (oldAbi.length) {
+      const names = oldAbi.slice(0, 3).map((imp) => `"${imp.module}"."${imp.name}"`).join(', ');
+      throw new PluginError(
+        `${label} was built for Extism's pre-1.0 ABI (it imports ${names}${oldAbi.length > 3 ? ', …' : ''}), which no current Extism host offers; rebuild it with a current PDK`,
+        { kind: 'rebuildOldAbi', plugin: plugin.name },
+      );
+    }
     const failed = user.failures.length ? `; host functions that did not load: ${user.failures.map((f) => `${f.file} (${f.reason})`).join('; ')}` : '';
     const list = missing.map((imp) => `"${imp.module}"."${imp.name}"${imp.type ? ` ${imp.type}` : ''}`).join(', ');
     const none = 'no linked module, host function or binding supplies';
     const which = missing.length === 1 ? `the function ${list}, which ${none}` : `functions ${none}: ${list}`;
-    throw new PluginError(`${label} imports ${which}; ${hint}${failed}`);
+    const imports = missing.map(({ module, name, type }) => ({ module, name, type }));
+    throw new PluginError(`${label} imports ${which}; ${hint}${failed}`, { kind: 'supplyImports', plugin: plugin.name, imports });
   }
 
   /** Which of its imports the user's host functions serve, and from which file (a binding wins). */
@@ -149,7 +161,7 @@ export class PluginLoader {
           onOutput: (stream: 'stdout' | 'stderr', line: string) => this.log(plugin.id, stream === 'stdout' ? 'info' : 'warn', `[${stream}] ${line}`),
         }
       : null;
-    const spec = { label: describePlugin(plugin), module: plugin.module, linked: plugin.linked, maxPages: plugin.memoryMaxPages, wasi, wasiHint };
+    const spec = { label: describePlugin(plugin), name: plugin.name, module: plugin.module, linked: plugin.linked, maxPages: plugin.memoryMaxPages, wasi, wasiHint };
     const imports = functionImportsOf(plugin);
     return this.engine.instantiate(spec, (memory) => createHostFunctions(this.services, plugin, memory, imports));
   }

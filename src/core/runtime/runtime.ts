@@ -1,5 +1,5 @@
 import type { Engine, PluginInstance } from '../model/engine';
-import { internalError, IpcError, PluginError, PolicyError, TimeoutError } from '../model/errors';
+import { internalError, IpcError, keepRemedy, PluginError, PolicyError, TimeoutError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
 import { capLogMessage, LogBudget } from '../model/logBudget';
@@ -266,7 +266,7 @@ export class Runtime {
     } catch (error) {
       if (!(error instanceof IpcError) || error.message.startsWith(who)) throw error;
       const Kind = error instanceof PolicyError ? PolicyError : error instanceof TimeoutError ? TimeoutError : PluginError;
-      throw new Kind(`${who}: ${error.message}`);
+      throw keepRemedy(new Kind(`${who}: ${error.message}`), error);
     }
   }
 
