@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultPolicy, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readOnlyPathRefusal, wholeNumberIn } from './core';
+import { defaultPolicy, FileRefusal, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, readOnlyPathRefusal, wholeNumberIn } from './core';
 import type { BindingOptions, Range } from './core';
 import type { HostOptions, LoadOptions, LogThreshold } from './core';
 
@@ -81,24 +81,13 @@ function integer(value: string | undefined, flag: string, range: Range): number 
 
 const LOOP_RANGE = { min: 1, max: 1_000_000 };
 
-// O_NONBLOCK: a FIFO without a writer would block open for ever
-const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
-
 /** A file a flag names: a regular file no larger than `max`; anything else is refused before it is read. */
 function readRegularFile(file: string, flag: string, max: number, limitName: string): Uint8Array {
-  let fd: number;
   try {
-    fd = fs.openSync(file, OPEN_FLAGS);
+    return readFileChecked(file, max, limitName);
   } catch (error) {
-    throw new UsageError(`${flag} ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new UsageError(`${flag} ${file}: is not a regular file`);
-    if (st.size > max) throw new UsageError(`${flag} ${file}: is ${formatBytes(st.size)}, over the limit of ${formatBytes(max)} (${limitName})`);
-    return fs.readFileSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    if (error instanceof FileRefusal) throw new UsageError(`${flag} ${file}: ${error.reason}`);
+    throw error;
   }
 }
 

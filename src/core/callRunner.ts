@@ -1,9 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as vm from 'node:vm';
 import { CALL_FILE_SUFFIX, CallFile, CallFileError, CallSpec, containsJson, parseCallFile } from './model/callFile';
 import type { LoadOptions } from './model/loadOptions';
 import type { Span } from '../shared/traceRecords';
 import type { PluginHost } from './pluginHost';
+import { jsonDeeperThan } from './model/jsonDepth';
+import { formatBytes } from './model/numbers';
+import { FileRefusal, readFileChecked } from './runtime/files';
+
+/** How long an `expect.error` pattern may take to match a call's error before the call fails. */
+export const ERROR_MATCH_TIMEOUT_MS = 1000;
+/** The largest call file read: it is JSON a person writes, inputs included. */
+export const MAX_CALL_FILE_BYTES = 64 * 1024 * 1024;
 
 /** How one call of a call file went. */
 export interface CallOutcome {
@@ -27,9 +36,9 @@ export interface CallOutcome {
 export function readCallFile(file: string): CallFile {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new CallFileError(`${file}: cannot be read`);
+    text = readFileChecked(file, MAX_CALL_FILE_BYTES, `call files are at most ${formatBytes(MAX_CALL_FILE_BYTES)}`).toString('utf8');
+  } catch (error) {
+    throw new CallFileError(`${file}: ${error instanceof FileRefusal ? error.reason : 'cannot be read'}`);
   }
   return parseCallFile(file, text);
 }
@@ -53,18 +62,22 @@ function isPath(plugin: string): boolean {
   return /[\\/]/.test(plugin) || /\.(wasm|json)$/i.test(plugin);
 }
 
-function inputBytes(call: CallSpec, base: string): Uint8Array {
+/** A call's input as bytes; a file's through the bounded reader (regular files only, within maxMessageBytes). */
+function inputBytes(call: CallSpec, base: string, maxBytes: number): Uint8Array {
   const input = call.input;
   if ('text' in input) return Buffer.from(input.text, 'utf8');
   if ('base64' in input) return Buffer.from(input.base64, 'base64');
   if ('json' in input) return Buffer.from(JSON.stringify(input.json), 'utf8');
   const file = path.resolve(base, input.file);
   try {
-    return fs.readFileSync(file);
-  } catch {
-    throw new CallFileError(`calls[${call.index}].input.file: cannot read ${file}`);
+    return readFileChecked(file, maxBytes, 'maxMessageBytes');
+  } catch (error) {
+    throw new InputRefusal(`calls[${call.index}].input.file ${file}: ${error instanceof FileRefusal ? error.reason : 'cannot be read'}`);
   }
 }
+
+/** A call's input could not be made: the call fails without running, whatever it expects. */
+class InputRefusal extends Error {}
 
 function loadOptions(call: CallSpec): LoadOptions {
   const options: LoadOptions = {};
@@ -129,6 +142,14 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
   const t0 = performance.now();
   let output: Uint8Array | undefined;
   let error: string | undefined;
+  let input: Uint8Array;
+  try {
+    input = inputBytes(call, base, host.currentPolicy.maxMessageBytes);
+  } catch (e) {
+    listening.dispose();
+    if (!(e instanceof InputRefusal)) throw e;
+    return { call, durationMs: performance.now() - t0, spans, passed: false, reason: e.message };
+  }
   try {
     const options = loadOptions(call);
     const target = targetOf(call.plugin, calls);
@@ -138,7 +159,7 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
       id = (await host.register(target, options)).id;
       live.set(key, id);
     }
-    output = await host.call(id, call.function, inputBytes(call, base), 'api');
+    output = await host.call(id, call.function, input, 'api');
   } catch (e) {
     if (e instanceof CallFileError) throw e;
     error = e instanceof Error ? e.message : String(e);
@@ -153,7 +174,18 @@ function judge(call: CallSpec, output: Uint8Array | undefined, error: string | u
   const expect = call.expect;
   if (expect && 'error' in expect) {
     if (error === undefined) return { passed: false, reason: `expected it to fail matching /${expect.error}/, but it succeeded`, expected: expect.error, actual: text(output) };
-    const passed = new RegExp(expect.error).test(error);
+    const passed = matchesWithin(expect.error, error, ERROR_MATCH_TIMEOUT_MS);
+    if (passed === 'too slow') {
+      return {
+        passed: false,
+        reason: `the pattern /${expect.error}/ took longer than ${ERROR_MATCH_TIMEOUT_MS} ms to match the error, and was stopped (a pattern that backtracks, such as nested quantifiers (a+)+: simplify it)`,
+        expected: expect.error,
+        actual: error,
+      };
+    }
+    if (passed === 'gave up') {
+      return { passed: false, reason: `the pattern /${expect.error}/ could not be matched against the error (the regular expression engine gave up)`, expected: expect.error, actual: error };
+    }
     return passed ? { passed } : { passed, reason: `its error does not match /${expect.error}/: ${error}`, expected: expect.error, actual: error };
   }
   if (error !== undefined) return { passed: false, reason: error };
@@ -175,7 +207,35 @@ function judge(call: CallSpec, output: Uint8Array | undefined, error: string | u
   }
   return containsJson(parsed, expect.json)
     ? { passed: true }
-    : { passed: false, reason: 'the output JSON does not contain the expected fields', expected: JSON.stringify(expect.json, null, 2), actual: JSON.stringify(parsed, null, 2) };
+    : { passed: false, reason: 'the output JSON does not contain the expected fields', expected: JSON.stringify(expect.json, null, 2), actual: shown(parsed, actual) };
+}
+
+/** A plugin's JSON output, indented for a diff; as it came when it nests too deep to indent safely. */
+function shown(parsed: unknown, raw: string): string {
+  return jsonDeeperThan(parsed) ? raw : JSON.stringify(parsed, null, 2);
+}
+
+// The pattern is compiled and run in a context of its own under vm's timeout, which interrupts
+// V8's backtracking: a call file is run on the extension host's thread too.
+const matchContext = vm.createContext(Object.create(null) as object);
+const matchScript = new vm.Script('new RegExp(pattern).test(subject)');
+
+/**
+ * Whether `pattern` matches `subject`: 'too slow' when matching took longer than `timeoutMs`, 'gave
+ * up' when the engine threw (out of backtracking stack, or a pattern that does not compile).
+ */
+export function matchesWithin(pattern: string, subject: string, timeoutMs: number): boolean | 'too slow' | 'gave up' {
+  const context = matchContext as { pattern?: string; subject?: string };
+  context.pattern = pattern;
+  context.subject = subject;
+  try {
+    return matchScript.runInContext(matchContext, { timeout: timeoutMs }) === true;
+  } catch (error) {
+    return (error as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? 'too slow' : 'gave up';
+  } finally {
+    context.pattern = undefined;
+    context.subject = undefined;
+  }
 }
 
 function text(bytes: Uint8Array | undefined): string {

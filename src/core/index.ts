@@ -20,6 +20,8 @@ export type { Binding, BindingOptions } from './model/bindings';
 export type { Caller, PluginInfo } from './model/registry';
 export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
 export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';
+// the one bounded reader of files a user names: regular files only, size-limited, never blocking on a FIFO
+export { FileRefusal, readFileChecked } from './runtime/files';
 export { CallSession, findCallFiles, readCallFile, runCallFile } from './callRunner';
 export type { CallOutcome } from './callRunner';
 export { CALL_FILE_SUFFIX, callOffsets, CallFileError, parseCallFile } from './model/callFile';

@@ -1,11 +1,11 @@
-import { IpcError, PolicyError } from './model/errors';
+import { IpcError, PluginError, PolicyError } from './model/errors';
 import { wholeNumberIn } from './model/numbers';
 import { Emitter } from './model/events';
 import type { LoadOptions } from './model/loadOptions';
 import type { LogEntry, LogThreshold } from './model/logging';
 import { normalizePolicy, Policy, PolicyOptions } from './model/policy';
 import type { Caller, PluginInfo } from './model/registry';
-import type { ServedImport } from './model/userHostFunctions';
+import type { HostFunctionsLoad, ServedImport } from './model/userHostFunctions';
 import { TraceStore } from './model/trace';
 import type { RuntimeSettings } from './model/runtimeSettings';
 import { childProcess } from './transport/childProcess';
@@ -90,6 +90,12 @@ export class PluginHost {
   /** The last load of the host-function modules in the current runtime. */
   private hostFunctionsLoad: Promise<ServedImport[]> = Promise.resolve([]);
   private hostFunctionsSent = false;
+  /**
+   * Versions (file -> mtime:size) of host-function modules whose top level did not finish in
+   * time: kept across runtimes, so a restart does not run them again until the file changes or
+   * `retryHostFunctions` is asked.
+   */
+  private readonly heldModules = new Map<string, string>();
   /** Set while the host ends its own runtime, so the stop reads as asked for. */
   private stopping = false;
   /** The highest ids seen, so a replacement runtime never hands out one again. */
@@ -145,6 +151,17 @@ export class PluginHost {
    */
   hostFunctions(): Promise<ServedImport[]> {
     return this.connect(() => this.hostFunctionsLoad);
+  }
+
+  /**
+   * Loads the host-function modules again, those held back included (a module whose top level did
+   * not finish in time is otherwise not run again until its file changes).
+   */
+  retryHostFunctions(): Promise<ServedImport[]> {
+    this.heldModules.clear();
+    const client = this.client;
+    if (client?.alive) this.loadHostFunctions(client);
+    return this.hostFunctions();
   }
 
   register(target: string, options: LoadOptions = {}): Promise<PluginInfo> {
@@ -217,11 +234,24 @@ export class PluginHost {
 
   private loadHostFunctions(client: RuntimeClient): void {
     const files = this.options.hostFunctions ?? [];
-    const load = files.length || this.hostFunctionsSent ? client.request('hostFunctions', { files: [...files] }) : Promise.resolve([]);
+    const held = [...this.heldModules].map(([file, stamp]) => ({ file, stamp }));
+    const load = files.length || this.hostFunctionsSent
+      ? client.request('hostFunctions', { files: [...files], held }).then((loaded) => this.hostFunctionsLoaded(files, loaded))
+      : Promise.resolve([]);
     this.hostFunctionsSent = files.length > 0;
     // whoever asks sees the failure through hostFunctions(); unasked, it must not go unhandled
     load.catch(() => undefined);
     this.hostFunctionsLoad = load;
+  }
+
+  /** Keeps the held versions the runtime reports; fails naming each module that did not load. */
+  private hostFunctionsLoaded(files: readonly string[], loaded: HostFunctionsLoad): ServedImport[] {
+    for (const file of files) this.heldModules.delete(file);
+    for (const h of loaded.held) this.heldModules.set(h.file, h.stamp);
+    if (loaded.failures.length) {
+      throw new PluginError(loaded.failures.map((f) => `host functions ${f.file} did not load: ${f.reason}`).join('\n'));
+    }
+    return loaded.served;
   }
 
   private connect<T>(request: (client: RuntimeClient) => Promise<T>): Promise<T> {

@@ -129,5 +129,10 @@ export class TimeoutGuard {
 }
 
 function codeOf(error: unknown): string | undefined {
-  return (error as { code?: string } | null)?.code;
+  try {
+    return (error as { code?: string } | null)?.code;
+  } catch {
+    // what user code threw may be a Proxy whose traps throw
+    return undefined;
+  }
 }

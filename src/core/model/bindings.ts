@@ -1,4 +1,5 @@
 import { PolicyError } from './errors';
+import { describeValue } from './numbers';
 
 /**
  * One import of a plugin bound by the host to another plugin's export: calling the import calls
@@ -64,7 +65,7 @@ export function normalizeBindings(value: unknown): Record<string, readonly Bindi
       if (seen.has(key)) throw new PolicyError(`${where}: ${key} is bound twice`);
       seen.add(key);
       const target = typeof targetSpec === 'string' ? parseTarget(targetSpec) : null;
-      if (!target) throw new PolicyError(`${where}["${spec}"] must be "<plugin>.<function>", such as "count_vowels.count_vowels", got ${JSON.stringify(targetSpec)}`);
+      if (!target) throw new PolicyError(`${where}["${spec}"] must be "<plugin>.<function>", such as "count_vowels.count_vowels", got ${describeValue(targetSpec)}`);
       list.push({ key, module: imp.module, name: imp.name, plugin: target.plugin, func: target.func });
     }
     out[plugin] = list;

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { readOnlyPathRefusal } from './allowedPaths';
+import { jsonDeeperThan, MAX_JSON_DEPTH, tooDeep } from './jsonDepth';
 
 /** What a call sends: text, bytes in base64, a file's bytes, or a JSON value as text. */
 export type CallInput = { text: string } | { base64: string } | { file: string } | { json: unknown };
@@ -69,6 +70,8 @@ export function parseCallFile(file: string, text: string): CallFile {
   } catch (error) {
     throw new CallFileError(`${file}: is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
+  // every walk of the file's values after this (input.json as text, expect.json compared and shown) stays shallow
+  if (jsonDeeperThan(raw, MAX_JSON_DEPTH)) return fail('the file', `${tooDeep()} (a call file's JSON may nest ${MAX_JSON_DEPTH} deep)`);
   if (!isObject(raw)) return fail('the file', 'must be a JSON object with a "calls" list');
   const unknown = Object.keys(raw).filter((k) => k !== 'plugins' && k !== 'hostFunctions' && k !== 'calls');
   if (unknown.length) fail(`"${unknown[0]}"`, 'is not a field of a call file (fields: plugins, hostFunctions, calls)');
@@ -149,15 +152,28 @@ function parseExpectation(v: unknown, at: string, fail: (field: string, message:
   return { [kind]: value } as Expectation;
 }
 
-/** Whether `actual` holds every field of `expected`, deep; arrays must match element by element. */
+/**
+ * Whether `actual` holds every field of `expected`, deep; arrays must match element by element.
+ * Iterative: `actual` is a plugin's output and may nest as deep as JSON.parse goes.
+ */
 export function containsJson(actual: unknown, expected: unknown): boolean {
-  if (Array.isArray(expected)) {
-    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => containsJson(actual[i], e));
+  const pairs: [unknown, unknown][] = [[actual, expected]];
+  while (pairs.length) {
+    const [a, e] = pairs.pop()!;
+    if (Array.isArray(e)) {
+      if (!Array.isArray(a) || a.length !== e.length) return false;
+      for (let i = 0; i < e.length; i++) pairs.push([a[i], e[i]]);
+    } else if (isObject(e)) {
+      if (!isObject(a)) return false;
+      for (const k of Object.keys(e)) {
+        if (!Object.hasOwn(a, k)) return false;
+        pairs.push([a[k], e[k]]);
+      }
+    } else if (!Object.is(a, e)) {
+      return false;
+    }
   }
-  if (isObject(expected)) {
-    return isObject(actual) && Object.keys(expected).every((k) => Object.hasOwn(actual, k) && containsJson(actual[k], expected[k]));
-  }
-  return Object.is(actual, expected);
+  return true;
 }
 
 /**

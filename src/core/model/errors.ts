@@ -60,10 +60,17 @@ export class HostError extends IpcError {
  * error for the log. A known error passes unchanged.
  */
 export function internalError(where: string, error: unknown): IpcError {
-  if (error instanceof IpcError) return error;
-  const name = error instanceof Error ? error.name : typeof error;
+  let name = 'a value that cannot be read';
+  let stack: unknown;
+  try {
+    if (error instanceof IpcError) return error;
+    name = error instanceof Error ? String(error.name) : typeof error;
+    stack = error instanceof Error ? error.stack : undefined;
+  } catch {
+    // what user code threw may be a Proxy whose every trap throws: it is not looked at again
+  }
   const failure = new HostError(`${where}: internal failure of the host (${name}); the details are in the log`);
-  if (error instanceof Error && error.stack) failure.stack = `${failure.name}: ${failure.message}\ncaused by ${error.stack}`;
+  if (typeof stack === 'string' && stack) failure.stack = `${failure.name}: ${failure.message}\ncaused by ${stack}`;
   return failure;
 }
 
@@ -75,9 +82,13 @@ export interface SerializedError {
 }
 
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof IpcError) return { kind: error.kind, message: error.message, stack: error.stack, ...(error.remedy ? { remedy: error.remedy } : {}) };
-  if (error instanceof Error) return { kind: 'host', message: error.message, stack: error.stack };
-  return { kind: 'host', message: String(error) };
+  try {
+    if (error instanceof IpcError) return { kind: error.kind, message: error.message, stack: error.stack, ...(error.remedy ? { remedy: error.remedy } : {}) };
+    if (error instanceof Error) return { kind: 'host', message: String(error.message), stack: typeof error.stack === 'string' ? error.stack : undefined };
+    return { kind: 'host', message: String(error) };
+  } catch {
+    return { kind: 'host', message: 'a value that cannot be read' };
+  }
 }
 
 export function deserializeError(e: SerializedError): IpcError {

@@ -1,7 +1,7 @@
 import { readOnlyPathRefusal } from './allowedPaths';
 import { PolicyError } from './errors';
 import type { Manifest } from './manifest';
-import { MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
+import { describeValue, MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
 import type { Policy } from './policy';
 import type { PluginInfo } from './registry';
 
@@ -75,7 +75,7 @@ export function pluginGrants(policy: Policy, options: LoadOptions, manifest: Man
   }
   const headers: unknown = options.httpResponseHeaders;
   if (headers !== undefined && typeof headers !== 'boolean') {
-    throw new PolicyError(`load options: httpResponseHeaders must be true or false, got ${JSON.stringify(headers)}`);
+    throw new PolicyError(`load options: httpResponseHeaders must be true or false, got ${describeValue(headers)}`);
   }
   return {
     wasi: policy.wasi || options.wasi === true || fromManifest !== null,

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { readOnlyPathRefusal } from './allowedPaths';
 import { PluginError } from './errors';
+import { jsonDeeperThan, MAX_JSON_DEPTH, tooDeep } from './jsonDepth';
 import { formatBytes, MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
 
 /** Where one module of a manifest comes from, checked but not read yet. */
@@ -72,6 +73,7 @@ export function parseManifest(file: string, text: string, maxModuleBytes = Infin
   } catch (error) {
     fail(file, `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
+  if (jsonDeeperThan(raw, MAX_JSON_DEPTH)) fail(file, `${tooDeep()} (a manifest's JSON may nest ${MAX_JSON_DEPTH} deep)`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, 'must be a JSON object with a "wasm" list');
   const m = raw as Record<string, unknown>;
   const unknown = Object.keys(m).filter((k) => !KNOWN.has(k));

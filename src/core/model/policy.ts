@@ -1,7 +1,7 @@
 import { readOnlyPathRefusal } from './allowedPaths';
 import { Binding, BindingOptions, normalizeBindings } from './bindings';
 import { PolicyError } from './errors';
-import { MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
+import { describeValue, MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
 import { normalizePluginRules, PluginRule } from './pluginRules';
 
 /** What a plugin may do, by plugin name. Patterns are names with `*` as a wildcard. */
@@ -160,7 +160,7 @@ export function normalizePolicy(options: PolicyOptions = {}): Policy {
 
 function flag(value: boolean | undefined, fallback: boolean, name: string): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new PolicyError(`policy: ${name} must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean') throw new PolicyError(`policy: ${name} must be true or false, got ${describeValue(value)}`);
   return value;
 }
 
@@ -200,15 +200,38 @@ function patterns(value: string[] | undefined, name: string): string[] {
   return [...value];
 }
 
+/**
+ * Whether a glob (`*` any run of characters, nothing else special) matches the whole value: a
+ * scan that goes back only to the last `*`, never a regular expression, so a pattern with many
+ * stars (from settings or a manifest) costs at most pattern x value steps, never backtracking.
+ */
+export function globMatches(pattern: string, value: string): boolean {
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let resume = 0;
+  while (v < value.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      resume = v;
+    } else if (p < pattern.length && pattern[p] === value[v]) {
+      p++;
+      v++;
+    } else if (star >= 0) {
+      p = star + 1;
+      v = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
+}
+
 function matches(pattern: string, value: string): boolean {
   if (pattern === '*') return true;
   if (!pattern.includes('*')) return pattern === value;
-  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-  return re.test(value);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  return globMatches(pattern, value);
 }
 
 function ruleFor(policy: Policy, pluginName: string): Required<PermissionRule> {

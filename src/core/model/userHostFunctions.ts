@@ -37,11 +37,48 @@ export function refusedOverride(module: string, name: string): string | null {
   return null;
 }
 
-/** What a user's code threw that is not an Error, as text: `String()` itself throws for some values. */
+/** A version (mtime:size) of a host-function module whose top level did not finish in time. */
+export interface HeldModule {
+  file: string;
+  stamp: string;
+}
+
+/** What loading the host-function modules gave: what they serve, each file that failed and why, the held versions. */
+export interface HostFunctionsLoad {
+  served: ServedImport[];
+  failures: { file: string; reason: string }[];
+  held: HeldModule[];
+}
+
+/** The longest text of a thrown value kept in a message. */
+export const MAX_THROWN_TEXT = 64 * 1024;
+const UNREADABLE = '(a value that cannot be read)';
+
+/**
+ * What a user's code threw, as text: an Error's message, any other value as `String()` gives it,
+ * cut at `MAX_THROWN_TEXT`. It never throws: a Proxy whose traps throw, a revoked one, getters
+ * or `toString` that throw, all read as "(a value that cannot be read)".
+ */
 export function thrownText(value: unknown): string {
+  try {
+    const text = textOf(value);
+    return text.length > MAX_THROWN_TEXT ? `${text.slice(0, MAX_THROWN_TEXT)}… (${text.length - MAX_THROWN_TEXT} more characters)` : text;
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);
+  if (value instanceof Error) {
+    const message: unknown = value.message;
+    if (typeof message === 'string') return message;
+  }
   try {
     return String(value);
   } catch {
+    // no toString of its own (Object.create(null)), or one that throws: its tag, if that reads
     return `a value with no text of its own (${Object.prototype.toString.call(value)})`;
   }
 }

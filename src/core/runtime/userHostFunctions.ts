@@ -61,24 +61,45 @@ export interface UserHostPlugin extends PluginVars {
   logLevel: LogThreshold | null;
 }
 
+/** Whether a user's code threw one of ours (a memory access refused, say): it passes unchanged. */
+function isIpcError(error: unknown): error is IpcError {
+  try {
+    return error instanceof IpcError;
+  } catch {
+    // a Proxy whose getPrototypeOf trap throws, or a revoked one
+    return false;
+  }
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : thrownText(error);
-}
-
-/** Why a host function's result cannot be the import's result, or null when it can. */
-function resultProblem(result: unknown, type: string | null): string | null {
-  const returns = type?.slice(type.indexOf('-> ') + 3);
-  if (returns === 'i64' && typeof result !== 'bigint') {
-    return `returned ${typeof result === 'number' ? `the number ${result}` : String(result)} for an i64 result: return a bigint (as with @extism/extism), such as ${typeof result === 'number' && Number.isSafeInteger(result) ? `${result}n` : '0n'}`;
+/**
+ * What a host function returned, as the import's result, or why it cannot be: a Promise, a number
+ * for an i64, a bigint for a number. A number result is converted here (as V8 would convert it),
+ * so a value whose conversion throws fails the call as this function's failure. Never throws.
+ */
+function settle(result: unknown, type: string | null): { value: unknown } | { problem: string } {
+  try {
+    if (isThenable(result)) {
+      // nothing awaits it: its failure must not become an unhandled rejection of the runtime
+      Promise.resolve(result).then(undefined, () => undefined);
+      return { problem: 'returned a Promise: host functions here are synchronous (an async function cannot be awaited inside a plugin\'s call)' };
+    }
+    const returns = type === null ? null : type.slice(type.indexOf('-> ') + 3);
+    if (returns === 'i64' && typeof result !== 'bigint') {
+      const shown = typeof result === 'number' ? `the number ${result}` : thrownText(result);
+      return { problem: `returned ${shown} for an i64 result: return a bigint (as with @extism/extism), such as ${typeof result === 'number' && Number.isSafeInteger(result) ? `${result}n` : '0n'}` };
+    }
+    if (returns === 'i32' || returns === 'f32' || returns === 'f64') {
+      if (typeof result === 'bigint') return { problem: `returned the bigint ${result}n for an ${returns} result: return a number` };
+      return { value: typeof result === 'number' ? result : Number(result) };
+    }
+    return { value: result };
+  } catch {
+    return { problem: 'returned a value that cannot be read' };
   }
-  if ((returns === 'i32' || returns === 'f32' || returns === 'f64') && typeof result === 'bigint') {
-    return `returned the bigint ${result}n for an ${returns} result: return a number`;
-  }
-  return null;
 }
 
 /**
@@ -134,17 +155,12 @@ export function userHostImports(
       try {
         result = user(context, ...args);
       } catch (error) {
-        return fail(error instanceof IpcError ? error : new PluginError(`${where()} failed: ${messageOf(error)}`));
+        return fail(isIpcError(error) ? error : new PluginError(`${where()} failed: ${thrownText(error)}`));
       }
-      if (isThenable(result)) {
-        // nothing awaits it: its failure must not become an unhandled rejection of the runtime
-        Promise.resolve(result).then(undefined, () => undefined);
-        return fail(new PluginError(`${where()} returned a Promise: host functions here are synchronous (an async function cannot be awaited inside a plugin's call)`));
-      }
-      const problem = resultProblem(result, imp.type);
-      if (problem) return fail(new PluginError(`${where()} ${problem}`));
+      const settled = settle(result, imp.type);
+      if ('problem' in settled) return fail(new PluginError(`${where()} ${settled.problem}`));
       end(null);
-      return result;
+      return settled.value;
     };
     out.push({ module: imp.module, name: imp.name, fn });
   }

@@ -6,7 +6,7 @@ import type { LogEntry } from '../model/logging';
 import type { Caller, PluginInfo } from '../model/registry';
 import type { TraceRecord } from '../../shared/traceRecords';
 import type { RuntimeSettings } from '../model/runtimeSettings';
-import type { ServedImport } from '../model/userHostFunctions';
+import type { HeldModule, HostFunctionsLoad } from '../model/userHostFunctions';
 import type { SpanBatch } from './spanCodec';
 
 /** Each request the runtime serves: its parameters and its result. */
@@ -19,10 +19,10 @@ export interface Requests {
   register: { params: { target: string; options: LoadOptions }; result: PluginInfo };
   /**
    * Load the JS modules that supply host functions (absolute paths, later ones overriding earlier
-   * ones); a file changed since it was loaded is loaded again. Fails naming each file that did not
-   * load, after taking the ones that did.
+   * ones); a file changed since it was loaded is loaded again. Takes the ones that load and names
+   * each that did not; `held` versions (a top level that did not finish in time) are not run.
    */
-  hostFunctions: { params: { files: string[] }; result: ServedImport[] };
+  hostFunctions: { params: { files: string[]; held?: HeldModule[] }; result: HostFunctionsLoad };
   /** Call an export of a live plugin; `hostContext` is what its host functions' `hostContext()` gives. */
   call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown }; result: Uint8Array };
   /** Load a live plugin again from its (changed) files, keeping its id and vars. */

@@ -1,5 +1,5 @@
 import { WasmEngine } from '../engine/wasmEngine';
-import { internalError, PluginError, serializeError } from '../model/errors';
+import { internalError, serializeError } from '../model/errors';
 import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
@@ -22,13 +22,17 @@ export class RuntimeService {
   private lastChanged = -1;
   private lastFlush = performance.now();
   private readonly handlers: RequestHandlers;
-  private readonly hostModules = new HostModuleLoader();
+  private readonly hostModules: HostModuleLoader;
+  /** The call time limit, which bounds a host-function module's top level too. */
+  private callTimeoutMs = 0;
   /** Requests that came while one was waiting for modules to load: served in order after it. */
   private readonly waiting: RequestMessage[] = [];
   private busy = false;
 
   constructor(private readonly post: (out: Outgoing<RuntimeMessage>) => void) {
-    const runtime = new Runtime(new WasmEngine(), {
+    const engine = new WasmEngine();
+    this.hostModules = new HostModuleLoader(engine);
+    const runtime = new Runtime(engine, {
       pluginAdded: (plugin) => this.queue({ type: 'pluginAdded', plugin }),
       pluginRemoved: (id) => {
         this.changed.delete(id);
@@ -59,18 +63,18 @@ export class RuntimeService {
     this.runtime = runtime;
     this.handlers = {
       start: ({ settings, lastPluginId, lastSpanId }) => {
+        this.callTimeoutMs = settings.policy.callTimeoutMs;
         runtime.configure(settings);
         runtime.continueAfter(lastPluginId, lastSpanId);
       },
-      configure: (settings) => runtime.configure(settings),
+      configure: (settings) => {
+        this.callTimeoutMs = settings.policy.callTimeoutMs;
+        runtime.configure(settings);
+      },
       register: ({ target, options }) => runtime.register(target, options),
-      hostFunctions: async ({ files }) => {
-        const loaded = await this.hostModules.load(files);
-        const served = runtime.setHostFunctions(loaded);
-        if (loaded.failures.length) {
-          throw new PluginError(loaded.failures.map((f) => `host functions ${f.file} did not load: ${f.reason}`).join('\n'));
-        }
-        return served;
+      hostFunctions: async ({ files, held }) => {
+        const loaded = await this.hostModules.load(files, { timeoutMs: this.callTimeoutMs, held });
+        return { served: runtime.setHostFunctions(loaded), failures: loaded.failures, held: loaded.held };
       },
       call: ({ caller, id, func, input, hostContext }) => runtime.call(caller, id, func, input, hostContext),
       reload: ({ id }) => runtime.reload(id),
