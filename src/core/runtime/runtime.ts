@@ -6,12 +6,12 @@ import { capLogMessage, LogBudget } from '../model/logBudget';
 import { LogEntry, LogLevel, passes } from '../model/logging';
 import { mayCall, maySpawn } from '../model/policy';
 import { defaultSettings, RuntimeSettings } from '../model/runtimeSettings';
-import { Caller, describePlugin, PluginInfo, Registry } from '../model/registry';
+import { Caller, describePlugin, PluginCounters, PluginInfo, Registry } from '../model/registry';
 import type { Span } from '../../shared/traceRecords';
 import { Bindings, BoundSlot } from './bindings';
 import { CallHooks, CallStack, now } from './callStack';
 import type { HostServices } from './hostFunctions';
-import { LivePlugin, pluginInfo } from './livePlugin';
+import { LivePlugin, pluginCounters, pluginInfo } from './livePlugin';
 import { PluginLoader } from './loader';
 import { isPathTarget, pluginNameOfPath, resolvePluginName } from './resolve';
 import type { LoadedHostModules } from './hostModules';
@@ -21,6 +21,8 @@ import type { ServedImport } from '../model/userHostFunctions';
 /** What the runtime tells the outside; a transport batches and forwards it. */
 export interface RuntimeHooks extends CallHooks {
   pluginAdded(info: PluginInfo): void;
+  /** What a face sees of a live plugin changed (a reload, the host functions serving it); not its counters. */
+  pluginChanged(id: number): void;
   pluginRemoved(id: number): void;
   log(entry: LogEntry): void;
 }
@@ -116,6 +118,11 @@ export class Runtime {
   plugin(id: number): PluginInfo | undefined {
     const p = this.registry.get(id);
     return p && pluginInfo(p);
+  }
+
+  counters(id: number): PluginCounters | undefined {
+    const p = this.registry.get(id);
+    return p && pluginCounters(p);
   }
 
   /**
@@ -348,7 +355,7 @@ export class Runtime {
       if (!this.registry.get(plugin.id)) continue;
       try {
         plugin.instance = this.loader.restart(plugin, this.settings.wasiHint);
-        this.hooks.pluginChanged(plugin.id);
+        this.hooks.pluginCounted(plugin.id);
       } catch (error) {
         this.log(plugin.id, 'error', `could not be started again after its call was stopped, so it was unloaded: ${error instanceof Error ? error.message : String(error)}`);
         this.remove(plugin.id);
