@@ -161,6 +161,7 @@ export class Runtime {
       if (this.stack.depth) this.recover(failure.message);
       throw failure;
     } finally {
+      this.callDeadline = Infinity;
       this.hostContext = null;
       this.endLogBudget();
     }
@@ -331,18 +332,24 @@ export class Runtime {
   }
 
   /**
-   * A plugin's start-up under the same time limit as a call into it. A plugin spawned during a call
-   * starts under that call's limit, which is already running.
+   * A plugin's start-up (instantiation, linked modules' start, `_initialize`) under the same time
+   * limit as a call into it, from now: a registration, reload or restart from a face gets a limit
+   * of its own, whatever the calls before it spent, and HTTP during it waits at most what is left of
+   * it. A plugin spawned during a call starts under that call's limit, which is already running.
    */
   private startUp(plugin: LivePlugin, start: () => PluginInstance): PluginInstance {
     if (this.stack.depth) return start();
     const timeout = minLimit(this.settings.policy.callTimeoutMs, plugin.timeoutMs);
+    const outer = this.callDeadline;
+    this.callDeadline = timeout > 0 ? Date.now() + timeout : Infinity;
     try {
       return this.engine.runGuarded(timeout, start);
     } catch (error) {
       if (!this.engine.isTimeout(error)) throw error;
       const limit = timeout === plugin.timeoutMs ? "the plugin's own timeout_ms" : 'callTimeoutMs';
       throw new TimeoutError(`register: ${describePlugin(plugin)} did not finish starting within ${timeout} ms (${limit})`);
+    } finally {
+      this.callDeadline = outer;
     }
   }
 
