@@ -92,10 +92,8 @@ export class WasmInstance implements PluginInstance {
   private initialize(): void {
     const { _initialize: init, hs_init: hsInit } = this.exportsByName;
     this.func = '(initialization)';
-    // as natively, an `_initialize` that takes parameters is not a reactor's, and is not run
-    if (typeof hsInit === 'function' && hsInit.length !== 2) {
-      throw new PluginError(`${this.label}: its export hs_init takes ${params(hsInit.length)}; Haskell's takes 2 (argc, argv), which the host passes as 0, 0`);
-    }
+    // as natively, an `_initialize` that takes parameters is not a reactor's, and is not run;
+    // `hs_init` gets (0, 0) whatever it declares, but i64s cannot be given numbers
     try {
       if (typeof init === 'function' && init.length === 0) init();
       if (typeof hsInit === 'function') hsInit(0, 0);
