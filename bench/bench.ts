@@ -248,7 +248,7 @@ async function naiveCase(): Promise<Record<string, Stats>> {
   return out;
 }
 
-const quietHooks: RuntimeHooks = { pluginAdded() {}, pluginRemoved() {}, pluginChanged() {}, record() {}, callStarted() {}, log() {} };
+const quietHooks: RuntimeHooks = { pluginAdded() {}, pluginRemoved() {}, pluginChanged() {}, pluginCounted() {}, record() {}, callStarted() {}, log() {} };
 
 /** The runtime itself (the code every transport runs), in this process. */
 function bareRuntime(options: PolicyOptions, tracing = true): Runtime {

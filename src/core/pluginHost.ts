@@ -46,6 +46,7 @@ export type RuntimeTransport =
 export type PluginsChange =
   | { kind: 'added'; plugin: PluginInfo }
   | { kind: 'removed'; plugin: PluginInfo }
+  /** Its description changed, or only its counters (calls, errors) after a call. */
   | { kind: 'changed'; plugin: PluginInfo }
   | { kind: 'reset' };
 
@@ -305,6 +306,15 @@ export class PluginHost {
         this.live.set(event.plugin.id, event.plugin);
         this.pluginsEmitter.fire({ kind: 'changed', plugin: event.plugin });
         break;
+      case 'pluginCounted': {
+        // only the counters crossed: the description is the one that crossed last
+        const known = this.live.get(event.id);
+        if (!known) break;
+        const plugin = { ...known, calls: event.calls, errors: event.errors };
+        this.live.set(event.id, plugin);
+        this.pluginsEmitter.fire({ kind: 'changed', plugin });
+        break;
+      }
       case 'pluginRemoved': {
         const plugin = this.live.get(event.id);
         this.live.delete(event.id);

@@ -108,12 +108,12 @@ function pluginItem(p: PluginInfo, hasChildren: boolean): vscode.TreeItem {
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendMarkdown(`**#${p.id} ${p.name}**${p.parentId !== null ? ` — spawned by #${p.parentId}` : ''}\n\n`);
   tooltip.appendMarkdown(`$(file-binary) \`${p.source}\`\n\n`);
-  tooltip.appendMarkdown(`$(symbol-method) exports: ${list(p.exports)}\n\n`);
-  tooltip.appendMarkdown(`$(references) imports: ${list(p.imports)}\n\n`);
+  tooltip.appendMarkdown(`$(symbol-method) exports: ${list(p.exports)}${more(p.unlisted.exports)}\n\n`);
+  tooltip.appendMarkdown(`$(references) imports: ${list(p.imports)}${more(p.unlisted.imports)}\n\n`);
   if (p.hostFunctions.length) tooltip.appendMarkdown(`$(plug) host functions: ${servedBy(p)}\n\n`);
   if (p.manifest) tooltip.appendMarkdown(`$(json) manifest \`${p.manifest}\`\n\n`);
   tooltip.appendMarkdown(`$(shield) grants: ${describeGrants(p)}\n\n`);
-  tooltip.appendMarkdown(`$(settings) config: ${list(p.configKeys)}\n\n`);
+  tooltip.appendMarkdown(`$(settings) config: ${list(p.configKeys)}${more(p.unlisted.configKeys)}\n\n`);
   const reloaded = p.reloadedAt === null ? '' : `, reloaded ${new Date(p.reloadedAt).toLocaleTimeString()}`;
   tooltip.appendMarkdown(`${calls}, ${p.errors} failed; loaded ${new Date(p.loadedAt).toLocaleTimeString()}${reloaded}`);
   item.tooltip = tooltip;
@@ -154,6 +154,11 @@ function servedBy(p: PluginInfo): string {
   const byFile = new Map<string, string[]>();
   for (const h of p.hostFunctions) byFile.set(h.file, [...(byFile.get(h.file) ?? []), h.import]);
   return [...byFile].map(([file, imports]) => `${list(imports)} from \`${file}\``).join('; ');
+}
+
+/** The note after a list the runtime bounded: how many entries it left out. */
+function more(unlisted: number): string {
+  return unlisted ? ` … (${unlisted} more)` : '';
 }
 
 function list(items: readonly string[]): string {

@@ -20,6 +20,8 @@ export interface InstanceOptions {
   pluginName: string;
   /** Modules linked in by name (from a manifest's other `wasm` entries, or `--link`). */
   linked: ReadonlyMap<string, WebAssembly.Module>;
+  /** The main module's file, for messages. */
+  source: string;
 }
 
 /**
@@ -34,6 +36,8 @@ export class WasmInstance implements PluginInstance {
   /** The export looked up last: a caller calls the same one again and again. */
   private lastExport: string | null = null;
   private lastExportValue: unknown;
+  /** How many parameters it takes (an Extism export takes none). */
+  private lastExportParams = 0;
   private mem!: ExtismMemory;
   /** WASI of each module that imports it, bound to that module's own memory: all from the same grant. */
   private readonly wasiByModule = new Map<string, { env: WasiEnvironment; imports: Record<string, WebAssembly.ImportValue> }>();
@@ -90,11 +94,14 @@ export class WasmInstance implements PluginInstance {
   private initialize(): void {
     const { _initialize: init, hs_init: hsInit } = this.exportsByName;
     this.func = '(initialization)';
+    // as natively, an `_initialize` that takes parameters is not a reactor's, and is not run;
+    // `hs_init` gets (0, 0) whatever it declares, but i64s cannot be given numbers
     try {
-      if (typeof init === 'function') init();
+      if (typeof init === 'function' && init.length === 0) init();
       if (typeof hsInit === 'function') hsInit(0, 0);
     } catch (error) {
       if (error instanceof WasiExit && error.code === 0) return;
+      if (isBoundaryTypeError(error)) throw new PluginError(`${this.label}: its export hs_init does not take (i32, i32), as Haskell's does (${error.message})`);
       throw this.failure('(initialization)', error);
     }
   }
@@ -203,7 +210,8 @@ export class WasmInstance implements PluginInstance {
     const exports = new WebAssembly.Instance(module, this.imports(module, table, wasiHint, name)).exports as Record<string, unknown>;
     this.linking.delete(name);
     this.wasiByModule.get(name)?.env.bind(exports.memory, `${this.label}: linked module "${name}"`);
-    if (typeof exports._initialize === 'function') exports._initialize();
+    const init = exports._initialize;
+    if (typeof init === 'function' && init.length === 0) init();
     this.linkedInstances.set(name, exports);
     return exports;
   }
@@ -250,7 +258,9 @@ export class WasmInstance implements PluginInstance {
 
   private exported(name: string): unknown {
     if (name !== this.lastExport) {
-      this.lastExportValue = this.exportsByName[name];
+      const value = this.exportsByName[name];
+      this.lastExportValue = value;
+      this.lastExportParams = typeof value === 'function' ? value.length : 0;
       this.lastExport = name;
     }
     return this.lastExportValue;
@@ -293,6 +303,7 @@ export class WasmInstance implements PluginInstance {
   call(func: string, input: Uint8Array): Uint8Array {
     if (this.spent) this.rebuild();
     const fn = this.exported(func) as () => number | undefined;
+    if (this.lastExportParams !== 0) throw this.notAnExtismExport(func, `takes ${params(this.lastExportParams)}`);
     this.func = func;
     // as in Extism, whatever `_start` did, the program has run: the next call starts afresh
     this.spent = func === '_start';
@@ -307,10 +318,28 @@ export class WasmInstance implements PluginInstance {
     } finally {
       if (this.wasiByModule.size) for (const wasi of this.wasiByModule.values()) wasi.env.flush();
     }
+    if (rc !== undefined && typeof rc !== 'number') throw this.notAnExtismExport(func, `returned ${describeResult(rc)}`);
     const output = mem.callOutput();
     if (output === null) return this.outputOrError(func, rc);
-    if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
+    if (rc !== undefined && rc !== 0) throw this.errorCode(func, rc);
     return output;
+  }
+
+  /**
+   * An export that cannot be an Extism function (it takes parameters, or returns an i64, a float or
+   * several values): the module is most likely a library, and a module without memory surely is.
+   */
+  private notAnExtismExport(func: string, what: string): PluginError {
+    const shape = 'an Extism export takes no parameters and returns an i32 or nothing';
+    const link = 'link it into the plugin that imports it: --link NAME=PATH, or an entry with a "name" in a manifest\'s "wasm" list';
+    if (this.exportsByName.memory instanceof WebAssembly.Memory) {
+      return new PluginError(`${this.label}.${func} ${what}: ${shape}. If its module is a library, ${link}`);
+    }
+    const file = this.options.source || 'its module';
+    return new PluginError(
+      `${this.label}: ${file} is not an Extism plugin on its own: it exports no memory, and its export "${func}" ${what} (${shape}). ` +
+        `It is a library: ${link}`,
+    );
   }
 
   /** The end of a call whose error or output the kernel did not pass: the error, or what is wrong with the output. */
@@ -318,8 +347,14 @@ export class WasmInstance implements PluginInstance {
     const k = this.k;
     const err = k.error_get();
     if (err !== 0n) throw new PluginError(`${this.label}.${func} failed: ${this.errorText(err)}`);
-    if (rc !== undefined && rc !== 0) throw new PluginError(`${this.label}.${func} returned error code ${rc}`);
+    if (rc !== undefined && rc !== 0) throw this.errorCode(func, rc);
     return this.mem.output(k.output_offset(), k.output_length());
+  }
+
+  /** An export's non-zero result: an error code, or a float, which no Extism export returns. */
+  private errorCode(func: string, rc: number): PluginError {
+    if (!Number.isInteger(rc)) return this.notAnExtismExport(func, `returned a float (${rc})`);
+    return new PluginError(`${this.label}.${func} returned error code ${rc}`);
   }
 
   /** A fresh instance after a command's `_start`; a start-up that fails now fails this call, naming why. */
@@ -355,6 +390,7 @@ export class WasmInstance implements PluginInstance {
   }
 
   private failure(func: string, error: unknown): Error {
+    if (isBoundaryTypeError(error)) return this.notAnExtismExport(func, `cannot be called with no arguments (${error.message})`);
     if (error instanceof IpcError) return error;
     if (error instanceof WasiExit) return new PluginError(`${this.label}.${func} exited with code ${error.code}`);
     const err = this.k.error_get();
@@ -366,4 +402,23 @@ export class WasmInstance implements PluginInstance {
     }
     return internalError(`${this.label}.${func}`, error);
   }
+}
+
+function params(n: number): string {
+  return `${n} parameter${n === 1 ? '' : 's'}`;
+}
+
+/** A value an export returned that no i32 converts to: an i64 (a bigint) or several values (an array). */
+function describeResult(rc: unknown): string {
+  if (typeof rc === 'bigint') return `an i64 (${rc})`;
+  if (Array.isArray(rc)) return `${rc.length} values`;
+  return `a ${typeof rc}`;
+}
+
+/**
+ * The TypeError V8 throws where JavaScript meets a wasm signature it cannot convert to (an i64
+ * parameter or result given a number, a v128): the module's shape, not a fault of the host.
+ */
+function isBoundaryTypeError(error: unknown): error is TypeError {
+  return error instanceof TypeError && /BigInt|type incompatibility|v128/i.test(error.message);
 }

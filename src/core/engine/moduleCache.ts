@@ -15,7 +15,8 @@ export class WasmModule implements CompiledModule {
 
   private readonly types: Map<string, string>;
 
-  constructor(readonly module: WebAssembly.Module, bytes: Uint8Array) {
+  /** `source` is the file it was read from (a manifest's, for inline `data`), for messages. */
+  constructor(readonly module: WebAssembly.Module, bytes: Uint8Array, readonly source = '') {
     const imports = WebAssembly.Module.imports(module);
     this.imports = imports.map((i) => `${i.module}.${i.name}`);
     this.types = functionImportTypes(bytes);
@@ -39,7 +40,7 @@ export class ModuleCache {
     const cached = this.entries.get(key);
     if (cached && cached.stamp === source.stamp) return cached.module;
     const bytes = source.read();
-    const module = new WasmModule(compile(bytes, maxPages, label, source.source), bytes);
+    const module = new WasmModule(compile(bytes, maxPages, label, source.source), bytes, source.source);
     this.entries.set(key, { stamp: source.stamp, module });
     return module;
   }

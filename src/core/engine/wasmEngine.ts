@@ -6,9 +6,9 @@ import { SyncHttpClient } from './syncHttp';
 import { TimeoutGuard } from './timeoutGuard';
 import { WasiEnvironment } from './wasi';
 
-function wasmModule(m: CompiledModule): WebAssembly.Module {
+function compiled(m: CompiledModule): WasmModule {
   if (!(m instanceof WasmModule)) throw new Error('engine: a module compiled by another engine');
-  return m.module;
+  return m;
 }
 
 /** The engine of this project: V8's WebAssembly, our kernel, Node's WASI, HTTP made synchronous. */
@@ -23,13 +23,14 @@ export class WasmEngine implements Engine {
 
   instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance {
     const linked = new Map<string, WebAssembly.Module>();
-    for (const [name, m] of spec.linked) linked.set(name, wasmModule(m));
+    for (const [name, m] of spec.linked) linked.set(name, compiled(m).module);
+    const main = compiled(spec.module);
     try {
       // every module of the plugin that imports WASI gets its own, from the same grant
       const grant = spec.wasi;
       const wasi = grant ? () => new WasiEnvironment(grant) : null;
-      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked };
-      return new WasmInstance(spec.label, wasmModule(spec.module), options, hostFunctions);
+      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked, source: main.source };
+      return new WasmInstance(spec.label, main.module, options, hostFunctions);
     } catch (error) {
       if (error instanceof IpcError) throw error;
       throw new PluginError(`${spec.label} failed to start: ${error instanceof Error ? error.message : String(error)}`);

@@ -31,10 +31,62 @@ export interface PluginInfo {
   calls: number;
   errors: number;
   loadedAt: number;
+  /**
+   * How many entries of each list were left out of this copy (at most MAX_LISTED are listed; the
+   * plugin has these many more). Names a plugin controls are cut at MAX_NAME_CHARS, with a note.
+   */
+  unlisted: Unlisted;
+}
+
+/** The lists of a plugin's description that are bounded when they cross to a face. */
+export interface Unlisted {
+  exports: number;
+  imports: number;
+  configKeys: number;
+  hostFunctions: number;
+  allowedHosts: number;
+  allowedPaths: number;
+}
+
+/** The counters of a live plugin, which change with every call: all that crosses per call. */
+export interface PluginCounters {
+  id: number;
+  calls: number;
+  errors: number;
+}
+
+/**
+ * The most UTF-16 code units of a name a plugin controls (an export, an import, a config key...)
+ * that cross to a face; the real name stays in the runtime, where calls use it.
+ */
+export const MAX_NAME_CHARS = 256;
+/** The most entries of one list of a plugin's description that cross to a face. */
+export const MAX_LISTED = 1000;
+
+/** A name cut at `max` UTF-16 code units (never inside a surrogate pair), saying how many more there were. */
+export function cutName(name: string, max = MAX_NAME_CHARS): string {
+  if (name.length <= max) return name;
+  let end = max;
+  const last = name.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${name.slice(0, end)}… (${name.length - end} more characters)`;
+}
+
+/** The first MAX_LISTED entries, each name cut; how many were left out is `items.length - MAX_LISTED`. */
+export function cutList(items: readonly string[]): string[] {
+  const n = Math.min(items.length, MAX_LISTED);
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = cutName(items[i]);
+  return out;
+}
+
+/** How many entries `cutList` leaves out. */
+export function unlistedOf(items: readonly unknown[]): number {
+  return Math.max(0, items.length - MAX_LISTED);
 }
 
 /** Live plugins by id. Ids start at 1 and are never reused, whatever is unregistered. */
-export class Registry<T extends PluginInfo = PluginInfo> {
+export class Registry<T extends { id: number; parentId: number | null } = PluginInfo> {
   private nextId = 1;
   private readonly live = new Map<number, T>();
 

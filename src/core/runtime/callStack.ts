@@ -13,8 +13,8 @@ export interface CallHooks {
   record(record: TraceRecord): void;
   /** A top-level call started: views show it while it runs, even when it never calls back. */
   callStarted(span: Span): void;
-  /** A call counter or another field of a live plugin changed. */
-  pluginChanged(id: number): void;
+  /** A call counter of a live plugin changed (its description did not). */
+  pluginCounted(id: number): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -145,7 +145,7 @@ export class CallStack {
       this.spans.pop();
       span.durationMs = now() - span.start;
       if (tracing) this.hooks.record(span);
-      this.hooks.pluginChanged(callee.id);
+      this.hooks.pluginCounted(callee.id);
     }
   }
 

@@ -6,12 +6,12 @@ import { capLogMessage, LogBudget } from '../model/logBudget';
 import { LogEntry, LogLevel, passes } from '../model/logging';
 import { mayCall, maySpawn } from '../model/policy';
 import { defaultSettings, RuntimeSettings } from '../model/runtimeSettings';
-import { Caller, describePlugin, PluginInfo, Registry } from '../model/registry';
+import { Caller, describePlugin, PluginCounters, PluginInfo, Registry } from '../model/registry';
 import type { Span } from '../../shared/traceRecords';
 import { Bindings, BoundSlot } from './bindings';
 import { CallHooks, CallStack, now } from './callStack';
 import type { HostServices } from './hostFunctions';
-import { LivePlugin, pluginInfo } from './livePlugin';
+import { LivePlugin, pluginCounters, pluginInfo } from './livePlugin';
 import { PluginLoader } from './loader';
 import { isPathTarget, pluginNameOfPath, resolvePluginName } from './resolve';
 import type { LoadedHostModules } from './hostModules';
@@ -21,6 +21,8 @@ import type { ServedImport } from '../model/userHostFunctions';
 /** What the runtime tells the outside; a transport batches and forwards it. */
 export interface RuntimeHooks extends CallHooks {
   pluginAdded(info: PluginInfo): void;
+  /** What a face sees of a live plugin changed (a reload, the host functions serving it); not its counters. */
+  pluginChanged(id: number): void;
   pluginRemoved(id: number): void;
   log(entry: LogEntry): void;
 }
@@ -118,6 +120,11 @@ export class Runtime {
     return p && pluginInfo(p);
   }
 
+  counters(id: number): PluginCounters | undefined {
+    const p = this.registry.get(id);
+    return p && pluginCounters(p);
+  }
+
   /**
    * Loads a plugin for a person or the API: a `.wasm` or manifest path, or a name in the plugin
    * directories. The person chose it, so its manifest's grants are honoured.
@@ -154,6 +161,7 @@ export class Runtime {
       if (this.stack.depth) this.recover(failure.message);
       throw failure;
     } finally {
+      this.callDeadline = Infinity;
       this.hostContext = null;
       this.endLogBudget();
     }
@@ -324,18 +332,24 @@ export class Runtime {
   }
 
   /**
-   * A plugin's start-up under the same time limit as a call into it. A plugin spawned during a call
-   * starts under that call's limit, which is already running.
+   * A plugin's start-up (instantiation, linked modules' start, `_initialize`) under the same time
+   * limit as a call into it, from now: a registration, reload or restart from a face gets a limit
+   * of its own, whatever the calls before it spent, and HTTP during it waits at most what is left of
+   * it. A plugin spawned during a call starts under that call's limit, which is already running.
    */
   private startUp(plugin: LivePlugin, start: () => PluginInstance): PluginInstance {
     if (this.stack.depth) return start();
     const timeout = minLimit(this.settings.policy.callTimeoutMs, plugin.timeoutMs);
+    const outer = this.callDeadline;
+    this.callDeadline = timeout > 0 ? Date.now() + timeout : Infinity;
     try {
       return this.engine.runGuarded(timeout, start);
     } catch (error) {
       if (!this.engine.isTimeout(error)) throw error;
       const limit = timeout === plugin.timeoutMs ? "the plugin's own timeout_ms" : 'callTimeoutMs';
       throw new TimeoutError(`register: ${describePlugin(plugin)} did not finish starting within ${timeout} ms (${limit})`);
+    } finally {
+      this.callDeadline = outer;
     }
   }
 
@@ -348,7 +362,7 @@ export class Runtime {
       if (!this.registry.get(plugin.id)) continue;
       try {
         plugin.instance = this.loader.restart(plugin, this.settings.wasiHint);
-        this.hooks.pluginChanged(plugin.id);
+        this.hooks.pluginCounted(plugin.id);
       } catch (error) {
         this.log(plugin.id, 'error', `could not be started again after its call was stopped, so it was unloaded: ${error instanceof Error ? error.message : String(error)}`);
         this.remove(plugin.id);

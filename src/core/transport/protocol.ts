@@ -3,7 +3,7 @@
 import type { SerializedError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import type { LogEntry } from '../model/logging';
-import type { Caller, PluginInfo } from '../model/registry';
+import type { Caller, PluginCounters, PluginInfo } from '../model/registry';
 import type { TraceRecord } from '../../shared/traceRecords';
 import type { RuntimeSettings } from '../model/runtimeSettings';
 import type { HeldModule, HostFunctionsLoad } from '../model/userHostFunctions';
@@ -49,11 +49,17 @@ export type ReplyMessage = (
   | { type: 'reply'; seq: number; method: Method; ok: false; error: SerializedError }
 ) & { events?: EventsMessage };
 
-/** What the runtime reports as it happens, batched. */
+/**
+ * What the runtime reports as it happens, batched. A plugin's description (bounded names and lists,
+ * see `pluginInfo`) crosses when it is added or changes; a call sends only its counters.
+ */
 export type RuntimeEvent =
   | { type: 'pluginAdded'; plugin: PluginInfo }
   | { type: 'pluginRemoved'; id: number }
+  /** Its description changed (a reload, the host functions serving it): the whole of it, once. */
   | { type: 'pluginChanged'; plugin: PluginInfo }
+  /** It was called: its counters, all that crosses per call. */
+  | ({ type: 'pluginCounted' } & PluginCounters)
   /** A life event, or a span still running (ended spans travel packed in a SpanBatch). */
   | { type: 'record'; record: TraceRecord }
   | { type: 'log'; entry: LogEntry };

@@ -4,7 +4,8 @@ import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
-import { SpanEncoder } from './spanCodec';
+import { cutName } from '../model/registry';
+import { boundSpan, MAX_ERROR_CHARS, SpanEncoder } from './spanCodec';
 
 const FLUSH_INTERVAL_MS = 100;
 
@@ -17,9 +18,12 @@ export class RuntimeService {
   private readonly runtime: Runtime;
   private events: RuntimeEvent[] = [];
   private readonly spans = new SpanEncoder();
-  private readonly changed = new Set<number>();
-  /** The id added to `changed` last, while it is in there. */
-  private lastChanged = -1;
+  /** Plugins whose counters changed since the last batch: only their counters cross. */
+  private readonly counted = new Set<number>();
+  /** The id added to `counted` last, while it is in there. */
+  private lastCounted = -1;
+  /** Plugins whose description changed since the last batch: the whole of it crosses, once. */
+  private readonly described = new Set<number>();
   private lastFlush = performance.now();
   private readonly handlers: RequestHandlers;
   private readonly hostModules: HostModuleLoader;
@@ -35,15 +39,19 @@ export class RuntimeService {
     const runtime = new Runtime(engine, {
       pluginAdded: (plugin) => this.queue({ type: 'pluginAdded', plugin }),
       pluginRemoved: (id) => {
-        this.changed.delete(id);
-        if (id === this.lastChanged) this.lastChanged = -1;
+        this.counted.delete(id);
+        this.described.delete(id);
+        if (id === this.lastCounted) this.lastCounted = -1;
         this.queue({ type: 'pluginRemoved', id });
       },
-      // a nested call reports its callee after every call: the same id again costs no set lookup
       pluginChanged: (id) => {
-        if (id === this.lastChanged) return;
-        this.lastChanged = id;
-        this.changed.add(id);
+        this.described.add(id);
+      },
+      // a nested call reports its callee after every call: the same id again costs no set lookup
+      pluginCounted: (id) => {
+        if (id === this.lastCounted) return;
+        this.lastCounted = id;
+        this.counted.add(id);
       },
       record: (record: TraceRecord) => {
         if (record.kind === 'call') {
@@ -56,7 +64,7 @@ export class RuntimeService {
       },
       log: (entry) => this.queue({ type: 'log', entry }),
       callStarted: (span) => {
-        this.events.push({ type: 'record', record: span });
+        this.events.push({ type: 'record', record: boundSpan(span) });
         this.flush(false);
       },
     });
@@ -115,8 +123,12 @@ export class RuntimeService {
     this.send({ type: 'reply', seq: request.seq, method: request.method, ok: true, result } as ReplyMessage, transfer);
   }
 
+  /** A failed request: its message and stack cut at MAX_ERROR_CHARS, since a plugin may put its names in them. */
   private fail(request: RequestMessage, error: unknown): void {
-    this.send({ type: 'reply', seq: request.seq, method: request.method, ok: false, error: serializeError(internalError(`runtime: ${request.method}`, error)) }, []);
+    const e = serializeError(internalError(`runtime: ${request.method}`, error));
+    e.message = cutName(e.message, MAX_ERROR_CHARS);
+    if (e.stack !== undefined) e.stack = cutName(e.stack, 2 * MAX_ERROR_CHARS);
+    this.send({ type: 'reply', seq: request.seq, method: request.method, ok: false, error: e }, []);
   }
 
   private send(reply: ReplyMessage, transfer: ArrayBuffer[]): void {
@@ -131,13 +143,19 @@ export class RuntimeService {
   /** What happened so far, if anything; during a long call, with the spans still running. */
   private take(midCall: boolean): Outgoing<EventsMessage> | undefined {
     const events = this.events;
-    for (const id of this.changed) {
+    for (const id of this.described) {
       const plugin = this.runtime.plugin(id);
       if (plugin) events.push({ type: 'pluginChanged', plugin });
     }
-    this.changed.clear();
-    this.lastChanged = -1;
-    if (midCall) for (const span of this.runtime.runningSpans()) events.push({ type: 'record', record: span });
+    for (const id of this.counted) {
+      // a description that crossed carries the counters already
+      const counters = this.described.has(id) ? undefined : this.runtime.counters(id);
+      if (counters) events.push({ type: 'pluginCounted', ...counters });
+    }
+    this.described.clear();
+    this.counted.clear();
+    this.lastCounted = -1;
+    if (midCall) for (const span of this.runtime.runningSpans()) events.push({ type: 'record', record: boundSpan(span) });
     this.events = [];
     this.lastFlush = performance.now();
     if (!events.length && !this.spans.size) return undefined;

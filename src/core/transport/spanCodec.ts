@@ -1,4 +1,4 @@
-import type { Caller } from '../model/registry';
+import { Caller, cutName, MAX_NAME_CHARS } from '../model/registry';
 import { PREVIEW_BYTES, Span } from '../../shared/traceRecords';
 
 /**
@@ -11,6 +11,21 @@ import { PREVIEW_BYTES, Span } from '../../shared/traceRecords';
  * instead of 160: across a child process, whose pipe costs some 3 ns a byte, that is most of what
  * tracing a nested call costs.
  */
+/** The most UTF-16 code units of a span's error that cross (a plugin's own error text is cut at 64 KiB already). */
+export const MAX_ERROR_CHARS = 64 * 1024;
+
+/**
+ * A span as it may cross: the names in it (its function, a plugin's, an import's) cut at
+ * MAX_NAME_CHARS and its error at MAX_ERROR_CHARS, with a note, as the encoder cuts them.
+ */
+export function boundSpan(s: Span): Span {
+  const b: Span = { ...s, callerName: cutName(s.callerName), calleeName: cutName(s.calleeName), func: cutName(s.func) };
+  if (s.error !== undefined) b.error = cutName(s.error, MAX_ERROR_CHARS);
+  if (s.bound !== undefined) b.bound = cutName(s.bound);
+  if (s.host !== undefined) b.host = cutName(s.host);
+  return b;
+}
+
 export interface SpanBatch {
   count: number;
   numbers: Float64Array;
@@ -73,11 +88,12 @@ export class SpanEncoder {
     return this.count;
   }
 
-  private intern(s: string): number {
+  /** The id of a string in the batch's table; a string longer than `max` goes in cut, with a note. */
+  private intern(s: string, max = MAX_NAME_CHARS): number {
     let id = this.stringIds.get(s);
     if (id === undefined) {
       id = this.strings.length;
-      this.strings.push(s);
+      this.strings.push(s.length > max ? cutName(s, max) : s);
       this.stringIds.set(s, id);
     }
     return id;
@@ -186,7 +202,7 @@ export class SpanEncoder {
     const error = s.status === 'ok' ? null : s.error ?? '';
     if (all || error !== this.prevError) {
       mask |= 1 << STATUS;
-      v[at++] = error === null ? 0 : this.intern(error) + 1;
+      v[at++] = error === null ? 0 : this.intern(error, MAX_ERROR_CHARS) + 1;
       this.prevError = error;
     }
     // a bound call's import as 1 + its string, a user host function's as -1 - its string
