@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { CALL_FILE_SUFFIX, callOffsets, CallFileError, CallSession, parseCallFile, PluginHost } from '../core';
+import { runCommand } from './commands';
 import type { Log } from './log';
 import { showOutput } from './output';
 import { lineStarts, positionOf } from './textPositions';
@@ -37,9 +38,11 @@ export function registerCallFileLens(host: PluginHost, log: Log): vscode.Disposa
   const sessions = new Map<string, CallSession>();
   return [
     vscode.languages.registerCodeLensProvider({ pattern: `**/*${CALL_FILE_SUFFIX}` }, new CallFileLens()),
-    vscode.commands.registerCommand(RUN_CALL, async (uri: vscode.Uri, index: number, withTrace: boolean) => {
-      const document = await vscode.workspace.openTextDocument(uri);
-      try {
+    // A CodeLens's command (hidden from the palette): a person clicked it, so a failure is one
+    // toast and the command resolves (true when the call passed, false when it failed).
+    vscode.commands.registerCommand(RUN_CALL, (uri: vscode.Uri, index: number, withTrace: boolean) =>
+      runCommand(log, 'Call', true, async () => {
+        const document = await vscode.workspace.openTextDocument(uri);
         if (!vscode.workspace.isTrusted) throw new Error('Restricted Mode: the workspace\'s plugins are not run until you trust it');
         const calls = parseCallFile(uri.fsPath, document.getText());
         const call = calls.calls[index];
@@ -54,10 +57,7 @@ export function registerCallFileLens(host: PluginHost, log: Log): vscode.Disposa
         }
         if (!outcome.passed) void log.toast(`${call.name}: ${outcome.reason ?? 'failed'}`);
         return outcome.passed;
-      } catch (error) {
-        void log.toast(log.error('Call', error));
-        return false;
-      }
-    }),
+      }),
+    ),
   ];
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { toChromeTrace } from '../core';
 import type { PluginHost, PluginInfo } from '../core';
-import type { Log } from './log';
+import type { Log, ToastAction } from './log';
 import { showOutput } from './output';
 import { pickExport, pickInput, pickPlugin, pickRegisterTarget } from './pickers';
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
@@ -38,19 +38,7 @@ export const COMMANDS = {
 } as const;
 
 export function registerCommands(s: CommandServices): vscode.Disposable[] {
-  /**
-   * Runs a command body. Failures are logged with their detail; a person (interactive use, tree
-   * menus) also gets a short toast; a caller passing arguments gets the rejection with the message.
-   */
-  const run = async <T>(what: string, interactive: boolean, body: () => Promise<T>): Promise<T> => {
-    try {
-      return await body();
-    } catch (error) {
-      const message = s.log.error(what, error);
-      if (interactive) void s.log.toast(message);
-      throw error;
-    }
-  };
+  const run = <T>(what: string, interactive: boolean, body: () => Promise<T>) => runCommand(s.log, what, interactive, body);
 
   const pluginOf = async (arg: unknown, title: string): Promise<PluginInfo | undefined> => {
     const id = idOf(arg);
@@ -61,10 +49,13 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
   };
 
   return [
-    vscode.commands.registerCommand(COMMANDS.register, (target?: string | vscode.Uri) =>
-      // a person: the palette (no argument) or the explorer's context menu (a Uri)
-      run('Register Plugin', target === undefined || target instanceof vscode.Uri, async () => {
-        const chosen = target === undefined ? await pickRegisterTarget(s.samplesDir, vscode.workspace.isTrusted) : targetPath(target);
+    vscode.commands.registerCommand(COMMANDS.register, (arg?: unknown) => {
+      // A target (a path, a plugin name or a Uri) comes from code. A person gives none: the palette
+      // passes nothing and the view's title-bar button the focused tree item, and both ask.
+      const target = typeof arg === 'string' || arg instanceof vscode.Uri ? arg : undefined;
+      let chosen: string | undefined; // kept for a retry (Grant WASI and Retry), which does not ask again
+      return run('Register Plugin', target === undefined, async () => {
+        chosen ??= target === undefined ? await pickRegisterTarget(s.samplesDir, vscode.workspace.isTrusted) : targetPath(target);
         if (chosen === undefined) return undefined;
         checkTrust(chosen, s.samplesDir);
         const info = await s.host.register(chosen);
@@ -74,8 +65,8 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
           void vscode.window.showInformationMessage(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
         }
         return info.id;
-      }),
-    ),
+      });
+    }),
 
     vscode.commands.registerCommand(
       COMMANDS.call,
@@ -123,8 +114,10 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
       }),
     ),
 
-    vscode.commands.registerCommand(COMMANDS.exportTrace, (target?: string | vscode.Uri) =>
-      run('Export Trace', target === undefined, async () => {
+    vscode.commands.registerCommand(COMMANDS.exportTrace, (arg?: unknown) => {
+      // a file from code; from a person (the palette, the panel's button) nothing: ask where
+      const target = typeof arg === 'string' || arg instanceof vscode.Uri ? arg : undefined;
+      return run('Export Trace', target === undefined, async () => {
         const uri = target === undefined ? await askExportTarget() : typeof target === 'string' ? vscode.Uri.file(target) : target;
         if (!uri) return undefined;
         const json = JSON.stringify(toChromeTrace(s.host.trace.all()), null, 1);
@@ -132,11 +125,11 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         s.log.info(`exported ${s.host.trace.spans().length} spans to ${uri.fsPath}`);
         if (target === undefined) void vscode.window.showInformationMessage(`Extism: trace saved to ${path.basename(uri.fsPath)} (open it in Perfetto or chrome://tracing)`);
         return uri;
-      }),
-    ),
+      });
+    }),
 
     vscode.commands.registerCommand(COMMANDS.revealSource, (arg?: number | PluginNode) =>
-      run('Reveal Source', true, async () => {
+      run('Reveal Source', arg === undefined || typeof arg === 'object', async () => {
         const plugin = await pluginOf(arg, 'Extism: Reveal Source');
         if (!plugin) return;
         await revealSource(plugin.source);
@@ -153,8 +146,9 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
       }),
     ),
 
+    // only the panel's plugin links call it, for a person who clicked one
     vscode.commands.registerCommand(COMMANDS.revealPlugin, (id: number) =>
-      run('Reveal Plugin', false, async () => {
+      run('Reveal Plugin', true, async () => {
         if (!s.host.plugin(id)) throw new Error(`no live plugin #${id}`);
         await s.treeView.reveal(s.tree.pluginNode(id), { select: true, focus: true, expand: true });
       }),
@@ -179,6 +173,60 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
       throw new Error(`register: ${path.basename(target)} is not run: this workspace is not trusted (Restricted Mode), only the bundled samples are`);
     }
   }
+}
+
+/**
+ * Runs a command's body. Failures are logged with their detail. A person (interactive: the palette,
+ * a menu, a CodeLens, the tree) gets one notification, with the actions that fix it and Show Log,
+ * and the command resolves with undefined: a rejection would make VS Code show the same failure
+ * again ("Command … resulted in an error"). A cancellation (a dismissed picker returns undefined;
+ * Cancel on a progress notification throws vscode.CancellationError) shows nothing. Code that
+ * passed the arguments gets the rejection.
+ */
+export async function runCommand<T>(log: Log, what: string, interactive: boolean, body: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof vscode.CancellationError) {
+      log.info(`${what}: cancelled`);
+      if (interactive) return undefined;
+      throw error;
+    }
+    const message = log.error(what, error);
+    if (!interactive) throw error;
+    void log.toast(message, ...fixesFor(message, () => runCommand(log, what, interactive, body)));
+    return undefined;
+  }
+}
+
+/** The actions that fix a failure, from the setting its message names. */
+function fixesFor(message: string, retry: () => Promise<unknown>): ToastAction[] {
+  const setting = /\bextismIpc\.[\w.]*\w/.exec(message)?.[0];
+  if (!setting) return [];
+  const fixes: ToastAction[] = [];
+  if (setting === 'extismIpc.grants.wasi' && vscode.workspace.isTrusted) {
+    fixes.push({
+      title: 'Grant WASI and Retry',
+      run: async () => {
+        const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+        // the extension's own listener, older than this one, configures the host first
+        let seen: vscode.Disposable | undefined;
+        const applied = new Promise<void>((resolve) => {
+          seen = vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('extismIpc.grants.wasi') && resolve());
+          setTimeout(resolve, 3000);
+        });
+        try {
+          await vscode.workspace.getConfiguration('extismIpc').update('grants.wasi', true, target);
+          await applied;
+        } finally {
+          seen?.dispose();
+        }
+        await retry();
+      },
+    });
+  }
+  fixes.push({ title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', setting) });
+  return fixes;
 }
 
 function idOf(arg: unknown): number | undefined {
@@ -214,18 +262,25 @@ function byteLength(input: string | Uint8Array): number {
  * on its own: Cancel restarts the plugin runtime, which unloads every plugin.
  */
 function withLateProgress<T>(label: string, work: Promise<T>): Promise<T> {
+  let cancelled = false;
   const timer = setTimeout(() => {
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Extism: calling ${label}… (Cancel restarts the plugin runtime)`, cancellable: true },
       (_progress, token) => {
-        const cancel = token.onCancellationRequested(() => void vscode.commands.executeCommand(COMMANDS.restartRuntime));
+        const cancel = token.onCancellationRequested(() => {
+          cancelled = true;
+          void vscode.commands.executeCommand(COMMANDS.restartRuntime);
+        });
         return work.then(() => cancel.dispose(), () => cancel.dispose());
       },
     );
   }, PROGRESS_AFTER_MS);
   const clear = () => clearTimeout(timer);
   work.then(clear, clear);
-  return work;
+  // the call then fails because the runtime stopped: that is the person's Cancel, not a failure
+  return work.catch((error: unknown) => {
+    throw cancelled ? new vscode.CancellationError() : error;
+  });
 }
 
 async function askExportTarget(): Promise<vscode.Uri | undefined> {

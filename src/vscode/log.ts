@@ -43,16 +43,32 @@ export class Log implements vscode.Disposable {
     return message;
   }
 
-  /** A short toast naming plugin, function and reason, with "Show Log" for the detail. */
-  async toast(message: string): Promise<void> {
+  /**
+   * A short toast naming plugin, function and reason, with the actions that fix it (if any) and
+   * "Show Log" for the detail.
+   */
+  async toast(message: string, ...fixes: ToastAction[]): Promise<void> {
     const short = message.length > 300 ? `${message.slice(0, 297)}…` : message;
-    const choice = await vscode.window.showErrorMessage(`Extism: ${short}`, 'Show Log');
+    const choice = await vscode.window.showErrorMessage(`Extism: ${short}`, ...fixes.map((f) => f.title), 'Show Log');
     if (choice === 'Show Log') this.channel.show(true);
+    else {
+      try {
+        await fixes.find((f) => f.title === choice)?.run();
+      } catch (error) {
+        this.error(choice ?? 'fix', error);
+      }
+    }
   }
 
   dispose(): void {
     this.channel.dispose();
   }
+}
+
+/** A button of an error toast that fixes what failed (Open Settings, Grant and Retry). */
+export interface ToastAction {
+  title: string;
+  run(): unknown;
 }
 
 export function errorMessage(error: unknown): string {

@@ -12,6 +12,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, format } from 'node:util';
 import { createRequire } from 'node:module';
+import { createActor } from './act.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
@@ -71,6 +72,7 @@ try {
   const page = ctx.pages()[0] || await ctx.newPage();
 
   const exited = new Promise((r) => (done = r));
+  const actor = createActor(page);  // workbench actions asked for by a test (act-protocol.ts)
   // With --vscode-option enable-smoke-test-driver the workbench reports each console line (its own and
   // the extension host's) through window.codeAutomationLog and the end through window.codeAutomationExit.
   await page.exposeFunction('codeAutomationLog', async (type, args) => {
@@ -82,6 +84,7 @@ try {
       renameSync(m[1] + '.tmp.png', m[1]);
       return;
     }
+    if (actor.handle(text)) return;
     const s = SUMMARY.exec(text);
     if (s) summary = { passed: +s[1], failed: +s[2] };
     if (!a.verbose && NOISE.test(text)) return;

@@ -1,0 +1,144 @@
+// What a person sees: clicks, keys and the screen through the runner (workbench.ts), not the API.
+// One notification for a failure, none for a cancel, no "Command … resulted in an error" dialog.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { REPO, closeEditors, cmd, hooks, rejects, reset, sleep, waitFor } from './helpers';
+import type { NotificationState, QuickPickState } from './workbench';
+import {
+  canAct, clearNotifications, clickNotificationButton, clickTreeRow, clickViewTitleAction, dialogs, notifications, pressKey, quickPick, typeInQuickPick, waitForScreen,
+} from './workbench';
+
+const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
+const SHOTS = path.join(REPO, 'test', 'screenshots');
+
+/** Waits for the quick pick titled `title` (a new picker replaces the last one). */
+async function pickerTitled(title: string): Promise<QuickPickState> {
+  const q = await waitForScreen(`the quick pick "${title}"`, quickPick, (p) => p?.title === title);
+  assert.ok(q);
+  return q;
+}
+
+/** Runs a command from the palette as a person does: F1, type its title, Enter on the first match. */
+async function palette(title: string): Promise<void> {
+  await cmd('workbench.action.showCommands');
+  await waitForScreen('the command palette', quickPick, (q) => q !== null && q.value.startsWith('>'));
+  await typeInQuickPick(title);
+  await waitForScreen(`"${title}" first in the palette`, quickPick, (q) => !!q?.items[0]?.focused && q.items[0].label === title);
+  await pressKey('Enter');
+}
+
+/** What is on screen a moment after the last change, so that a late second message would show. */
+async function settled(): Promise<{ notes: NotificationState[]; dialogs: Awaited<ReturnType<typeof dialogs>> }> {
+  await sleep(1000);
+  return { dialogs: await dialogs(), notes: await notifications() };
+}
+
+suite('as a person, through the workbench', function () {
+  this.timeout(120_000);
+
+  suiteSetup(function () {
+    if (!canAct()) this.skip(); // the runner of run.sh performs the clicks
+  });
+
+  setup(async () => {
+    const api = await reset();
+    await closeEditors();
+    await cmd('extismIpc.livePlugins.focus');
+    await waitFor('the tree view', () => hooks(api).treeView.visible);
+    await clearNotifications();
+  });
+
+  test('the title bar\'s Register button asks after a row was clicked; Escape shows nothing', async () => {
+    const api = await reset();
+    const id = await cmd<number>('extismIpc.registerPlugin', 'trap');
+    await waitFor('the row', () => hooks(api).tree.getChildren().length === 1);
+    await clickTreeRow(`#${id} trap`, 'Live Plugins');
+    await waitFor('the row selected', () => hooks(api).treeView.selection[0]?.kind === 'plugin');
+
+    // VS Code hands the focused row to the title-bar command: it must still open the picker
+    await clickViewTitleAction('Live Plugins', 'Register Plugin…');
+    const picker = await pickerTitled('Extism: Register Plugin');
+    const labels = picker.items.map((i) => i.label);
+    assert.ok(labels.includes('badptr') && labels.includes('chain_a'), `the bundled samples: ${labels.join(', ')}`);
+    assert.ok(picker.items.every((i) => i.description === 'sample'), JSON.stringify(picker.items));
+
+    await pressKey('Escape');
+    await waitForScreen('the picker closed', quickPick, (q) => q === null);
+    const after = await settled();
+    assert.deepEqual(after, { dialogs: [], notes: [] });
+    assert.deepEqual(api.plugins().map((p) => p.name), ['trap']);
+  });
+
+  test('a failing Call Plugin… from the palette: one notification, no dialog; Show Log opens the log', async () => {
+    const api = await reset();
+    const id = await cmd<number>('extismIpc.registerPlugin', 'trap');
+    await waitFor('the context key', () => api.plugins().length === 1);
+    await sleep(300); // extismIpc.hasPlugins shows the command in the palette
+
+    await palette('Extism: Call Plugin…');
+    await pickerTitled('Extism: Call Plugin');
+    await pressKey('Enter'); // the only plugin
+    await pickerTitled(`Extism: Call #${id} trap`);
+    await typeInQuickPick('trap');
+    await waitForScreen('the export "trap" alone', quickPick, (q) => q?.items.length === 1 && q.items[0].label === 'trap');
+    await pressKey('Enter');
+    await pickerTitled(`Extism: input for #${id} trap.trap`);
+    await typeInQuickPick('Empty');
+    await waitForScreen('"Empty input" first', quickPick, (q) => q?.items[0]?.label === 'Empty input');
+    await pressKey('Enter');
+
+    await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    const { notes, dialogs: open } = await settled();
+    assert.deepEqual(open, [], 'no "Command … resulted in an error" dialog');
+    assert.equal(notes.length, 1, JSON.stringify(notes));
+    assert.match(notes[0].message, /^Extism: .*trap\)\.trap trapped/);
+    assert.equal(notes[0].severity, 'error');
+    assert.deepEqual(notes[0].buttons, ['Show Log']);
+
+    if (fs.existsSync(path.dirname(SHOTS))) {
+      fs.mkdirSync(SHOTS, { recursive: true });
+      await cmd('notifications.showList');
+      await sleep(300);
+      await shot(path.join(SHOTS, 'notification.png'));
+      await cmd('notifications.hideList');
+    }
+
+    await clickNotificationButton(/trapped/, 'Show Log');
+    await waitFor('the Extism IPC log shown', () =>
+      vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'output' && /Extism IPC/.test(e.document.uri.path)));
+    assert.deepEqual(await notifications(), [], 'the notification closes with its button');
+  });
+
+  test('a failure that a setting fixes offers it: Grant WASI and Retry registers the plugin', async () => {
+    const api = await reset();
+    await palette('Extism: Register Plugin…');
+    await pickerTitled('Extism: Register Plugin');
+    await typeInQuickPick('wasi_clock');
+    await waitForScreen('wasi_clock first', quickPick, (q) => q?.items[0]?.label === 'wasi_clock');
+    await pressKey('Enter');
+    const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    assert.match(note.message, /imports WASI/);
+    assert.deepEqual(note.buttons, ['Grant WASI and Retry', 'Open Settings', 'Show Log']);
+    assert.deepEqual(await dialogs(), []);
+    try {
+      await clickNotificationButton(/imports WASI/, 'Grant WASI and Retry');
+      await waitFor('wasi_clock registered', () => api.plugins().some((p) => p.name === 'wasi_clock')).catch(async (e: Error) => {
+        throw new Error(`${e.message}; on screen: ${JSON.stringify(await notifications())}`);
+      });
+      assert.equal(vscode.workspace.getConfiguration('extismIpc').get('grants.wasi'), true);
+    } finally {
+      for (const target of [vscode.ConfigurationTarget.Workspace, vscode.ConfigurationTarget.Global]) {
+        await vscode.workspace.getConfiguration('extismIpc').update('grants.wasi', undefined, target);
+      }
+    }
+  });
+
+  test('called from code with arguments, a failure still rejects and shows nothing', async () => {
+    const id = await cmd<number>('extismIpc.registerPlugin', 'trap');
+    await rejects(cmd('extismIpc.callPlugin', id, 'trap', ''), /trap\)\.trap trapped/);
+    await rejects(cmd('extismIpc.registerPlugin', 'no_such_plugin'), /no plugin named "no_such_plugin"/);
+    assert.deepEqual(await settled(), { dialogs: [], notes: [] });
+  });
+});
