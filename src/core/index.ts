@@ -15,6 +15,8 @@ export type { Policy, PolicyOptions, PermissionRule } from './model/policy';
 export { parseImport, parseTarget, USER_MODULE } from './model/bindings';
 export type { Binding, BindingOptions } from './model/bindings';
 export type { Caller, PluginInfo } from './model/registry';
+export { SPAN_DATA_ARENA, SPAN_DATA_BYTES, SPAN_DATA_CALLS } from './model/spanData';
+export type { SpanData } from './model/spanData';
 export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
 export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';
 export { CallSession, findCallFiles, readCallFile, runCallFile } from './callRunner';

@@ -3,6 +3,7 @@ import { internalError, PluginError, serializeError } from '../model/errors';
 import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
+import { SpanDataRing } from '../model/spanData';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
 import { SpanEncoder } from './spanCodec';
 
@@ -17,6 +18,8 @@ export class RuntimeService {
   private readonly runtime: Runtime;
   private events: RuntimeEvent[] = [];
   private readonly spans = new SpanEncoder();
+  /** The heads of recent calls' input and output, fetched one call at a time by `spanData`. */
+  private readonly spanData = new SpanDataRing();
   private readonly changed = new Set<number>();
   /** The id added to `changed` last, while it is in there. */
   private lastChanged = -1;
@@ -43,6 +46,8 @@ export class RuntimeService {
       },
       record: (record: TraceRecord) => {
         if (record.kind === 'call') {
+          // the heads are views of plugin memory, valid only now: the ring copies them at once
+          this.spanData.add(record.id, record.inputHead, record.outputHead);
           this.spans.add(record);
           // reading the clock costs more than encoding a span: look every 64 spans
           if ((this.spans.size & 63) === 0) this.maybeFlush();
@@ -62,7 +67,10 @@ export class RuntimeService {
         runtime.configure(settings);
         runtime.continueAfter(lastPluginId, lastSpanId);
       },
-      configure: (settings) => runtime.configure(settings),
+      configure: (settings) => {
+        if (!settings.tracing) this.spanData.clear();
+        runtime.configure(settings);
+      },
       register: ({ target, options }) => runtime.register(target, options),
       hostFunctions: async ({ files }) => {
         const loaded = await this.hostModules.load(files);
@@ -76,6 +84,7 @@ export class RuntimeService {
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
+      spanData: ({ spanId }) => this.spanData.get(spanId) ?? null,
     };
   }
 
