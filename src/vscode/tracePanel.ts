@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { PluginHost, TraceRecord } from '../core';
 import { dispatch, FromWebview, Handlers, RecordView, ToWebview } from '../shared/protocol';
+import type { CallDetails } from './callDetail';
 import { toRecordView, toSpanView } from './spanView';
 
 export const CALLS_VIEW = 'extismIpc.calls';
@@ -54,17 +55,22 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   private readonly disposables: { dispose(): void }[] = [];
   /** The listeners of the current webview view, disposed with it. */
   private viewDisposables: vscode.Disposable[] = [];
+  /** A call a command revealed that the view has not been told of (it was not listening). */
+  private pendingSelect: number | null = null;
 
   constructor(
     private readonly host: PluginHost,
     private readonly extensionUri: vscode.Uri,
     private readonly maxSpans: () => number,
+    private readonly details: CallDetails,
     private readonly messageLog?: PanelMessageLog,
   ) {
     this.disposables.push(
       host.trace.onRecord((r) => this.enqueue(r)),
       host.trace.onClear(() => {
         this.queue = [];
+        this.pendingSelect = null;
+        details.clear();
         this.post({ type: 'clear' });
       }),
     );
@@ -98,6 +104,10 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       clear: () => void vscode.commands.executeCommand('extismIpc.clearTrace'),
       export: () => void vscode.commands.executeCommand('extismIpc.exportTrace'),
       revealPlugin: (m) => void vscode.commands.executeCommand('extismIpc.revealPlugin', m.pluginId),
+      detail: (m) => void this.details.detail(m.spanId).then((detail) => this.post({ type: 'detail', detail })),
+      copy: (m) => void this.details.copy(m.spanId, m.part),
+      rerun: (m) => void this.details.rerun(m.spanId),
+      addToCallFile: (m) => void this.details.addToCallFile(m.spanId),
     };
     this.disposeView();
     this.viewDisposables = [
@@ -121,6 +131,38 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   /** Shows the panel (used by Show Trace). */
   async reveal(): Promise<void> {
     await vscode.commands.executeCommand(`${CALLS_VIEW}.focus`);
+  }
+
+  /**
+   * Selects the top-level call a command just made of `pluginId`'s `func` (the newest such span), and
+   * keeps its bytes for the call detail; returns its span id when tracing recorded it.
+   */
+  revealCommandCall(pluginId: number, func: string, input: Uint8Array | string, output: Uint8Array): number | undefined {
+    const spans = this.host.trace.spans();
+    for (let i = spans.length - 1; i >= 0; i--) {
+      const s = spans[i];
+      if (s.parentId !== null || s.caller !== 'command' || s.calleeId !== pluginId || s.func !== func) continue;
+      this.details.remember(s.id, typeof input === 'string' ? new TextEncoder().encode(input) : input, output);
+      this.revealCall(s.id);
+      return s.id;
+    }
+    return undefined;
+  }
+
+  /**
+   * Selects a call (and scrolls to it); the view shows it now, or when it opens. The records before
+   * it are sent first, so the view has the call when it selects it.
+   */
+  revealCall(spanId: number): void {
+    if (!this.view || !this.ready || this.paused) {
+      this.pendingSelect = spanId;
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.flush();
+    }
+    this.post({ type: 'select', spanId });
   }
 
   private enqueue(record: TraceRecord): void {
@@ -148,7 +190,9 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       paused: this.paused,
       maxSpans: max,
       reportRenders: this.messageLog !== undefined,
+      select: this.pendingSelect,
     });
+    this.pendingSelect = null;
   }
 
   private post(message: ToWebview): void {
@@ -184,14 +228,26 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   <button id="export" type="button" title="Export as Chrome Trace JSON (Perfetto, chrome://tracing)">Export…</button>
   <span id="summary" class="summary" role="status" aria-live="polite"></span>
 </header>
+<div class="filters" role="search">
+  <input id="filter" type="search" placeholder="Filter: plugin or function" aria-label="Show only calls whose plugin or function contains this text" spellcheck="false">
+  <label class="check" title="Show only calls that failed (and the calls around them)"><input id="failedOnly" type="checkbox"> Failed only</label>
+</div>
 <main class="split">
-  <section class="calls" aria-label="Calls">
+  <section id="calls" class="calls" aria-label="Calls">
     <ul id="tree" class="tree" role="tree" aria-label="Calls, nested by caller" tabindex="0"></ul>
     <p id="empty" class="empty">No calls yet. Run <em>Extism: Call Plugin…</em>, or call a plugin from another extension.</p>
+    <p id="noMatch" class="empty" hidden>No call matches the filter.</p>
+    <button id="newCalls" class="new-calls" type="button" hidden title="Scroll to the newest call and follow new ones"></button>
   </section>
-  <section class="timeline" aria-label="Timeline">
-    <div id="timeline" class="lanes"></div>
-  </section>
+  <aside class="side">
+    <section class="timeline" aria-label="Timeline">
+      <div class="timeline-bar">
+        <button id="pin" type="button" aria-pressed="false" title="Keep this call in the timeline while new calls come">Pin</button>
+      </div>
+      <div id="timeline" class="lanes"></div>
+    </section>
+    <section id="detail" class="detail" aria-label="Call detail" hidden></section>
+  </aside>
 </main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
