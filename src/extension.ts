@@ -12,7 +12,7 @@ import { Log } from './vscode/log';
 import { PluginNode, PluginTreeProvider } from './vscode/pluginTree';
 import { onDidChangeSettings, readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
-import { CALLS_VIEW, PanelMessageLog, TracePanel } from './vscode/tracePanel';
+import { CALLS_VIEW, PanelMessageLog, registerPanelCommands, TracePanel } from './vscode/tracePanel';
 import { applySettings, createHost } from './vscode/hostSettings';
 import { HostFunctionsWatch } from './vscode/hostFunctionsWatch';
 import { OutputDocuments } from './vscode/output';
@@ -45,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const callTests = new CallFileTests(samplesDir, transport, log);
   const tree = new PluginTreeProvider(h);
   const treeView = vscode.window.createTreeView<PluginNode>('extismIpc.livePlugins', { treeDataProvider: tree, showCollapseAll: true });
-  const outputs = new OutputDocuments();
+  const outputs = new OutputDocuments((id) => h.plugin(id) !== undefined);
   const panel = new TracePanel(h, context.extensionUri, maxSpans, new CallDetails(h, log), messages);
   const status = new StatusBar(h);
   const hostFunctionsWatch = new HostFunctionsWatch(() => update());
@@ -65,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     outputs,
     status,
     vscode.window.registerWebviewViewProvider(CALLS_VIEW, panel),
+    ...registerPanelCommands(panel, h),
     ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs }),
     watchHost(h, log),
     callTests,

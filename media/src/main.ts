@@ -115,6 +115,12 @@ const handlers: Handlers<ToWebview> = {
     selectCall(m.spanId);
     scheduleRender();
   },
+  filter: (m) => {
+    filterEl.value = filterText = m.text;
+    failedOnlyEl.checked = failedOnly = m.failedOnly;
+    saveState();
+    scheduleRender();
+  },
   detail: (m) => {
     if (m.detail.spanId !== selected) return;
     detail = m.detail;
@@ -132,7 +138,7 @@ function newRoot(): void {
 function selectCall(id: number): void {
   selected = id;
   focusedKey = `s${id}`;
-  looking = null;
+  looking = id;
   scrollToSelected = true;
   // a call deep in a collapsed one: open the calls above it
   for (let s = spans.get(id); s && s.parentId !== null; s = spans.get(s.parentId)) collapsed.delete(s.parentId);

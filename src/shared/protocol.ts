@@ -60,7 +60,9 @@ export type ToWebview =
   /** A command made this call (Call Plugin, a call file's Call): select it and scroll it into view. */
   | { type: 'select'; spanId: number }
   /** The detail the view asked for. */
-  | { type: 'detail'; detail: CallDetail };
+  | { type: 'detail'; detail: CallDetail }
+  /** Show only the calls whose plugin or function contains `text` (Show Calls in Trace). */
+  | { type: 'filter'; text: string; failedOnly: boolean };
 
 /** Webview -> extension. */
 export type FromWebview =

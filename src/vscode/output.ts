@@ -23,7 +23,8 @@ interface Kept {
  * One read-only document per plugin.function, reused and updated on every call of it: never dirty,
  * nothing to save, nothing piling up. The path is the plugin's and the function's names, encoded so
  * that neither can form another path segment or a query (a `.` in the plugin's name is encoded too,
- * so the first `.` always ends it); a second live plugin of the same name gets its id in the path.
+ * so the first `.` always ends it); a second live plugin of the same name gets its id in the path,
+ * and a plugin that ended leaves its documents to the next plugin of its name.
  */
 export class OutputDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   /** By `id:function`, least recently shown first. */
@@ -31,6 +32,9 @@ export class OutputDocuments implements vscode.TextDocumentContentProvider, vsco
   private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changeEmitter.event;
   private readonly registration = vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, this);
+
+  /** `isLive` says whether a plugin id is still live: a plugin that ended leaves its documents to the next of its name. */
+  constructor(private readonly isLive: (pluginId: number) => boolean) {}
 
   /** Shows the output of a call of `target` in its document, creating or updating it. */
   async show(target: OutputTarget, bytes: Uint8Array, viewColumn: vscode.ViewColumn = vscode.ViewColumn.Active): Promise<vscode.TextEditor> {
@@ -56,7 +60,12 @@ export class OutputDocuments implements vscode.TextDocumentContentProvider, vsco
     const name = encodeURIComponent(target.plugin).replace(/\./g, '%2E');
     const func = encodeURIComponent(target.func);
     const plain = vscode.Uri.from({ scheme: OUTPUT_SCHEME, path: `/${name}.${func}` });
-    const taken = [...this.kept.values()].some((k) => k.target.pluginId !== target.pluginId && k.uri.toString() === plain.toString());
+    let taken = false;
+    for (const [key, k] of this.kept) {
+      if (k.target.pluginId === target.pluginId || k.uri.toString() !== plain.toString()) continue;
+      if (this.isLive(k.target.pluginId)) taken = true;
+      else this.kept.delete(key);
+    }
     return taken ? vscode.Uri.from({ scheme: OUTPUT_SCHEME, path: `/${name}.${func} (#${target.pluginId})` }) : plain;
   }
 

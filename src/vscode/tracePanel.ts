@@ -57,6 +57,8 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   private viewDisposables: vscode.Disposable[] = [];
   /** A call a command revealed that the view has not been told of (it was not listening). */
   private pendingSelect: number | null = null;
+  /** A filter set while the view was not listening. */
+  private pendingFilter: Extract<ToWebview, { type: 'filter' }> | undefined;
 
   constructor(
     private readonly host: PluginHost,
@@ -95,6 +97,7 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       ready: () => {
         this.ready = true;
         this.sendSnapshot();
+        this.sendFilter();
       },
       rendered: () => undefined,
       pause: (m) => {
@@ -131,6 +134,19 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   /** Shows the panel (used by Show Trace). */
   async reveal(): Promise<void> {
     await vscode.commands.executeCommand(`${CALLS_VIEW}.focus`);
+  }
+
+  /** Shows the panel with only the calls whose plugin or function contains `text`. */
+  async filter(text: string, failedOnly: boolean): Promise<void> {
+    this.pendingFilter = { type: 'filter', text, failedOnly };
+    await this.reveal();
+    if (this.ready) this.sendFilter();
+  }
+
+  private sendFilter(): void {
+    const filter = this.pendingFilter;
+    this.pendingFilter = undefined;
+    if (filter) this.post(filter);
   }
 
   /**
@@ -267,4 +283,28 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
 
 function makeNonce(): string {
   return randomBytes(16).toString('hex');
+}
+
+export const SHOW_CALLS_OF = 'extismIpc.showCallsOf';
+
+/**
+ * "Show Calls in Trace": the panel filtered to a plugin (a Live Plugins node), a plugin.function (an
+ * export node), or a text; from the palette it asks for the text. `failedOnly` shows only failures.
+ */
+export function registerPanelCommands(panel: TracePanel, host: PluginHost): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand(SHOW_CALLS_OF, async (arg?: unknown, options?: { failedOnly?: boolean }) => {
+      let text: string | undefined;
+      if (typeof arg === 'string') text = arg;
+      else if (typeof arg === 'object' && arg !== null && 'kind' in arg) {
+        const node = arg as { kind: string; id?: number; pluginId?: number; name?: string };
+        const plugin = host.plugin((node.kind === 'export' ? node.pluginId : node.id) ?? -1);
+        if (plugin) text = node.kind === 'export' ? `${plugin.name}.${node.name ?? ''}` : plugin.name;
+      } else {
+        text = await vscode.window.showInputBox({ title: 'Show Calls in Trace', prompt: 'Show only the calls whose plugin or function contains this text (empty: all calls)' });
+      }
+      if (text === undefined) return;
+      await panel.filter(text, options?.failedOnly ?? false);
+    }),
+  ];
 }
