@@ -12,9 +12,11 @@ import { Log } from './vscode/log';
 import { PluginNode, PluginTreeProvider } from './vscode/pluginTree';
 import { onDidChangeSettings, readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
-import { CALLS_VIEW, PanelMessageLog, TracePanel } from './vscode/tracePanel';
+import { CALLS_VIEW, PanelMessageLog, registerPanelCommands, TracePanel } from './vscode/tracePanel';
 import { applySettings, createHost } from './vscode/hostSettings';
 import { HostFunctionsWatch } from './vscode/hostFunctionsWatch';
+import { OutputDocuments } from './vscode/output';
+import { CallDetails } from './vscode/callDetail';
 
 let host: PluginHost | undefined;
 
@@ -43,7 +45,8 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const callTests = new CallFileTests(samplesDir, transport, log);
   const tree = new PluginTreeProvider(h);
   const treeView = vscode.window.createTreeView<PluginNode>('extismIpc.livePlugins', { treeDataProvider: tree, showCollapseAll: true });
-  const panel = new TracePanel(h, context.extensionUri, maxSpans, messages);
+  const outputs = new OutputDocuments((id) => h.plugin(id) !== undefined);
+  const panel = new TracePanel(h, context.extensionUri, maxSpans, new CallDetails(h, log), messages);
   const status = new StatusBar(h);
   const hostFunctionsWatch = new HostFunctionsWatch(() => update());
   const update = (): void => {
@@ -59,14 +62,16 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     tree,
     treeView,
     panel,
+    outputs,
     status,
     vscode.window.registerWebviewViewProvider(CALLS_VIEW, panel),
-    ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel }),
+    ...registerPanelCommands(panel, h),
+    ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs }),
     watchHost(h, log),
     callTests,
     new ReloadOnChange(h, log),
     hostFunctionsWatch,
-    ...registerCallFileLens(h, log),
+    ...registerCallFileLens(h, log, outputs, panel),
     trackContextKeys(h),
     onDidChangeSettings(update),
   );

@@ -1,11 +1,13 @@
 // The "Inter-Plugin Calls" webview: a live span tree (caller -> callee.function, bytes, duration,
-// status) and a timeline of the selected call. It keeps only UI state (collapsed rows, selection)
-// in getState/setState; the data comes from the extension: a snapshot after `ready`, then deltas.
+// status) that follows new calls, a filter, a timeline of the newest call (or a pinned one) and the
+// detail of the selected call. It keeps only UI state (collapsed rows, selection, filter, pin) in
+// getState/setState; the data comes from the extension: a snapshot after `ready`, then deltas.
 import { dispatch } from '../../src/shared/protocol';
 import { calleeLabel } from '../../src/shared/traceRecords';
+import { detailOf } from './detail';
 import { formatBytes, formatMs, span } from './format';
 import { timelineOf } from './timeline';
-import type { FromWebview, Handlers, LifeView, RecordView, SpanView, ToWebview } from '../../src/shared/protocol';
+import type { CallDetail, FromWebview, Handlers, LifeView, RecordView, SpanView, ToWebview } from '../../src/shared/protocol';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -17,6 +19,10 @@ declare function acquireVsCodeApi(): VsCodeApi;
 interface UiState {
   collapsed: number[];
   selected: number | null;
+  filter?: string;
+  failedOnly?: boolean;
+  /** The call kept in the timeline, if pinned. */
+  pinned?: number | null;
 }
 
 const vscode = acquireVsCodeApi();
@@ -31,6 +37,20 @@ let reportRenders = false;
 const collapsed = new Set<number>(saved?.collapsed ?? []);
 let selected: number | null = saved?.selected ?? null;
 let focusedKey: string | null = null;
+let filterText = saved?.filter ?? '';
+let failedOnly = saved?.failedOnly ?? false;
+/** The root call the timeline keeps while new calls come (pinned), or null: the newest. */
+let pinned: number | null = saved?.pinned ?? null;
+/** The call a person picked, shown in the timeline until a newer call comes (unless pinned). */
+let looking: number | null = null;
+/** The detail of the selected call, once the extension sent it. */
+let detail: CallDetail | null = null;
+/** Whether the tree keeps the newest call in view (the person has not scrolled up). */
+let following = true;
+/** Top-level calls that came while the person was scrolled up. */
+let unseen = 0;
+/** Scroll the selected row into view at the next render (a command revealed it). */
+let scrollToSelected = false;
 
 const el = <T extends HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -39,9 +59,18 @@ const el = <T extends HTMLElement>(id: string): T => {
 };
 const treeEl = el<HTMLUListElement>('tree');
 const emptyEl = el<HTMLParagraphElement>('empty');
+const noMatchEl = el<HTMLParagraphElement>('noMatch');
 const timelineEl = el<HTMLDivElement>('timeline');
 const summaryEl = el<HTMLSpanElement>('summary');
 const pauseBtn = el<HTMLButtonElement>('pause');
+const callsEl = el<HTMLElement>('calls');
+const newCallsBtn = el<HTMLButtonElement>('newCalls');
+const filterEl = el<HTMLInputElement>('filter');
+const failedOnlyEl = el<HTMLInputElement>('failedOnly');
+const pinBtn = el<HTMLButtonElement>('pin');
+const detailEl = el<HTMLElement>('detail');
+filterEl.value = filterText;
+failedOnlyEl.checked = failedOnly;
 
 // ---- messages ----
 
@@ -54,10 +83,20 @@ const handlers: Handlers<ToWebview> = {
     reportRenders = m.reportRenders;
     for (const r of m.records) add(r);
     for (const s of m.running) spans.set(s.id, s);
+    if (m.select !== null) selectCall(m.select);
+    else if (selected !== null) requestDetail();
     scheduleRender();
   },
   records: (m) => {
-    for (const r of m.records) add(r);
+    for (const r of m.records) {
+      if (r.kind === 'call') {
+        const before = spans.get(r.id);
+        if (!before && r.parentId === null) newRoot();
+        // the selected call ended: its bytes can be shown now
+        if (r.id === selected && before?.status === 'running' && r.status !== 'running') requestDetail();
+      }
+      add(r);
+    }
     trim();
     scheduleRender();
   },
@@ -65,9 +104,52 @@ const handlers: Handlers<ToWebview> = {
     spans.clear();
     life = [];
     selected = null;
+    detail = null;
+    looking = null;
+    pinned = null;
+    unseen = 0;
+    saveState();
+    scheduleRender();
+  },
+  select: (m) => {
+    selectCall(m.spanId);
+    scheduleRender();
+  },
+  filter: (m) => {
+    filterEl.value = filterText = m.text;
+    failedOnlyEl.checked = failedOnly = m.failedOnly;
+    saveState();
+    scheduleRender();
+  },
+  detail: (m) => {
+    if (m.detail.spanId !== selected) return;
+    detail = m.detail;
     scheduleRender();
   },
 };
+
+/** A new top-level call: the timeline moves to it unless pinned; the tree follows it or counts it. */
+function newRoot(): void {
+  looking = null;
+  if (!following) unseen++;
+}
+
+/** Selects a call a command made and brings it into view. */
+function selectCall(id: number): void {
+  selected = id;
+  focusedKey = `s${id}`;
+  looking = id;
+  scrollToSelected = true;
+  // a call deep in a collapsed one: open the calls above it
+  for (let s = spans.get(id); s && s.parentId !== null; s = spans.get(s.parentId)) collapsed.delete(s.parentId);
+  saveState();
+  requestDetail();
+}
+
+function requestDetail(): void {
+  if (detail?.spanId !== selected) detail = null;
+  if (selected !== null) vscode.postMessage({ type: 'detail', spanId: selected });
+}
 
 function add(r: RecordView): void {
   if (r.kind === 'call') {
@@ -99,6 +181,44 @@ pauseBtn.addEventListener('click', () => {
 });
 el<HTMLButtonElement>('clear').addEventListener('click', () => vscode.postMessage({ type: 'clear' }));
 el<HTMLButtonElement>('export').addEventListener('click', () => vscode.postMessage({ type: 'export' }));
+filterEl.addEventListener('input', () => {
+  filterText = filterEl.value;
+  saveState();
+  scheduleRender();
+});
+failedOnlyEl.addEventListener('change', () => {
+  failedOnly = failedOnlyEl.checked;
+  saveState();
+  scheduleRender();
+});
+pinBtn.addEventListener('click', () => {
+  pinned = pinned === null ? shownRoot : null;
+  if (pinned === null) looking = null;
+  saveState();
+  scheduleRender();
+});
+newCallsBtn.addEventListener('click', () => {
+  following = true;
+  unseen = 0;
+  scrollToEnd();
+  scheduleRender();
+});
+callsEl.addEventListener('scroll', () => {
+  const atEnd = callsEl.scrollHeight - callsEl.scrollTop - callsEl.clientHeight < 4;
+  if (atEnd === following) return;
+  following = atEnd;
+  if (atEnd) unseen = 0;
+  renderNewCalls();
+});
+
+function scrollToEnd(): void {
+  callsEl.scrollTop = callsEl.scrollHeight;
+}
+
+function renderNewCalls(): void {
+  newCallsBtn.hidden = following || unseen === 0;
+  newCallsBtn.textContent = `${unseen} new call${unseen === 1 ? '' : 's'} ↓`;
+}
 
 function renderToolbar(): void {
   pauseBtn.textContent = paused ? 'Resume' : 'Pause';
@@ -108,6 +228,7 @@ function renderToolbar(): void {
   const failed = all.filter((s) => s.status === 'error').length;
   const running = all.filter((s) => s.status === 'running').length;
   const parts = [`${all.length} call${all.length === 1 ? '' : 's'}`];
+  if (filtering()) parts.push(`${shownCount} shown`);
   if (failed) parts.push(`${failed} failed`);
   if (running) parts.push(`${running} running`);
   if (paused) parts.push('paused');
@@ -118,6 +239,37 @@ function renderToolbar(): void {
 
 type Item = { kind: 'span'; span: SpanView; time: number } | { kind: 'life'; event: LifeView; time: number };
 
+function filtering(): boolean {
+  return filterText.trim() !== '' || failedOnly;
+}
+
+function matches(s: SpanView): boolean {
+  if (failedOnly && s.status !== 'error') return false;
+  const q = filterText.trim().toLowerCase();
+  if (!q) return true;
+  return [`${s.calleeName}.${s.func}`, s.caller, s.host ?? ''].some((t) => t.toLowerCase().includes(q));
+}
+
+/** Calls the filter shows (by id): true for a match, false for a call above one (shown as context). */
+let shownSpans: Map<number, boolean> | null = null;
+let shownCount = 0;
+
+function applyFilter(): void {
+  if (!filtering()) {
+    shownSpans = null;
+    shownCount = spans.size;
+    return;
+  }
+  const shown = new Map<number, boolean>();
+  for (const s of spans.values()) {
+    if (!matches(s)) continue;
+    shown.set(s.id, true);
+    for (let p = s.parentId === null ? undefined : spans.get(s.parentId); p && !shown.has(p.id); p = p.parentId === null ? undefined : spans.get(p.parentId)) shown.set(p.id, false);
+  }
+  shownSpans = shown;
+  shownCount = [...shown.values()].filter(Boolean).length;
+}
+
 function childrenIndex(): Map<number | null, Item[]> {
   const index = new Map<number | null, Item[]>();
   const push = (parent: number | null, item: Item) => {
@@ -125,8 +277,11 @@ function childrenIndex(): Map<number | null, Item[]> {
     if (list) list.push(item);
     else index.set(parent, [item]);
   };
-  for (const s of spans.values()) push(s.parentId !== null && spans.has(s.parentId) ? s.parentId : null, { kind: 'span', span: s, time: s.start });
-  for (const e of life) push(e.spanId !== null && spans.has(e.spanId) ? e.spanId : null, { kind: 'life', event: e, time: e.time });
+  for (const s of spans.values()) {
+    if (shownSpans && !shownSpans.has(s.id)) continue;
+    push(s.parentId !== null && spans.has(s.parentId) ? s.parentId : null, { kind: 'span', span: s, time: s.start });
+  }
+  if (!shownSpans) for (const e of life) push(e.spanId !== null && spans.has(e.spanId) ? e.spanId : null, { kind: 'life', event: e, time: e.time });
   for (const list of index.values()) list.sort((a, b) => a.time - b.time);
   return index;
 }
@@ -142,7 +297,7 @@ function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElemen
   if (hasChildren) li.setAttribute('aria-expanded', String(!collapsed.has(s.id)));
   li.setAttribute('aria-selected', String(selected === s.id));
   const row = document.createElement('div');
-  row.className = `row status-${s.status}`;
+  row.className = `row status-${s.status}${shownSpans?.get(s.id) === false ? ' context' : ''}`;
   row.append(
     span('twisty', hasChildren ? (collapsed.has(s.id) ? '▸' : '▾') : ''),
     span('icon', s.status === 'ok' ? '✓' : s.status === 'error' ? '✗' : '◌', s.status),
@@ -209,6 +364,7 @@ function renderTree(index: Map<number | null, Item[]>): void {
   walk(null, frag as unknown as HTMLElement, 1);
   treeEl.replaceChildren(frag);
   emptyEl.hidden = spans.size > 0 || life.length > 0;
+  noMatchEl.hidden = !emptyEl.hidden || shownSpans === null || shownCount > 0;
   // Keep the keyboard focus on the same row across re-renders (roving tabindex).
   const rows = visibleRows();
   const target = rows.find((r) => r.dataset.key === focusedKey) ?? null;
@@ -234,9 +390,18 @@ function rootOf(id: number): SpanView | undefined {
   return s;
 }
 
+/** The root call the timeline shows. */
+let shownRoot: number | null = null;
+
 function renderTimeline(index: Map<number | null, Item[]>): void {
   const roots = (index.get(null) ?? []).filter((i): i is Extract<Item, { kind: 'span' }> => i.kind === 'span');
-  const root = (selected !== null ? rootOf(selected) : undefined) ?? roots[roots.length - 1]?.span;
+  const rootFor = (id: number | null) => (id !== null ? rootOf(id) : undefined);
+  const root = rootFor(pinned) ?? rootFor(looking) ?? roots[roots.length - 1]?.span;
+  shownRoot = root?.id ?? null;
+  pinBtn.hidden = !root;
+  pinBtn.textContent = pinned !== null ? 'Pinned' : 'Pin';
+  pinBtn.setAttribute('aria-pressed', String(pinned !== null));
+  pinBtn.title = pinned !== null ? 'Unpin: show the newest call as calls come' : 'Keep this call in the timeline while new calls come';
   timelineEl.replaceChildren();
   if (!root) {
     timelineEl.append(span('timeline-empty', 'The timeline of a call appears here.'));
@@ -251,6 +416,16 @@ function renderTimeline(index: Map<number | null, Item[]>): void {
   timelineEl.append(...timelineOf(root, members, selected));
 }
 
+function renderDetail(): void {
+  const s = selected !== null ? spans.get(selected) : undefined;
+  detailEl.hidden = !s;
+  if (!s) {
+    detailEl.replaceChildren();
+    return;
+  }
+  detailEl.replaceChildren(...detailOf(s, detail?.spanId === s.id ? detail : null));
+}
+
 // ---- rendering, throttled to one per frame ----
 
 let frame = 0;
@@ -260,10 +435,20 @@ function scheduleRender(): void {
 
 function render(): void {
   frame = 0;
+  applyFilter();
   const index = childrenIndex();
   renderToolbar();
   renderTree(index);
   renderTimeline(index);
+  renderDetail();
+  const row = scrollToSelected && selected !== null ? treeEl.querySelector(`li[data-span="${selected}"]`) : null;
+  if (row) {
+    scrollToSelected = false;
+    row.scrollIntoView({ block: 'nearest' });
+  } else if (following) {
+    scrollToEnd();
+  }
+  renderNewCalls();
   if (!reportRenders) return;
   const all = [...spans.values()];
   vscode.postMessage({
@@ -271,6 +456,9 @@ function render(): void {
     spans: all.length,
     running: all.filter((s) => s.status === 'running').length,
     errors: all.filter((s) => s.status === 'error').length,
+    shown: shownCount,
+    selected,
+    detail: detail?.spanId === selected ? selected : null,
   });
 }
 
@@ -285,7 +473,7 @@ setInterval(() => {
 }, 500);
 
 function saveState(): void {
-  vscode.setState({ collapsed: [...collapsed], selected });
+  vscode.setState({ collapsed: [...collapsed], selected, filter: filterText, failedOnly, pinned });
 }
 
 // ---- mouse and keyboard ----
@@ -298,7 +486,9 @@ function select(li: HTMLLIElement): void {
   const id = li.dataset.span ? Number(li.dataset.span) : null;
   if (id !== null && id !== selected) {
     selected = id;
+    looking = id;
     saveState();
+    requestDetail();
     scheduleRender();
   }
 }
@@ -377,7 +567,19 @@ timelineEl.addEventListener('click', (e) => {
   selected = id;
   focusedKey = `s${id}`;
   saveState();
+  requestDetail();
   scheduleRender();
+});
+detailEl.addEventListener('click', (e) => {
+  const button = (e.target as HTMLElement).closest('button[data-action]');
+  if (!(button instanceof HTMLButtonElement) || selected === null) return;
+  const spanId = selected;
+  switch (button.dataset.action) {
+    case 'copy-input': vscode.postMessage({ type: 'copy', spanId, part: 'input' }); break;
+    case 'copy-output': vscode.postMessage({ type: 'copy', spanId, part: 'output' }); break;
+    case 'rerun': vscode.postMessage({ type: 'rerun', spanId }); break;
+    case 'add': vscode.postMessage({ type: 'addToCallFile', spanId }); break;
+  }
 });
 
 renderToolbar();

@@ -18,6 +18,8 @@ export type { PluginRule } from './model/pluginRules';
 export { parseImport, parseTarget, USER_MODULE } from './model/bindings';
 export type { Binding, BindingOptions } from './model/bindings';
 export type { Caller, PluginInfo } from './model/registry';
+export { SPAN_DATA_ARENA, SPAN_DATA_BYTES, SPAN_DATA_CALLS } from './model/spanData';
+export type { SpanData } from './model/spanData';
 export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
 export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';
 // the one bounded reader of files a user names: regular files only, size-limited, never blocking on a FIFO

@@ -6,6 +6,7 @@ import type { LogEntry, LogThreshold } from './model/logging';
 import { normalizePolicy, Policy, PolicyOptions } from './model/policy';
 import type { Caller, PluginInfo } from './model/registry';
 import type { HostFunctionsLoad, ServedImport } from './model/userHostFunctions';
+import type { SpanData } from './model/spanData';
 import { TraceStore } from './model/trace';
 import type { RuntimeSettings } from './model/runtimeSettings';
 import { childProcess } from './transport/childProcess';
@@ -186,6 +187,16 @@ export class PluginHost {
 
   unregister(id: number): Promise<void> {
     return this.connect((c) => c.request('unregister', { id }));
+  }
+
+  /**
+   * What the runtime kept of a recent call's input and output (the heads, up to 64 KiB each, of the
+   * last calls while tracing is on); undefined when it was not kept or no runtime is running.
+   */
+  async spanData(spanId: number): Promise<SpanData | undefined> {
+    const client = this.client;
+    if (!client?.alive) return undefined;
+    return (await client.request('spanData', { spanId })) ?? undefined;
   }
 
   unregisterAll(): Promise<void> {

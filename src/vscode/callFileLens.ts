@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import { CALL_FILE_SUFFIX, callOffsets, CallFileError, CallSession, parseCallFile, PluginHost } from '../core';
 import { runCommand } from './commands';
+import type { Span } from '../core';
 import type { Log } from './log';
-import { showOutput } from './output';
+import type { OutputDocuments } from './output';
+import type { TracePanel } from './tracePanel';
 import { lineStarts, positionOf } from './textPositions';
 
 export const RUN_CALL = 'extismIpc.runCallFromFile';
@@ -34,7 +36,7 @@ export class CallFileLens implements vscode.CodeLensProvider {
  * Runs one call of a call file on the extension's host, so its plugins appear in Live Plugins and
  * its spans in the panel; the plugins stay live between clicks, so vars carry over as in a file run.
  */
-export function registerCallFileLens(host: PluginHost, log: Log): vscode.Disposable[] {
+export function registerCallFileLens(host: PluginHost, log: Log, outputs: OutputDocuments, panel: TracePanel): vscode.Disposable[] {
   const sessions = new Map<string, CallSession>();
   return [
     vscode.languages.registerCodeLensProvider({ pattern: `**/*${CALL_FILE_SUFFIX}` }, new CallFileLens()),
@@ -52,8 +54,14 @@ export function registerCallFileLens(host: PluginHost, log: Log): vscode.Disposa
         if (withTrace) await vscode.commands.executeCommand('extismIpc.showTrace');
         const outcome = await session.run(calls, call);
         log.info(`call file ${vscode.workspace.asRelativePath(uri)}: ${call.name}: ${outcome.passed ? 'passed' : `failed: ${outcome.reason}`}`);
+        // the call itself: the outermost of its spans (the runtime keeps its bytes for the detail)
+        const root = outcome.spans.reduce<Span | undefined>((top, s) => (!top || s.depth < top.depth ? s : top), undefined);
+        if (root) panel.revealCall(root.id);
         if (outcome.output && outcome.error === undefined) {
-          await showOutput(outcome.output, vscode.ViewColumn.Beside);
+          const target = root
+            ? { pluginId: root.calleeId, plugin: root.calleeName, func: root.func }
+            : { pluginId: 0, plugin: call.plugin.replace(/^.*[\\/]/, '').replace(/\.(wasm|json)$/i, ''), func: call.function };
+          await outputs.show(target, outcome.output, vscode.ViewColumn.Beside);
         }
         if (!outcome.passed) void log.toast(`${call.name}: ${outcome.reason ?? 'failed'}`);
         return outcome.passed;

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { toChromeTrace } from '../core';
 import type { PluginHost, PluginInfo } from '../core';
 import type { Log, ToastAction } from './log';
-import { showOutput } from './output';
+import type { OutputDocuments } from './output';
 import { pickExport, pickInput, pickPlugin, pickRegisterTarget } from './pickers';
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
 import type { TracePanel } from './tracePanel';
@@ -17,6 +17,7 @@ export interface CommandServices {
   tree: PluginTreeProvider;
   treeView: vscode.TreeView<PluginNode>;
   panel: TracePanel;
+  outputs: OutputDocuments;
 }
 
 /** Calls that take longer than this get a progress notification. */
@@ -83,7 +84,8 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
           if (input === undefined) return undefined;
           const output = await withLateProgress(label, s.host.call(plugin.id, func, input, 'command'));
           s.log.info(`${label}: in ${byteLength(input)} B, out ${output.byteLength} B`);
-          if (options?.showOutput ?? interactive) await showOutput(output);
+          s.panel.revealCommandCall(plugin.id, func, input, output);
+          if (options?.showOutput ?? interactive) await s.outputs.show({ pluginId: plugin.id, plugin: plugin.name, func }, output);
           return new TextDecoder().decode(output);
         });
       },

@@ -1,50 +1,77 @@
 import * as vscode from 'vscode';
+import { renderBytes, RenderedBytes } from './outputText';
 
-/** Whether bytes read as text: valid UTF-8 without control characters other than whitespace. */
-export function isText(bytes: Uint8Array): boolean {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return false;
-  }
-  return !/[\u0000-\u0008\u000e-\u001f]/.test(text);
+/** The scheme of the read-only output documents: `extism-output:/<plugin>.<function>`. */
+export const OUTPUT_SCHEME = 'extism-output';
+/** Outputs kept for their documents; the least recently shown goes first. */
+export const KEPT_OUTPUTS = 32;
+
+/** Whose output a document shows. */
+export interface OutputTarget {
+  pluginId: number;
+  plugin: string;
+  func: string;
 }
 
-/** A classic hex dump: offset, 16 bytes in hex, the printable ASCII. */
-export function hexDump(bytes: Uint8Array): string {
-  const lines: string[] = [];
-  for (let off = 0; off < bytes.length; off += 16) {
-    const row = bytes.subarray(off, off + 16);
-    const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-    const ascii = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${off.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}`);
-  }
-  return lines.join('\n');
+interface Kept {
+  uri: vscode.Uri;
+  target: OutputTarget;
+  rendered: RenderedBytes;
 }
 
-/** Opens a plugin's output in an untitled editor: as text (JSON highlighted) or as a hex dump. */
-export async function showOutput(bytes: Uint8Array, viewColumn = vscode.ViewColumn.Active): Promise<vscode.TextEditor> {
-  let content: string;
-  let language: string;
-  if (isText(bytes)) {
-    content = new TextDecoder().decode(bytes);
-    language = looksLikeJson(content) ? 'json' : 'plaintext';
-  } else {
-    content = hexDump(bytes);
-    language = 'plaintext';
-  }
-  const doc = await vscode.workspace.openTextDocument({ content, language });
-  return vscode.window.showTextDocument(doc, { preview: true, viewColumn });
-}
+/**
+ * One read-only document per plugin.function, reused and updated on every call of it: never dirty,
+ * nothing to save, nothing piling up. The path is the plugin's and the function's names, encoded so
+ * that neither can form another path segment or a query (a `.` in the plugin's name is encoded too,
+ * so the first `.` always ends it); a second live plugin of the same name gets its id in the path,
+ * and a plugin that ended leaves its documents to the next plugin of its name.
+ */
+export class OutputDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  /** By `id:function`, least recently shown first. */
+  private readonly kept = new Map<string, Kept>();
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changeEmitter.event;
+  private readonly registration = vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, this);
 
-function looksLikeJson(s: string): boolean {
-  const t = s.trim();
-  if (!/^[[{]/.test(t)) return false;
-  try {
-    JSON.parse(t);
-    return true;
-  } catch {
-    return false;
+  /** `isLive` says whether a plugin id is still live: a plugin that ended leaves its documents to the next of its name. */
+  constructor(private readonly isLive: (pluginId: number) => boolean) {}
+
+  /** Shows the output of a call of `target` in its document, creating or updating it. */
+  async show(target: OutputTarget, bytes: Uint8Array, viewColumn: vscode.ViewColumn = vscode.ViewColumn.Active): Promise<vscode.TextEditor> {
+    const key = `${target.pluginId}:${target.func}`;
+    const uri = this.kept.get(key)?.uri ?? this.uriFor(target);
+    this.kept.delete(key);
+    const rendered = renderBytes(bytes, 'output');
+    this.kept.set(key, { uri, target, rendered });
+    while (this.kept.size > KEPT_OUTPUTS) this.kept.delete(this.kept.keys().next().value as string);
+    this.changeEmitter.fire(uri);
+    let doc = await vscode.workspace.openTextDocument(uri);
+    if (doc.languageId !== rendered.language) doc = await vscode.languages.setTextDocumentLanguage(doc, rendered.language);
+    return vscode.window.showTextDocument(doc, { preview: true, viewColumn });
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const key = uri.toString();
+    for (const k of this.kept.values()) if (k.uri.toString() === key) return k.rendered.text;
+    return '(this output is no longer kept: call the function again to see its output here)';
+  }
+
+  private uriFor(target: OutputTarget): vscode.Uri {
+    const name = encodeURIComponent(target.plugin).replace(/\./g, '%2E');
+    const func = encodeURIComponent(target.func);
+    const plain = vscode.Uri.from({ scheme: OUTPUT_SCHEME, path: `/${name}.${func}` });
+    let taken = false;
+    for (const [key, k] of this.kept) {
+      if (k.target.pluginId === target.pluginId || k.uri.toString() !== plain.toString()) continue;
+      if (this.isLive(k.target.pluginId)) taken = true;
+      else this.kept.delete(key);
+    }
+    return taken ? vscode.Uri.from({ scheme: OUTPUT_SCHEME, path: `/${name}.${func} (#${target.pluginId})` }) : plain;
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.changeEmitter.dispose();
+    this.kept.clear();
   }
 }

@@ -7,6 +7,7 @@ import type { Caller, PluginCounters, PluginInfo } from '../model/registry';
 import type { TraceRecord } from '../../shared/traceRecords';
 import type { RuntimeSettings } from '../model/runtimeSettings';
 import type { HeldModule, HostFunctionsLoad } from '../model/userHostFunctions';
+import type { SpanData } from '../model/spanData';
 import type { SpanBatch } from './spanCodec';
 
 /** Each request the runtime serves: its parameters and its result. */
@@ -29,6 +30,8 @@ export interface Requests {
   reload: { params: { id: number }; result: PluginInfo };
   unregister: { params: { id: number }; result: void };
   unregisterAll: { params: Record<string, never>; result: void };
+  /** What the runtime kept of a recent call's input and output (only while tracing); null when not kept. */
+  spanData: { params: { spanId: number }; result: SpanData | null };
 }
 
 export type Method = keyof Requests;

@@ -3,6 +3,7 @@ import { internalError, serializeError } from '../model/errors';
 import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
+import { SpanDataRing } from '../model/spanData';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
 import { cutName } from '../model/registry';
 import { boundSpan, MAX_ERROR_CHARS, SpanEncoder } from './spanCodec';
@@ -24,6 +25,8 @@ export class RuntimeService {
   private lastCounted = -1;
   /** Plugins whose description changed since the last batch: the whole of it crosses, once. */
   private readonly described = new Set<number>();
+  /** The heads of recent calls' input and output, fetched one call at a time by `spanData`. */
+  private readonly spanData = new SpanDataRing();
   private lastFlush = performance.now();
   private readonly handlers: RequestHandlers;
   private readonly hostModules: HostModuleLoader;
@@ -55,6 +58,8 @@ export class RuntimeService {
       },
       record: (record: TraceRecord) => {
         if (record.kind === 'call') {
+          // the heads are views of plugin memory, valid only now: the ring copies them at once
+          this.spanData.add(record.id, record.inputHead, record.outputHead);
           this.spans.add(record);
           // reading the clock costs more than encoding a span: look every 64 spans
           if ((this.spans.size & 63) === 0) this.maybeFlush();
@@ -77,6 +82,7 @@ export class RuntimeService {
       },
       configure: (settings) => {
         this.callTimeoutMs = settings.policy.callTimeoutMs;
+        if (!settings.tracing) this.spanData.clear();
         runtime.configure(settings);
       },
       register: ({ target, options }) => runtime.register(target, options),
@@ -88,6 +94,7 @@ export class RuntimeService {
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
+      spanData: ({ spanId }) => this.spanData.get(spanId) ?? null,
     };
   }
 

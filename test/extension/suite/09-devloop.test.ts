@@ -89,7 +89,7 @@ suite('the plugin developer\'s loop', () => {
       const first = lenses[0].command;
       assert.ok(first);
       assert.equal(await cmd(first.command, ...(first.arguments ?? [])), true);
-      await waitFor('the output beside', () => vscode.window.visibleTextEditors.some((e) => e.document.getText().includes('"count":3')));
+      await waitFor('the output beside', () => vscode.window.visibleTextEditors.some((e) => e.document.getText().includes('"count": 3')));
       assert.ok(api.plugins().some((p) => p.name === 'count_vowels'), 'the CodeLens call runs on the extension\'s host: its plugin is in Live Plugins');
     } finally {
       fs.rmSync(uri.fsPath, { force: true });

@@ -46,9 +46,10 @@ suite('end to end through the UI', function () {
     await cmd('quickInput.accept'); // the input box: "Hello, World!"
     const editor = await waitFor('the output editor', () => {
       const e = vscode.window.activeTextEditor;
-      return e?.document.isUntitled && e.document.getText() === SEED_OUTPUT ? e : undefined;
+      return e?.document.uri.scheme === 'extism-output' && e.document.getText() === JSON.stringify(JSON.parse(SEED_OUTPUT), null, 2) ? e : undefined;
     });
     assert.equal(editor.document.languageId, 'json');
+    assert.equal(editor.document.isDirty, false);
 
     // More traffic for the panel: a failing call and a three-level chain.
     const trap = await cmd<number>('extismIpc.registerPlugin', 'trap');

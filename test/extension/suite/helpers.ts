@@ -133,7 +133,7 @@ export async function rejects(p: Thenable<unknown>, pattern: RegExp): Promise<st
   assert.fail(`expected a rejection matching ${pattern}`);
 }
 
-/** Closes every editor without a save prompt (Call Plugin's output editors are untitled). */
+/** Closes every editor without a save prompt. */
 export async function closeEditors(): Promise<void> {
   for (let i = 0; i < 50 && vscode.window.visibleTextEditors.length; i++) {
     await cmd('workbench.action.focusFirstEditorGroup');
