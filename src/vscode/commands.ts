@@ -36,6 +36,7 @@ export const COMMANDS = {
   showLog: 'extismIpc.showLog',
   restartRuntime: 'extismIpc.restartRuntime',
   reload: 'extismIpc.reloadPlugin',
+  trySample: 'extismIpc.tryBundledSample',
 } as const;
 
 export function registerCommands(s: CommandServices): vscode.Disposable[] {
@@ -68,6 +69,18 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         return info.id;
       });
     }),
+
+    vscode.commands.registerCommand(COMMANDS.trySample, () =>
+      run('Try a Bundled Sample', true, async () => {
+        const chosen = await pickRegisterTarget(s.samplesDir, vscode.workspace.isTrusted, true);
+        if (chosen === undefined) return undefined;
+        const info = await s.host.register(chosen);
+        s.log.info(`registered #${info.id} ${info.name} from ${info.source}`);
+        void s.treeView.reveal(s.tree.pluginNode(info.id), { select: true, focus: false }).then(undefined, () => undefined);
+        void vscode.window.showInformationMessage(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
+        return info.id;
+      }),
+    ),
 
     vscode.commands.registerCommand(
       COMMANDS.call,

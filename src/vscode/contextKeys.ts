@@ -1,7 +1,11 @@
 import * as vscode from 'vscode';
 import type { PluginHost } from '../core';
 
-/** `extismIpc.hasPlugins`, which gates the palette entries and title actions that need a live plugin. */
+/**
+ * `extismIpc.hasPlugins`, which gates the palette entries and title actions that need a live
+ * plugin, and `extismIpc.hasCalled`, set once the first call ran (the walkthrough's call step
+ * completes on it, whichever way the call was made).
+ */
 export function trackContextKeys(host: PluginHost): vscode.Disposable {
   let last: boolean | undefined;
   const update = () => {
@@ -12,5 +16,14 @@ export function trackContextKeys(host: PluginHost): vscode.Disposable {
   };
   update();
   const sub = host.onDidChangePlugins(update);
-  return new vscode.Disposable(() => sub.dispose());
+  let called: { dispose(): void } | undefined = host.onDidChangeCallsRunning(() => {
+    if (host.runningCalls === 0 || !called) return;
+    called.dispose();
+    called = undefined;
+    void vscode.commands.executeCommand('setContext', 'extismIpc.hasCalled', true);
+  });
+  return new vscode.Disposable(() => {
+    sub.dispose();
+    called?.dispose();
+  });
 }

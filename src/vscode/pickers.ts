@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PluginInfo } from '../core';
+import { demoSamples } from './samples';
 
 interface TargetItem extends vscode.QuickPickItem {
   target?: string;
@@ -12,9 +13,10 @@ interface TargetItem extends vscode.QuickPickItem {
  * Asks for a plugin to register: the workspace's `.wasm` files and Extism manifests (when trusted),
  * the bundled samples, or Browse….
  */
-export async function pickRegisterTarget(samplesDir: string, trusted: boolean): Promise<string | undefined> {
+export async function pickRegisterTarget(samplesDir: string, trusted: boolean, samplesOnly = false): Promise<string | undefined> {
   const items: TargetItem[] = [];
-  if (trusted) {
+  const workspace = trusted && !samplesOnly;
+  if (workspace) {
     const files = await vscode.workspace.findFiles('**/*.{wasm,json}', '{**/node_modules/**,**/.vscode-test/**,**/.git/**}', 2000);
     const samples = path.normalize(samplesDir);
     const own = files
@@ -30,18 +32,18 @@ export async function pickRegisterTarget(samplesDir: string, trusted: boolean): 
       });
     }
   }
-  const samples = listWasm(samplesDir);
+  const samples = demoSamples(listWasm(samplesDir));
   if (samples.length) items.push({ label: 'Bundled samples', kind: vscode.QuickPickItemKind.Separator });
-  for (const name of samples) {
-    items.push({ label: `$(package) ${name}`, description: 'sample', target: name });
+  for (const { name, description } of samples) {
+    items.push({ label: `$(package) ${name}`, description, target: name });
   }
-  if (trusted) {
+  if (workspace) {
     items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
     items.push({ label: '$(folder-opened) Browse…', description: 'a .wasm file anywhere', browse: true });
   }
   const picked = await vscode.window.showQuickPick(items, {
     title: 'Extism: Register Plugin',
-    placeHolder: trusted ? 'Pick a .wasm plugin to load' : 'Restricted Mode: only the bundled samples can be loaded',
+    placeHolder: samplesOnly ? 'Pick a bundled sample to load (try "run")' : trusted ? 'Pick a .wasm plugin to load' : 'Restricted Mode: only the bundled samples can be loaded',
     matchOnDescription: true,
   });
   if (!picked) return undefined;
