@@ -15,7 +15,7 @@ export type { Policy, PolicyOptions, PermissionRule } from './model/policy';
 export { parseImport, parseTarget, USER_MODULE } from './model/bindings';
 export type { Binding, BindingOptions } from './model/bindings';
 export type { Caller, PluginInfo } from './model/registry';
-export { iconLabelText, markdownText, notificationText, terminalText, visibleText } from './model/displayText';
+export { iconLabelText, markdownCode, markdownText, notificationText, terminalText, visibleText } from './model/displayText';
 export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
 export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';
 export { CallSession, findCallFiles, readCallFile, runCallFile } from './callRunner';

@@ -49,6 +49,21 @@ export function markdownText(text: string): string {
 }
 
 /**
+ * Text as a Markdown code span, on one line: nothing in a code span is Markdown (no link, image,
+ * HTML, entity or escape), and its fence is one backtick longer than the longest run of backticks
+ * in the text, so the text cannot close it. A space pads the text where CommonMark would otherwise
+ * take a backtick at its edge for the fence, or strip a space from each end. Empty text is nothing.
+ */
+export function markdownCode(text: string): string {
+  const shown = visibleText(text);
+  if (!shown) return '';
+  const longest = Math.max(0, ...(shown.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^`|`$/.test(shown) || (/^ .*[^ ].* $/.test(shown)) ? ' ' : '';
+  return `${fence}${pad}${shown}${pad}${fence}`;
+}
+
+/**
  * Text for a notification (an error, warning or information message, a progress title), on one
  * line. VS Code turns `[label](https://...)`, `[label](command:...)` and `[label](file:...)` in a
  * notification into a link and knows no escape for it, so every `](` is shown as `]\(`: no link
