@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { CALL_FILE_SUFFIX, callOffsets, CallFile, CallFileError, formatTraceTree, parseCallFile, PluginHost, runCallFile, RuntimeTransport, terminalText, visibleText } from '../core';
 import type { CallOutcome } from '../core';
 import type { Log } from './log';
+import { markdownString, md } from './markdown';
 import { readSettings } from './settings';
 import { lineStarts, positionOf } from './textPositions';
 
@@ -74,7 +75,8 @@ export class CallFileTests implements vscode.Disposable {
       calls = parseCallFile(uri.fsPath, text);
     } catch (error) {
       if (!(error instanceof CallFileError)) throw error;
-      file.error = error.message;
+      // a test item's error may be rendered as Markdown: untrusted, the message escaped
+      file.error = markdownString(md`${error.message}`);
       file.children.replace([]);
       this.parsed.delete(key);
       return;
