@@ -3,19 +3,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCall, USAGE, UsageError } from './cliArgs';
 import { CallFileError, formatTraceTree, IpcError, PluginHost, toChromeTrace } from './core';
+import { errLine, errText, outBytes, outText } from './cliText';
 import { runTests } from './cliTest';
 
 const samplesDir = path.resolve(__dirname, '..', 'plugins');
 
-function write(bytes: Uint8Array): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(bytes, () => resolve()));
-}
-
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'test') return runTests(argv.slice(1), samplesDir, (text) => process.stdout.write(text));
+  if (argv[0] === 'test') return runTests(argv.slice(1), samplesDir, outText);
   const command = parseCall(argv, samplesDir);
   if (command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    outText(`${USAGE}\n`);
     return 0;
   }
   const host = new PluginHost({
@@ -23,22 +20,22 @@ async function main(argv: string[]): Promise<number> {
     wasiHint: 'run it with --wasi',
     hostFunctionsHint: 'give a module that supplies host functions with --host-functions FILE, or bind the import to another plugin with --bind',
   });
-  host.onLog((e) => process.stderr.write(`[${e.level}] #${e.pluginId} ${e.name}: ${e.message}\n`));
+  host.onLog((e) => errLine(`[${e.level}] #${e.pluginId} ${e.name}: ${e.message}`));
   try {
     if (command.host.hostFunctions?.length) await host.hostFunctions();
     const plugin = await host.register(command.target, command.load);
     let failure: unknown;
     try {
       for (let i = 0; i < command.loop; i++) {
-        if (i > 0) await write(Buffer.from('\n'));
-        await write(await host.call(plugin.id, command.func, command.input, 'cli'));
+        if (i > 0) await outBytes(Buffer.from('\n'));
+        await outBytes(await host.call(plugin.id, command.func, command.input, 'cli'));
       }
       // the bytes stay unchanged in a pipe; a terminal gets its prompt (or the trace) on a new line
-      if (process.stdout.isTTY) await write(Buffer.from('\n'));
+      if (process.stdout.isTTY) await outBytes(Buffer.from('\n'));
     } catch (error) {
       failure = error;
     }
-    if (command.trace) process.stderr.write(`${formatTraceTree(host.trace.all())}\n`);
+    if (command.trace) errText(`${formatTraceTree(host.trace.all())}\n`);
     if (command.traceOut) fs.writeFileSync(command.traceOut, JSON.stringify(toChromeTrace(host.trace.all()), null, 1));
     if (failure) throw failure;
     return 0;
@@ -53,18 +50,18 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`extism-ipc: ${(error as Error).message}\n\n${USAGE}\n`);
+      errText(`extism-ipc: ${(error as Error).message}\n\n${USAGE}\n`);
       process.exitCode = 2;
       return;
     }
     if (error instanceof CallFileError) {
-      process.stderr.write(`extism-ipc: ${error.message}\n`);
+      errText(`extism-ipc: ${error.message}\n`);
       process.exitCode = 2;
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`extism-ipc: ${error instanceof IpcError ? error.name + ': ' : ''}${message}\n`);
-    if (process.argv.includes('--verbose') && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    errText(`extism-ipc: ${error instanceof IpcError ? error.name + ': ' : ''}${message}\n`);
+    if (process.argv.includes('--verbose') && error instanceof Error && error.stack) errText(`${error.stack}\n`);
     process.exitCode = 1;
   },
 );

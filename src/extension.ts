@@ -9,6 +9,7 @@ import { registerCommands } from './vscode/commands';
 import { watchHost } from './vscode/hostEvents';
 import { trackContextKeys } from './vscode/contextKeys';
 import { Log } from './vscode/log';
+import { recordNotifications } from './vscode/notify';
 import { PluginNode, PluginTreeProvider } from './vscode/pluginTree';
 import { onDidChangeSettings, readSettings } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
@@ -77,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   );
   const activationMs = performance.now() - started;
   // the extension's internals, for its own tests only: the test runner alone switches this on
-  const testing = messages && { activationMs, policy: () => h.currentPolicy, tree, treeView, panel, messages, callTests };
+  const testing = messages && { activationMs, policy: () => h.currentPolicy, tree, treeView, panel, messages, callTests, notifications: recordNotifications() };
   const addHostFunctions = async (file: string): Promise<vscode.Disposable> => {
     if (!path.isAbsolute(file)) throw new Error(`addHostFunctions: "${file}" is not an absolute path`);
     apiHostFunctions.push(file);

@@ -20,6 +20,7 @@ export type { Binding, BindingOptions } from './model/bindings';
 export type { Caller, PluginInfo } from './model/registry';
 export { SPAN_DATA_ARENA, SPAN_DATA_BYTES, SPAN_DATA_CALLS } from './model/spanData';
 export type { SpanData } from './model/spanData';
+export { iconLabelText, markdownCode, markdownText, notificationText, terminalText, visibleText } from './model/displayText';
 export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
 export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';
 // the one bounded reader of files a user names: regular files only, size-limited, never blocking on a FIFO

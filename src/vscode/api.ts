@@ -43,6 +43,8 @@ export interface TestingHooks {
   readonly panel: TracePanel;
   readonly messages: PanelMessageLog;
   readonly callTests: CallFileTests;
+  /** The text of every notification shown since activation, as VS Code got it. */
+  readonly notifications: readonly string[];
 }
 
 export function createApi(

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { pickCallFileTarget } from './pickers';
 import { CALL_FILE_SUFFIX, SPAN_DATA_BYTES } from '../core';
 import type { PluginHost, Span, SpanData } from '../core';
 import type { BytesDetail, CallDetail } from '../shared/protocol';
@@ -132,13 +133,9 @@ const NEW_FILE = 'New call file…';
 
 async function pickCallFile(): Promise<vscode.Uri | undefined> {
   const found = await vscode.workspace.findFiles(`**/*${CALL_FILE_SUFFIX}`, '**/node_modules/**', 200);
-  const items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [
-    ...found.sort((a, b) => a.fsPath.localeCompare(b.fsPath)).map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
-    { label: `$(new-file) ${NEW_FILE}` },
-  ];
-  const chosen = await vscode.window.showQuickPick(items, { title: 'Add the call to a call file', placeHolder: 'A call file to append it to' });
+  const chosen = await pickCallFileTarget(found.sort((a, b) => a.fsPath.localeCompare(b.fsPath)), NEW_FILE);
   if (!chosen) return undefined;
-  if (chosen.uri) return chosen.uri;
+  if (chosen !== 'new') return chosen;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = await vscode.window.showSaveDialog({
     title: 'New call file',

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
-import { CALL_FILE_SUFFIX, callOffsets, CallFile, CallFileError, formatTraceTree, parseCallFile, PluginHost, runCallFile, RuntimeTransport } from '../core';
+import { CALL_FILE_SUFFIX, callOffsets, CallFile, CallFileError, formatTraceTree, parseCallFile, PluginHost, runCallFile, RuntimeTransport, terminalText, visibleText } from '../core';
 import type { CallOutcome } from '../core';
 import type { Log } from './log';
+import { markdownString, md } from './markdown';
 import { readSettings } from './settings';
 import { lineStarts, positionOf } from './textPositions';
 
@@ -74,7 +75,8 @@ export class CallFileTests implements vscode.Disposable {
       calls = parseCallFile(uri.fsPath, text);
     } catch (error) {
       if (!(error instanceof CallFileError)) throw error;
-      file.error = error.message;
+      // a test item's error may be rendered as Markdown: untrusted, the message escaped
+      file.error = markdownString(md`${error.message}`);
       file.children.replace([]);
       this.parsed.delete(key);
       return;
@@ -126,7 +128,7 @@ export class CallFileTests implements vscode.Disposable {
     });
     for (const item of items.values()) run.started(item);
     if (!vscode.workspace.isTrusted) {
-      for (const item of items.values()) run.errored(item, new vscode.TestMessage('Restricted Mode: the workspace\'s plugins are not run until you trust it.'));
+      for (const item of items.values()) run.errored(item, testMessage('Restricted Mode: the workspace\'s plugins are not run until you trust it.'));
       return;
     }
     const settings = readSettings(this.samplesDir);
@@ -147,7 +149,7 @@ export class CallFileTests implements vscode.Disposable {
         this.reported.fire({ item, outcome });
       }
     } catch (error) {
-      const message = new vscode.TestMessage(error instanceof Error ? error.message : String(error));
+      const message = testMessage(error instanceof Error ? error.message : String(error));
       for (const item of items.values()) run.errored(item, message);
     } finally {
       await host.dispose();
@@ -159,16 +161,26 @@ export class CallFileTests implements vscode.Disposable {
   }
 }
 
+/** A test message: plain text (never Markdown), with controls shown as escapes; lines stay. */
+function testMessage(text: string): vscode.TestMessage {
+  return new vscode.TestMessage(visibleText(text, true));
+}
+
+/** Text into a run's output, which is a terminal: through the terminal's escaper, lines ended with CRLF. */
+function appendTerminal(run: vscode.TestRun, text: string, item: vscode.TestItem): void {
+  run.appendOutput(terminalText(text).replace(/\n/g, '\r\n'), undefined, item);
+}
+
 function report(run: vscode.TestRun, item: vscode.TestItem, o: CallOutcome): void {
-  if (o.spans.length) run.appendOutput(`${o.call.name}\r\n${formatTraceTree(o.spans).replace(/\n/g, '\r\n')}\r\n`, undefined, item);
+  if (o.spans.length) appendTerminal(run, `${o.call.name}\n${formatTraceTree(o.spans)}\n`, item);
   if (o.passed) {
     run.passed(item, o.durationMs);
     return;
   }
   const message =
     o.expected !== undefined && o.actual !== undefined
-      ? vscode.TestMessage.diff(o.reason ?? 'failed', o.expected, o.actual)
-      : new vscode.TestMessage(o.reason ?? 'failed');
+      ? vscode.TestMessage.diff(visibleText(o.reason ?? 'failed', true), visibleText(o.expected, true), visibleText(o.actual, true))
+      : testMessage(o.reason ?? 'failed');
   if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
   run.failed(item, message, o.durationMs);
 }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { toChromeTrace } from '../core';
 import type { PluginHost, PluginInfo } from '../core';
 import type { Log, ToastAction } from './log';
+import { showInformation, withNotificationProgress } from './notify';
 import type { OutputDocuments } from './output';
 import { pickExport, pickInput, pickPlugin, pickRegisterTarget } from './pickers';
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
@@ -64,7 +65,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         s.log.info(`registered #${info.id} ${info.name} from ${info.source}`);
         if (target === undefined) {
           void s.treeView.reveal(s.tree.pluginNode(info.id), { select: true, focus: false }).then(undefined, () => undefined);
-          void vscode.window.showInformationMessage(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
+          void showInformation(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
         }
         return info.id;
       });
@@ -77,7 +78,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         const info = await s.host.register(chosen);
         s.log.info(`registered #${info.id} ${info.name} from ${info.source}`);
         void s.treeView.reveal(s.tree.pluginNode(info.id), { select: true, focus: false }).then(undefined, () => undefined);
-        void vscode.window.showInformationMessage(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
+        void showInformation(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
         return info.id;
       }),
     ),
@@ -138,7 +139,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         const json = JSON.stringify(toChromeTrace(s.host.trace.all()), null, 1);
         await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(json));
         s.log.info(`exported ${s.host.trace.spans().length} spans to ${uri.fsPath}`);
-        if (target === undefined) void vscode.window.showInformationMessage(`Extism: trace saved to ${path.basename(uri.fsPath)} (open it in Perfetto or chrome://tracing)`);
+        if (target === undefined) void showInformation(`Extism: trace saved to ${path.basename(uri.fsPath)} (open it in Perfetto or chrome://tracing)`);
         return uri;
       });
     }),
@@ -169,7 +170,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
       }),
     ),
 
-    vscode.commands.registerCommand(COMMANDS.showLog, () => s.log.channel.show(true)),
+    vscode.commands.registerCommand(COMMANDS.showLog, () => s.log.show()),
 
     vscode.commands.registerCommand(COMMANDS.restartRuntime, () =>
       run('Restart Plugin Runtime', true, async () => {
@@ -279,16 +280,13 @@ function byteLength(input: string | Uint8Array): number {
 function withLateProgress<T>(label: string, work: Promise<T>): Promise<T> {
   let cancelled = false;
   const timer = setTimeout(() => {
-    void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Extism: calling ${label}… (Cancel restarts the plugin runtime)`, cancellable: true },
-      (_progress, token) => {
-        const cancel = token.onCancellationRequested(() => {
-          cancelled = true;
-          void vscode.commands.executeCommand(COMMANDS.restartRuntime);
-        });
-        return work.then(() => cancel.dispose(), () => cancel.dispose());
-      },
-    );
+    void withNotificationProgress(`Extism: calling ${label}… (Cancel restarts the plugin runtime)`, (token) => {
+      const cancel = token.onCancellationRequested(() => {
+        cancelled = true;
+        void vscode.commands.executeCommand(COMMANDS.restartRuntime);
+      });
+      return work.then(() => cancel.dispose(), () => cancel.dispose());
+    });
   }, PROGRESS_AFTER_MS);
   const clear = () => clearTimeout(timer);
   work.then(clear, clear);

@@ -12,7 +12,7 @@ export function watchHost(host: PluginHost, log: Log): vscode.Disposable {
         log.warn(message);
         return;
       }
-      log.channel.error(message);
+      log.errorLine(message);
       void log.toast(`${message}. The next command starts a new one.`);
     }),
     host.trace.onRecord((r) => {

@@ -1,45 +1,65 @@
 import * as vscode from 'vscode';
-import type { LogEntry } from '../core';
+import { visibleText } from '../core';
+import type { LogEntry, LogLevel } from '../core';
+import { showError } from './notify';
 
-/** The "Extism IPC" log channel: host events, plugin logs, and the detail behind every error toast. */
+/**
+ * The "Extism IPC" log channel: host events, plugin logs, and the detail behind every error toast.
+ * Every entry is written by `write`, on one line, with controls shown as escapes (`visibleText`):
+ * a plugin cannot end an entry and forge the next one.
+ */
 export class Log implements vscode.Disposable {
-  readonly channel: vscode.LogOutputChannel;
+  private readonly output: vscode.LogOutputChannel;
 
   constructor() {
-    this.channel = vscode.window.createOutputChannel('Extism IPC', { log: true });
+    this.output = vscode.window.createOutputChannel('Extism IPC', { log: true });
+  }
+
+  /** Shows the channel without taking the focus. */
+  show(): void {
+    this.output.show(true);
+  }
+
+  private write(level: LogLevel, text: string): void {
+    const line = visibleText(text);
+    switch (level) {
+      case 'trace': this.output.trace(line); break;
+      case 'debug': this.output.debug(line); break;
+      case 'info': this.output.info(line); break;
+      case 'warn': this.output.warn(line); break;
+      case 'error': this.output.error(line); break;
+    }
   }
 
   info(message: string): void {
-    this.channel.info(message);
+    this.write('info', message);
   }
 
   warn(message: string): void {
-    this.channel.warn(message);
+    this.write('warn', message);
   }
 
-  /** What the runtime process wrote to its stderr (warnings, a fatal error before it died). */
+  /** An error that has no exception behind it (a runtime that stopped). */
+  errorLine(message: string): void {
+    this.write('error', message);
+  }
+
+  /** What the runtime process wrote to its stderr (warnings, a fatal error before it died): an entry a line. */
   runtimeOutput(text: string): void {
-    for (const line of text.split('\n')) if (line.trim()) this.channel.warn(`[runtime] ${line}`);
+    for (const line of text.split('\n')) if (line.trim()) this.write('warn', `[runtime] ${line}`);
   }
 
   /** A plugin's own `log_*` call. */
   plugin(entry: LogEntry): void {
-    const line = `[#${entry.pluginId} ${entry.name}] ${entry.message}`;
-    switch (entry.level) {
-      case 'trace': this.channel.trace(line); break;
-      case 'debug': this.channel.debug(line); break;
-      case 'info': this.channel.info(line); break;
-      case 'warn': this.channel.warn(line); break;
-      case 'error': this.channel.error(line); break;
-    }
+    this.write(entry.level, `[#${entry.pluginId} ${entry.name}] ${entry.message}`);
   }
 
-  /** Logs the error with its kind and stack; returns the one-line message. */
+  /** Logs the error with its kind and stack (an entry a line); returns the one-line message. */
   error(context: string, error: unknown): string {
     const message = errorMessage(error);
     const kind = error instanceof Error ? error.name : 'Error';
-    this.channel.error(`${context}: ${kind}: ${message}`);
-    if (error instanceof Error && error.stack) this.channel.debug(error.stack);
+    this.write('error', `${context}: ${kind}: ${message}`);
+    if (error instanceof Error && error.stack) for (const line of error.stack.split('\n')) this.write('debug', line);
     return message;
   }
 
@@ -48,9 +68,10 @@ export class Log implements vscode.Disposable {
    * "Show Log" for the detail.
    */
   async toast(message: string, ...fixes: ToastAction[]): Promise<void> {
-    const short = message.length > 300 ? `${message.slice(0, 297)}…` : message;
-    const choice = await vscode.window.showErrorMessage(`Extism: ${short}`, ...fixes.map((f) => f.title), 'Show Log');
-    if (choice === 'Show Log') this.channel.show(true);
+    const chars = [...message];
+    const short = chars.length > 300 ? `${chars.slice(0, 297).join('')}…` : message;
+    const choice = await showError(`Extism: ${short}`, ...fixes.map((f) => f.title), 'Show Log');
+    if (choice === 'Show Log') this.show();
     else {
       try {
         await fixes.find((f) => f.title === choice)?.run();
@@ -61,7 +82,7 @@ export class Log implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.channel.dispose();
+    this.output.dispose();
   }
 }
 

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { iconLabelText, visibleText } from '../core';
 import type { PluginInfo } from '../core';
 import { demoSamples } from './samples';
+import { showInformation } from './notify';
 
 interface TargetItem extends vscode.QuickPickItem {
   target?: string;
@@ -26,8 +28,8 @@ export async function pickRegisterTarget(samplesDir: string, trusted: boolean, s
     for (const f of own) {
       const manifest = f.fsPath.endsWith('.json');
       items.push({
-        label: `${manifest ? '$(json)' : '$(file-binary)'} ${path.basename(f.fsPath).replace(/\.(wasm|json)$/, '')}`,
-        description: `${manifest ? 'manifest · ' : ''}${vscode.workspace.asRelativePath(f)}`,
+        label: `${manifest ? '$(json)' : '$(file-binary)'} ${iconLabelText(path.basename(f.fsPath).replace(/\.(wasm|json)$/, ''))}`,
+        description: `${manifest ? 'manifest · ' : ''}${iconLabelText(vscode.workspace.asRelativePath(f))}`,
         target: f.fsPath,
       });
     }
@@ -35,7 +37,7 @@ export async function pickRegisterTarget(samplesDir: string, trusted: boolean, s
   const samples = demoSamples(listWasm(samplesDir));
   if (samples.length) items.push({ label: 'Bundled samples', kind: vscode.QuickPickItemKind.Separator });
   for (const { name, description } of samples) {
-    items.push({ label: `$(package) ${name}`, description, target: name });
+    items.push({ label: `$(package) ${iconLabelText(name)}`, description, target: name });
   }
   if (workspace) {
     items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
@@ -79,16 +81,16 @@ function listWasm(dir: string): string[] {
 /** Asks for a live plugin. */
 export async function pickPlugin(plugins: readonly PluginInfo[], title: string): Promise<PluginInfo | undefined> {
   if (!plugins.length) {
-    void vscode.window.showInformationMessage('Extism: no live plugins. Register one first.', 'Register Plugin…').then((c) => {
+    void showInformation('Extism: no live plugins. Register one first.', 'Register Plugin…').then((c) => {
       if (c) void vscode.commands.executeCommand('extismIpc.registerPlugin');
     });
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
     plugins.map((p) => ({
-      label: `#${p.id} ${p.name}`,
+      label: iconLabelText(`#${p.id} ${p.name}`),
       description: p.parentId === null ? undefined : `spawned by #${p.parentId}`,
-      detail: `exports: ${p.exports.join(', ') || '(none)'}`,
+      detail: iconLabelText(`exports: ${p.exports.join(', ') || '(none)'}`),
       plugin: p,
     })),
     { title, placeHolder: 'Pick a live plugin', matchOnDetail: true },
@@ -99,10 +101,11 @@ export async function pickPlugin(plugins: readonly PluginInfo[], title: string):
 /** Asks for one export of a plugin; a single export is taken without asking. */
 export async function pickExport(plugin: PluginInfo): Promise<string | undefined> {
   if (plugin.exports.length === 1) return plugin.exports[0];
-  return vscode.window.showQuickPick(plugin.exports, {
-    title: `Extism: Call #${plugin.id} ${plugin.name}`,
-    placeHolder: 'Pick the export to call',
-  });
+  const picked = await vscode.window.showQuickPick(
+    plugin.exports.map((name) => ({ label: iconLabelText(name), name })),
+    { title: visibleText(`Extism: Call #${plugin.id} ${plugin.name}`), placeHolder: 'Pick the export to call' },
+  );
+  return picked?.name;
 }
 
 type InputSource = 'type' | 'empty' | 'selection' | 'file';
@@ -119,7 +122,7 @@ export async function pickInput(what: string): Promise<Uint8Array | undefined> {
       : []),
     { label: '$(file) Read from a file…', source: 'file' },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: `Extism: input for ${what}`, placeHolder: 'Where does the input come from?' });
+  const picked = await vscode.window.showQuickPick(items, { title: visibleText(`Extism: input for ${what}`), placeHolder: 'Where does the input come from?' });
   switch (picked?.source) {
     case undefined:
       return undefined;
@@ -128,12 +131,23 @@ export async function pickInput(what: string): Promise<Uint8Array | undefined> {
     case 'selection':
       return new TextEncoder().encode(selection ?? '');
     case 'type': {
-      const text = await vscode.window.showInputBox({ title: `Extism: input for ${what}`, prompt: 'Sent as UTF-8 bytes', value: 'Hello, World!' });
+      const text = await vscode.window.showInputBox({ title: visibleText(`Extism: input for ${what}`), prompt: 'Sent as UTF-8 bytes', value: 'Hello, World!' });
       return text === undefined ? undefined : new TextEncoder().encode(text);
     }
     case 'file': {
-      const uris = await vscode.window.showOpenDialog({ title: `Input for ${what}`, canSelectMany: false, openLabel: 'Use as input' });
+      const uris = await vscode.window.showOpenDialog({ title: visibleText(`Input for ${what}`), canSelectMany: false, openLabel: 'Use as input' });
       return uris?.[0] ? vscode.workspace.fs.readFile(uris[0]) : undefined;
     }
   }
+}
+
+/** Asks for a call file to append to, among those found, or a new one. */
+export async function pickCallFileTarget(found: readonly vscode.Uri[], newLabel: string): Promise<vscode.Uri | 'new' | undefined> {
+  const items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [
+    ...found.map((uri) => ({ label: iconLabelText(vscode.workspace.asRelativePath(uri)), uri })),
+    { label: `$(new-file) ${newLabel}` },
+  ];
+  const chosen = await vscode.window.showQuickPick(items, { title: 'Add the call to a call file', placeHolder: 'A call file to append it to' });
+  if (!chosen) return undefined;
+  return chosen.uri ?? 'new';
 }

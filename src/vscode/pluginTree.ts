@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { visibleText } from '../core';
 import type { PluginHost, PluginInfo } from '../core';
+import { code, joinMarkdown, Markdown, markdownString, md } from './markdown';
 
 /** A node of the Live Plugins tree: a plugin, or one export of a plugin. */
 export type PluginNode =
@@ -91,9 +93,13 @@ export class PluginTreeProvider implements vscode.TreeDataProvider<PluginNode>, 
   }
 }
 
+/**
+ * A plugin's item. Labels and descriptions are plain text (string labels render no `$(icon)`), made
+ * visible with `visibleText`; the tooltip is Markdown built only through `md` and `code`.
+ */
 function pluginItem(p: PluginInfo, hasChildren: boolean): vscode.TreeItem {
   const item = new vscode.TreeItem(
-    `#${p.id} ${p.name}`,
+    visibleText(`#${p.id} ${p.name}`),
     hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
   );
   item.id = `plugin:${p.id}`;
@@ -105,18 +111,18 @@ function pluginItem(p: PluginInfo, hasChildren: boolean): vscode.TreeItem {
     p.parentId === null ? 'plug' : 'type-hierarchy-sub',
     p.errors ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined,
   );
-  const tooltip = new vscode.MarkdownString(undefined, true);
-  tooltip.appendMarkdown(`**#${p.id} ${p.name}**${p.parentId !== null ? ` — spawned by #${p.parentId}` : ''}\n\n`);
-  tooltip.appendMarkdown(`$(file-binary) \`${p.source}\`\n\n`);
-  tooltip.appendMarkdown(`$(symbol-method) exports: ${list(p.exports)}${more(p.unlisted.exports)}\n\n`);
-  tooltip.appendMarkdown(`$(references) imports: ${list(p.imports)}${more(p.unlisted.imports)}\n\n`);
-  if (p.hostFunctions.length) tooltip.appendMarkdown(`$(plug) host functions: ${servedBy(p)}\n\n`);
-  if (p.manifest) tooltip.appendMarkdown(`$(json) manifest \`${p.manifest}\`\n\n`);
-  tooltip.appendMarkdown(`$(shield) grants: ${describeGrants(p)}\n\n`);
-  tooltip.appendMarkdown(`$(settings) config: ${list(p.configKeys)}${more(p.unlisted.configKeys)}\n\n`);
   const reloaded = p.reloadedAt === null ? '' : `, reloaded ${new Date(p.reloadedAt).toLocaleTimeString()}`;
-  tooltip.appendMarkdown(`${calls}, ${p.errors} failed; loaded ${new Date(p.loadedAt).toLocaleTimeString()}${reloaded}`);
-  item.tooltip = tooltip;
+  item.tooltip = markdownString(
+    md`**#${p.id} ${p.name}**${p.parentId !== null ? md` — spawned by #${p.parentId}` : md``}`,
+    md`file ${code(p.source)}`,
+    md`exports: ${list(p.exports)}${more(p.unlisted.exports)}`,
+    md`imports: ${list(p.imports)}${more(p.unlisted.imports)}`,
+    ...(p.hostFunctions.length ? [md`host functions: ${servedBy(p)}`] : []),
+    ...(p.manifest ? [md`manifest ${code(p.manifest)}`] : []),
+    md`grants: ${describeGrants(p)}`,
+    md`config: ${list(p.configKeys)}${more(p.unlisted.configKeys)}`,
+    md`${calls}, ${p.errors} failed; loaded ${new Date(p.loadedAt).toLocaleTimeString()}${reloaded}`,
+  );
   return item;
 }
 
@@ -128,32 +134,35 @@ function grantBadges(p: PluginInfo): string[] {
   return badges;
 }
 
-function describeGrants(p: PluginInfo): string {
-  const parts = [
-    `WASI ${p.grants.wasi ? 'granted' : 'not granted'}`,
-    `hosts ${p.grants.allowedHosts.length ? list(p.grants.allowedHosts) : '_none_'}`,
-    `paths ${Object.keys(p.grants.allowedPaths).length ? Object.entries(p.grants.allowedPaths).map(([h, g]) => `\`${h}\` → \`${g}\``).join(', ') : '_none_'}`,
-    `response headers ${p.grants.httpResponseHeaders ? 'shown' : 'not shown'}`,
-  ];
-  return parts.join('; ');
+function describeGrants(p: PluginInfo): Markdown {
+  const paths = Object.entries(p.grants.allowedPaths).map(([h, g]) => md`${code(h)} → ${code(g)}`);
+  return joinMarkdown(
+    [
+      md`WASI ${p.grants.wasi ? 'granted' : 'not granted'}`,
+      md`hosts ${p.grants.allowedHosts.length ? list(p.grants.allowedHosts) : NONE}`,
+      md`paths ${paths.length ? joinMarkdown(paths, ', ') : NONE}`,
+      md`response headers ${p.grants.httpResponseHeaders ? 'shown' : 'not shown'}`,
+    ],
+    '; ',
+  );
 }
 
 function exportItem(pluginId: number, name: string): vscode.TreeItem {
-  const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(visibleText(name), vscode.TreeItemCollapsibleState.None);
   item.id = `export:${pluginId}:${name}`;
   item.description = 'export';
   item.contextValue = CONTEXT.export;
   item.iconPath = new vscode.ThemeIcon('symbol-method');
-  item.tooltip = `Call ${name} of plugin #${pluginId}`;
+  item.tooltip = visibleText(`Call ${name} of plugin #${pluginId}`);
   item.command = { command: 'extismIpc.callPlugin', title: 'Call…', arguments: [pluginId, name] };
   return item;
 }
 
 /** Which of its imports each host-function module serves: `kv.mjs`: `extism:host/user.kv_read`, ... */
-function servedBy(p: PluginInfo): string {
+function servedBy(p: PluginInfo): Markdown {
   const byFile = new Map<string, string[]>();
   for (const h of p.hostFunctions) byFile.set(h.file, [...(byFile.get(h.file) ?? []), h.import]);
-  return [...byFile].map(([file, imports]) => `${list(imports)} from \`${file}\``).join('; ');
+  return joinMarkdown([...byFile].map(([file, imports]) => md`${list(imports)} from ${code(file)}`), '; ');
 }
 
 /** The note after a list the runtime bounded: how many entries it left out. */
@@ -161,6 +170,8 @@ function more(unlisted: number): string {
   return unlisted ? ` … (${unlisted} more)` : '';
 }
 
-function list(items: readonly string[]): string {
-  return items.length ? items.map((s) => `\`${s}\``).join(', ') : '_none_';
+const NONE = new Markdown('_none_');
+
+function list(items: readonly string[]): Markdown {
+  return items.length ? joinMarkdown(items.map(code), ', ') : NONE;
 }

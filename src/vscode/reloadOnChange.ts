@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { PluginHost } from '../core';
 import { FileWatchers } from './fileWatchers';
 import { errorMessage, Log } from './log';
+import { showWarning } from './notify';
 import { SECTION } from './settings';
 
 const SETTLE_MS = 300;
@@ -51,8 +52,8 @@ export class ReloadOnChange implements vscode.Disposable {
     } catch (error) {
       const message = `#${id} ${before.name} was not reloaded: ${errorMessage(error)}. The previous version keeps running.`;
       this.log.warn(message);
-      void vscode.window.showWarningMessage(`Extism: ${message}`, 'Show Log').then((choice) => {
-        if (choice === 'Show Log') this.log.channel.show(true);
+      void showWarning(`Extism: ${message}`, 'Show Log').then((choice) => {
+        if (choice === 'Show Log') this.log.show();
       });
       return false;
     }

@@ -1,16 +1,20 @@
-import { preview } from '../core';
+import { preview, visibleText } from '../core';
 import type { LifeEvent, Span, TraceRecord } from '../core';
 import type { RecordView, SpanView } from '../shared/protocol';
 
-/** The core's span as the panel shows it: previews rendered, bytes left behind. */
+/**
+ * The core's span as the panel shows it: previews rendered, bytes left behind, and what a plugin
+ * chose (names, errors) with controls and invisible characters shown as escapes (`visibleText`):
+ * the webview writes text with `textContent`, which stops HTML but not a bidi override.
+ */
 export function toSpanView(s: Span): SpanView {
   return {
     id: s.id,
     parentId: s.parentId,
-    caller: typeof s.caller === 'number' ? `#${s.caller} ${s.callerName}` : s.caller,
+    caller: visibleText(typeof s.caller === 'number' ? `#${s.caller} ${s.callerName}` : s.caller),
     calleeId: s.calleeId,
-    calleeName: s.calleeName,
-    func: s.func,
+    calleeName: visibleText(s.calleeName),
+    func: visibleText(s.func),
     inputBytes: s.inputBytes,
     outputBytes: s.outputBytes,
     inputPreview: preview(s.inputHead, s.inputBytes),
@@ -19,14 +23,14 @@ export function toSpanView(s: Span): SpanView {
     start: s.start,
     durationMs: s.durationMs,
     status: s.status,
-    ...(s.error !== undefined ? { error: s.error } : {}),
-    ...(s.bound !== undefined ? { bound: s.bound } : {}),
-    ...(s.host !== undefined ? { host: s.host } : {}),
+    ...(s.error !== undefined ? { error: visibleText(s.error) } : {}),
+    ...(s.bound !== undefined ? { bound: visibleText(s.bound) } : {}),
+    ...(s.host !== undefined ? { host: visibleText(s.host) } : {}),
   };
 }
 
 function toLifeView(e: LifeEvent): RecordView {
-  return { kind: e.kind, time: e.time, pluginId: e.pluginId, name: e.name, parentId: e.parentId, spanId: e.spanId };
+  return { kind: e.kind, time: e.time, pluginId: e.pluginId, name: visibleText(e.name), parentId: e.parentId, spanId: e.spanId };
 }
 
 export function toRecordView(r: TraceRecord): RecordView {

@@ -1,14 +1,14 @@
+import { visibleText } from './displayText';
 import { Emitter } from './events';
 import { calleeLabel, LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
 
 export type { LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
 export { PREVIEW_BYTES } from '../../shared/traceRecords';
 
-const ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\v': '\\v', '\f': '\\f' };
-
 /**
- * A short preview of the first bytes: printable UTF-8 as it reads (control characters escaped),
- * anything else as hex; `…` when there is more.
+ * A short preview of the first bytes: printable UTF-8 as it reads (whitespace, C1 controls, bidi
+ * and other invisible characters escaped as `visibleText` shows them), anything else as hex; `…`
+ * when there is more.
  */
 export function preview(head: Uint8Array, total: number): string {
   if (total === 0) return '';
@@ -22,7 +22,7 @@ export function preview(head: Uint8Array, total: number): string {
   }
   const printable = text !== undefined && !/[\u0000-\u0008\u000e-\u001f\u007f]/.test(text);
   const shown = printable && text !== undefined
-    ? text.replace(/[\t\n\r\v\f]/g, (c) => ESCAPES[c] ?? c)
+    ? visibleText(text).replace(/\t/g, '\\t')
     : `0x${[...head].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
   return total > head.byteLength ? `${shown}…` : shown;
 }
@@ -140,11 +140,21 @@ function callerLabel(s: Span): string {
   return typeof s.caller === 'number' ? `#${s.caller} ${s.callerName}` : s.caller;
 }
 
+/** A span's line of the text tree; what a plugin chose in it (names, imports, errors) made visible. */
+function treeLine(s: Span): string {
+  const status = s.status === 'ok' ? 'ok' : `${s.status.toUpperCase()}: ${s.error ?? ''}`;
+  const call = `${callerLabel(s)} -> ${calleeLabel(s)}${s.bound ? ` (bound ${s.bound})` : ''}`;
+  return visibleText(`${call}  in ${s.inputBytes} B, out ${s.outputBytes} B, ${formatMs(s.durationMs)}, ${status}`);
+}
+
 function formatMs(ms: number): string {
   return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
 }
 
-/** The call tree as text: caller -> callee.function, bytes in/out, duration, status. */
+/**
+ * The call tree as text: caller -> callee.function, bytes in/out, duration, status; a line per
+ * span, with control and invisible characters shown as escapes (`visibleText`).
+ */
 export function formatTraceTree(records: readonly TraceRecord[]): string {
   const spans = records.filter((r): r is Span => r.kind === 'call');
   const children = new Map<number | null, Span[]>();
@@ -161,11 +171,7 @@ export function formatTraceTree(records: readonly TraceRecord[]): string {
     list.forEach((s, i) => {
       const last = i === list.length - 1;
       const branch = parent === null ? '' : last ? '└─ ' : '├─ ';
-      const status = s.status === 'ok' ? 'ok' : `${s.status.toUpperCase()}: ${s.error ?? ''}`;
-      lines.push(
-        `${indent}${branch}${callerLabel(s)} -> ${calleeLabel(s)}${s.bound ? ` (bound ${s.bound})` : ''}` +
-          `  in ${s.inputBytes} B, out ${s.outputBytes} B, ${formatMs(s.durationMs)}, ${status}`,
-      );
+      lines.push(`${indent}${branch}${treeLine(s)}`);
       walk(s.id, parent === null ? indent : indent + (last ? '   ' : '│  '));
     });
   };
