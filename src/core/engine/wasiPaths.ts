@@ -11,18 +11,26 @@ export const Errno = {
   SUCCESS: 0,
   ACCES: 2,
   BADF: 8,
+  BUSY: 10,
+  DQUOT: 19,
   EXIST: 20,
   FAULT: 21,
   ILSEQ: 25,
   INVAL: 28,
   IO: 29,
+  ISDIR: 31,
   LOOP: 32,
+  MLINK: 34,
   NAMETOOLONG: 37,
   NOENT: 44,
   NOMEM: 48,
+  NOSPC: 51,
   NOTDIR: 54,
+  NOTEMPTY: 55,
   /** An escape, as Extism's native runtime (wasmtime with cap-std) reports one; a write through a read-only grant. */
   PERM: 63,
+  ROFS: 69,
+  XDEV: 75,
 } as const;
 
 /** Links followed in one resolution before it fails with ELOOP (Linux's limit). */
@@ -54,6 +62,15 @@ const NODE_ERRNOS: Readonly<Record<string, number>> = {
   EINVAL: Errno.INVAL,
   ENOMEM: Errno.NOMEM,
   EIO: Errno.IO,
+  EBUSY: Errno.BUSY,
+  EDQUOT: Errno.DQUOT,
+  EEXIST: Errno.EXIST,
+  EISDIR: Errno.ISDIR,
+  EMLINK: Errno.MLINK,
+  ENOSPC: Errno.NOSPC,
+  ENOTEMPTY: Errno.NOTEMPTY,
+  EROFS: Errno.ROFS,
+  EXDEV: Errno.XDEV,
 };
 
 /** The WASI errno of a failed file system call; anything that is not one is rethrown. */
