@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultPolicy, FileRefusal, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, readOnlyPathRefusal, wholeNumberIn } from './core';
+import { defaultPolicy, FileRefusal, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, wholeNumberIn } from './core';
 import type { BindingOptions, Range } from './core';
 import type { HostOptions, LoadOptions, LogThreshold } from './core';
 
@@ -23,8 +23,8 @@ plugin:
       --wasi                grant WASI (stdout and stderr of the plugin go to the log on stderr)
       --allow-host HOST     a host http_request may reach, globs allowed (repeatable)
       --enable-http-response-headers  http_headers gives the plugin its response headers (off: none)
-      --allow-path HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable); Extism's
-                            read-only ro:HOST is refused (Node's WASI has no read-only preopens)
+      --allow-path [ro:]HOST[:GUEST]  a directory WASI may open, mounted at GUEST (repeatable);
+                            with ro: the plugin may read it but not change it
       --link NAME=PATH      link a module the plugin imports under NAME (repeatable)
       --manifest-grants     let manifests of plugins spawned by name grant WASI, hosts and paths
 bindings (the narrow API: an import of a plugin calls another plugin's export):
@@ -128,15 +128,13 @@ function pathsOf(specs: string[] | undefined): Record<string, string> {
   const paths = dataRecord();
   for (const spec of specs ?? []) {
     // Extism's read-only form, ro:HOST[:GUEST]
-    if (spec.startsWith(READ_ONLY_PREFIX)) {
-      const end = spec.indexOf(':', READ_ONLY_PREFIX.length);
-      throw new UsageError(`--allow-path ${readOnlyPathRefusal(end < 0 ? spec : spec.slice(0, end))}`);
-    }
-    const colon = spec.indexOf(':');
-    const host = colon < 0 ? spec : spec.slice(0, colon);
-    const guest = colon < 0 ? spec : spec.slice(colon + 1);
-    if (!host || !guest) throw new UsageError(`--allow-path takes HOST[:GUEST], got "${spec}"`);
-    paths[path.resolve(host)] = guest;
+    const readOnly = spec.startsWith(READ_ONLY_PREFIX);
+    const rest = readOnly ? spec.slice(READ_ONLY_PREFIX.length) : spec;
+    const colon = rest.indexOf(':');
+    const host = colon < 0 ? rest : rest.slice(0, colon);
+    const guest = colon < 0 ? rest : rest.slice(colon + 1);
+    if (!host || !guest) throw new UsageError(`--allow-path takes [ro:]HOST[:GUEST], got "${spec}"`);
+    paths[(readOnly ? READ_ONLY_PREFIX : '') + path.resolve(host)] = guest;
   }
   return paths;
 }

@@ -11,7 +11,7 @@ export type { LogEntry, LogLevel, LogThreshold } from './model/logging';
 export type { LoadOptions } from './model/loadOptions';
 export { normalizePolicy, defaultPolicy, POLICY_RANGES } from './model/policy';
 export { formatBytes, MAX_TIMEOUT_MS, wholeNumberIn } from './model/numbers';
-export { READ_ONLY_PREFIX, readOnlyPathRefusal } from './model/allowedPaths';
+export { allowedPathRefusal, mapAllowedPathHost, parseAllowedPath, READ_ONLY_PREFIX } from './model/allowedPaths';
 export type { Range } from './model/numbers';
 export type { Policy, PolicyOptions, PermissionRule } from './model/policy';
 export type { PluginRule } from './model/pluginRules';

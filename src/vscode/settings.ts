@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { READ_ONLY_PREFIX } from '../core';
+import { mapAllowedPathHost } from '../core';
 import type { BindingOptions, HostOptions, LogLevel, PermissionRule, PluginRule } from '../core';
 
 export const SECTION = 'extismIpc';
@@ -87,8 +87,8 @@ function resolvePaths(map: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [host, guest] of Object.entries(map)) {
     if (typeof guest !== 'string') continue;
-    // Extism's read-only "ro:" entry stays as written, so the core refuses it by name
-    out[path.isAbsolute(host) || !base || host.startsWith(READ_ONLY_PREFIX) ? host : path.join(base, host)] = guest;
+    // Extism's read-only "ro:" prefix stays in front of the resolved directory
+    out[mapAllowedPathHost(host, (dir) => (path.isAbsolute(dir) || !base ? dir : path.join(base, dir)))] = guest;
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CallFileError, parseCallFile, PluginHost, readOnlyPathRefusal } from '../../src/core';
+import { CallFileError, parseAllowedPath, parseCallFile, PluginHost } from '../../src/core';
 import { cli, closeHosts, pluginsDir, rejects, root, startHost, text } from './helpers';
 
 function run(args: string[]) {
@@ -46,15 +46,18 @@ describe('cli: the flags of extism call, -q and ro: paths', () => {
     assert.match(trace.stderr, /--quiet .* does not go with --trace/);
   });
 
-  it('--allow-path ro:HOST[:GUEST] is refused: Node\'s WASI has no read-only preopens', () => {
+  it('--allow-path ro:HOST[:GUEST] grants the directory read-only, as extism call does', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-ro-'));
     try {
-      for (const spec of [`ro:${dir}:/data`, `ro:${dir}`]) {
-        const r = run(['call', 'wasi_clock', 'read_file', '-i', '/data/x', '--wasi', '--allow-path', spec]);
-        assert.equal(r.code, 2, spec);
-        assert.ok(r.stderr.startsWith(`extism-ipc: --allow-path "ro:${dir}" asks for a read-only directory (the "ro:" prefix), which this host cannot give: Node's WASI has no read-only preopens.`), r.stderr);
-        assert.equal(r.stdout, '');
+      fs.writeFileSync(path.join(dir, 'x'), 'read through ro');
+      for (const [spec, guest] of [[`ro:${dir}:/data`, '/data/x'], [`ro:${dir}`, `${dir}/x`]]) {
+        const r = run(['call', 'wasi_clock', 'read_file', '-i', guest, '--wasi', '-q', '--allow-path', spec]);
+        assert.equal(r.code, 0, `${spec}: ${r.stderr}`);
+        assert.equal(r.stdout.trimEnd(), 'read through ro');
       }
+      const bad = run(['call', 'wasi_clock', 'read_file', '-i', '/data/x', '--wasi', '--allow-path', 'ro:']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--allow-path takes \[ro:\]HOST\[:GUEST\], got "ro:"/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -63,43 +66,53 @@ describe('cli: the flags of extism call, -q and ro: paths', () => {
 
 describe('allowed_paths with the ro: prefix, from every source', () => {
   afterEach(closeHosts);
-  const reason = /"ro:\/srv\/data" asks for a read-only directory \(the "ro:" prefix\), which this host cannot give: Node's WASI has no read-only preopens\. Grant "\/srv\/data" without the prefix/;
 
-  it('the policy (settings, API)', () => {
-    assert.throws(() => new PluginHost({ allowedPaths: { '/srv/data': '/data', 'ro:/srv/data': '/ro' } }), (e: Error) => e.name === 'PolicyError' && /^policy: allowedPaths: /.test(e.message) && reason.test(e.message));
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-ro-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('the policy (settings, API): kept as written, beside a writable grant of the same directory', async () => {
+    const host = startHost({ wasi: true, allowedPaths: { [dir]: '/data', [`ro:${dir}`]: '/ro' } });
+    const p = await host.register('wasi_clock');
+    assert.deepEqual({ ...p.grants.allowedPaths }, { [dir]: '/data', [`ro:${dir}`]: '/ro' });
+    assert.throws(() => new PluginHost({ allowedPaths: { 'ro:': '/data' } }), (e: Error) => e.name === 'PolicyError' && /^policy: allowedPaths: "ro:" names no host directory/.test(e.message));
   });
 
   it('load options', async () => {
     const host = startHost({ wasi: true });
-    const e = await rejects(host.register('wasi_clock', { allowedPaths: { 'ro:/srv/data': '/data' } }), 'PolicyError', reason);
-    assert.match(e.message, /^load options: allowedPaths: /);
-    assert.equal(host.plugins().length, 0);
-    const ok = await host.register('wasi_clock');
-    assert.equal(JSON.parse(text(await host.call(ok.id, 'hello'))).ok, true, 'the host goes on');
+    const p = await host.register('wasi_clock', { allowedPaths: { [`ro:${dir}`]: '/data' } });
+    assert.deepEqual({ ...p.grants.allowedPaths }, { [`ro:${dir}`]: '/data' });
   });
 
-  it('a manifest', async () => {
+  it('a manifest: a relative directory is resolved against the manifest, the prefix kept', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-ro-'));
     try {
+      fs.mkdirSync(path.join(dir, 'data'));
+      fs.writeFileSync(path.join(dir, 'data', 'x'), 'manifest ro');
       const manifest = path.join(dir, 'ro_clock.json');
-      fs.writeFileSync(manifest, JSON.stringify({ wasm: [{ path: path.join(pluginsDir, 'wasi_clock.wasm') }], allowed_paths: { 'ro:/srv/data': '/data' } }));
+      fs.writeFileSync(manifest, JSON.stringify({ wasm: [{ path: path.join(pluginsDir, 'wasi_clock.wasm') }], allowed_paths: { 'ro:data': '/data' } }));
       const host = startHost({ wasi: true, pluginDirs: [dir] });
-      const e = await rejects(host.register(manifest), 'PluginError', reason);
-      assert.ok(e.message.startsWith(`manifest ${manifest}: "allowed_paths": `), e.message);
+      const p = await host.register(manifest);
+      assert.deepEqual({ ...p.grants.allowedPaths }, { [`ro:${path.join(dir, 'data')}`]: '/data' });
+      assert.equal(text(await host.call(p.id, 'read_file', '/data/x')), 'manifest ro');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('a call file', () => {
+  it('a call file: relative to the file, the prefix kept', () => {
     const file = '/tmp/x.extism-calls.json';
-    const body = { calls: [{ plugin: 'wasi_clock', function: 'hello', allowedPaths: { 'ro:/srv/data': '/data' } }] };
-    assert.throws(() => parseCallFile(file, JSON.stringify(body)), (e: Error) => e instanceof CallFileError && e.message.startsWith(`${file}: calls[0].allowedPaths: `) && reason.test(e.message));
+    const body = { calls: [{ plugin: 'wasi_clock', function: 'hello', allowedPaths: { 'ro:data': '/data', 'ro:': '/x' } }] };
+    assert.throws(() => parseCallFile(file, JSON.stringify(body)), (e: Error) => e instanceof CallFileError && e.message.startsWith(`${file}: calls[0].allowedPaths: "ro:" names no host directory`));
+    delete (body.calls[0].allowedPaths as Record<string, string>)['ro:'];
+    assert.deepEqual({ ...parseCallFile(file, JSON.stringify(body)).calls[0].allowedPaths }, { 'ro:/tmp/data': '/data' });
   });
 
   it('only the prefix: a directory whose name starts with "ro" is a directory', () => {
-    assert.equal(readOnlyPathRefusal('/srv/robots'), null);
-    assert.equal(readOnlyPathRefusal('robots'), null);
-    assert.notEqual(readOnlyPathRefusal('ro:robots'), null);
+    assert.deepEqual(parseAllowedPath('/srv/robots'), { host: '/srv/robots', readOnly: false });
+    assert.deepEqual(parseAllowedPath('robots'), { host: 'robots', readOnly: false });
+    assert.deepEqual(parseAllowedPath('ro:robots'), { host: 'robots', readOnly: true });
   });
 });

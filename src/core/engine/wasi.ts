@@ -4,8 +4,10 @@ import type { WASI as WasiType } from 'node:wasi';
 import type { WasiGrant } from '../model/engine';
 import { PluginError } from '../model/errors';
 import { MAX_LOG_MESSAGE_BYTES } from '../model/logBudget';
+import { PreopenedDirectory, WasiSandbox } from './wasiSandbox';
 
 const EFAULT = 21;
+const EPERM = 63;
 
 /** One stream's line being assembled: at most a log message's bytes kept, the rest only counted. */
 class PendingLine {
@@ -45,6 +47,15 @@ export class WasiExit extends Error {
 }
 
 
+/** The directory with every link in its path resolved, so that no link above a grant can move it; as given when it cannot be resolved (Node's WASI then says why). */
+function realpath(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
 let devNull: number | undefined;
 let quieted = false;
 
@@ -69,10 +80,19 @@ export class WasiEnvironment {
   private readonly wasi: WasiType;
   private memory: WebAssembly.Memory | undefined;
   private readonly pending = { stdout: new PendingLine(), stderr: new PendingLine() };
+  private readonly preopened: PreopenedDirectory[] = [];
 
   constructor(private readonly options: WasiGrant) {
+    // guest path -> the host directory's realpath (the later grant of a guest path wins, in the
+    // first one's place, as in an object); Node numbers the preopens from fd 3 in this order
     const preopens: Record<string, string> = {};
-    for (const [host, guest] of Object.entries(options.allowedPaths)) preopens[guest] = host;
+    const byGuest = new Map<string, PreopenedDirectory>();
+    for (const dir of options.directories) {
+      const host = realpath(dir.host);
+      preopens[dir.guest] = host;
+      byGuest.set(dir.guest, { host, readOnly: dir.readOnly });
+    }
+    for (const guest of Object.keys(preopens)) this.preopened.push(byGuest.get(guest) as PreopenedDirectory);
     devNull ??= fs.openSync(os.devNull, 'r');
     // loaded on first use: Node warns that WASI is experimental as soon as it is loaded
     quietWasiWarning();
@@ -81,11 +101,14 @@ export class WasiEnvironment {
   }
 
   imports(): Record<string, unknown> {
-    const base = (this.wasi.getImportObject() as Record<string, unknown>).wasi_snapshot_preview1 as Record<string, (...args: number[]) => number>;
+    const base = (this.wasi.getImportObject() as Record<string, unknown>).wasi_snapshot_preview1 as Record<string, (...args: (number | bigint)[]) => number>;
+    // every path-taking function resolves its path itself, and read-only directories refuse writes
+    const sandbox = new WasiSandbox(base, () => this.memory, this.preopened);
     return {
       ...base,
+      ...sandbox.functions(),
       fd_write: (fd: number, iovs: number, iovsLen: number, nwritten: number): number => {
-        if (fd !== 1 && fd !== 2) return base.fd_write(fd, iovs, iovsLen, nwritten);
+        if (fd !== 1 && fd !== 2) return sandbox.refusesWrite(fd) ? EPERM : base.fd_write(fd, iovs, iovsLen, nwritten);
         const memory = this.memory;
         if (!memory) return 8; // EBADF
         // the plugin's own memory, and pointers it chose: every range checked, EFAULT outside

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { readOnlyPathRefusal } from './allowedPaths';
+import { allowedPathRefusal, mapAllowedPathHost } from './allowedPaths';
 import { jsonDeeperThan, MAX_JSON_DEPTH, tooDeep } from './jsonDepth';
 
 /** What a call sends: text, bytes in base64, a file's bytes, or a JSON value as text. */
@@ -105,9 +105,9 @@ export function parseCallFile(file: string, text: string): CallFile {
       if (!stringMap(value.allowedPaths)) fail(`${at}.allowedPaths`, 'must map host directories to guest paths');
       const paths: Record<string, string> = Object.create(null);
       for (const [host, guest] of Object.entries(value.allowedPaths as Record<string, string>)) {
-        const refusal = readOnlyPathRefusal(host);
+        const refusal = allowedPathRefusal(host);
         if (refusal) fail(`${at}.allowedPaths:`, refusal);
-        paths[path.resolve(base, host)] = guest;
+        paths[mapAllowedPathHost(host, (dir) => path.resolve(base, dir))] = guest;
       }
       spec.allowedPaths = paths;
     }

@@ -1,3 +1,4 @@
+import type { GrantedDirectory } from './allowedPaths';
 // The engine interface: what the runtime needs from whatever executes Wasm. The runtime is written
 // against these types only; engine/ implements them.
 
@@ -57,8 +58,8 @@ export interface PluginInstance extends PluginMemory {
 }
 
 export interface WasiGrant {
-  /** Host directory -> guest path. */
-  allowedPaths: Record<string, string>;
+  /** The preopened directories, in order (the first is fd 3); read-only ones refuse every write. */
+  directories: readonly GrantedDirectory[];
   onOutput(stream: 'stdout' | 'stderr', line: string): void;
 }
 

@@ -1,4 +1,4 @@
-import { readOnlyPathRefusal } from './allowedPaths';
+import { allowedPathRefusal } from './allowedPaths';
 import { PolicyError } from './errors';
 import type { Manifest } from './manifest';
 import { describeValue, MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
@@ -70,7 +70,7 @@ export function pluginLimits(policy: Policy, manifest: Manifest | null, options:
 export function pluginGrants(policy: Policy, options: LoadOptions, manifest: Manifest | null, manifestMayGrant: boolean): PluginInfo['grants'] {
   const fromManifest = manifest !== null && manifestMayGrant ? manifest : null;
   for (const host of Object.keys(options.allowedPaths ?? {})) {
-    const refusal = readOnlyPathRefusal(host);
+    const refusal = allowedPathRefusal(host);
     if (refusal) throw new PolicyError(`load options: allowedPaths: ${refusal}`);
   }
   const headers: unknown = options.httpResponseHeaders;

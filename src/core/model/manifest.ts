@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { readOnlyPathRefusal } from './allowedPaths';
+import { allowedPathRefusal, mapAllowedPathHost } from './allowedPaths';
 import { PluginError } from './errors';
 import { jsonDeeperThan, MAX_JSON_DEPTH, tooDeep } from './jsonDepth';
 import { formatBytes, MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
@@ -97,9 +97,9 @@ export function parseManifest(file: string, text: string, maxModuleBytes = Infin
   if (m.allowed_paths !== undefined && !isRecordOfStrings(m.allowed_paths)) fail(file, '"allowed_paths" must map host paths to guest paths');
   const allowedPaths: Record<string, string> = Object.create(null);
   for (const [host, guest] of Object.entries((m.allowed_paths as Record<string, string>) ?? {})) {
-    const refusal = readOnlyPathRefusal(host);
+    const refusal = allowedPathRefusal(host);
     if (refusal) fail(file, `"allowed_paths": ${refusal}`);
-    allowedPaths[path.resolve(path.dirname(file), host)] = guest;
+    allowedPaths[mapAllowedPathHost(host, (dir) => path.resolve(path.dirname(file), dir))] = guest;
   }
   return {
     file,

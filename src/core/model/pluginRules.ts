@@ -1,4 +1,4 @@
-import { readOnlyPathRefusal } from './allowedPaths';
+import { allowedPathRefusal } from './allowedPaths';
 import { PolicyError } from './errors';
 import { MAX_TIMEOUT_MS, wholeNumberIn } from './numbers';
 
@@ -52,7 +52,7 @@ export function normalizePluginRules(value: unknown): Readonly<Record<string, Re
         const map: Record<string, string> = Object.assign(Object.create(null), v);
         if (field === 'allowedPaths') {
           for (const host of Object.keys(map)) {
-            const refusal = readOnlyPathRefusal(host);
+            const refusal = allowedPathRefusal(host);
             if (refusal) throw new PolicyError(`${at}.allowedPaths: ${refusal}`);
           }
           rule.allowedPaths = map;

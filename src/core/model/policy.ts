@@ -1,4 +1,4 @@
-import { readOnlyPathRefusal } from './allowedPaths';
+import { allowedPathRefusal } from './allowedPaths';
 import { Binding, BindingOptions, normalizeBindings } from './bindings';
 import { PolicyError } from './errors';
 import { describeValue, MAX_TIMEOUT_MS, Range, wholeNumberIn } from './numbers';
@@ -32,7 +32,7 @@ export interface PolicyOptions {
   wasi?: boolean;
   /** Hosts (globs such as `*.example.com`) every plugin may reach with http_request. */
   allowedHosts?: string[];
-  /** Host directory -> guest path, preopened for every WASI plugin. */
+  /** Host directory -> guest path, preopened for every WASI plugin; a `ro:` host directory is read-only. */
   allowedPaths?: Record<string, string>;
   /** Whether `http_headers` gives plugins the headers of their last HTTP response (off in Extism too). */
   httpResponseHeaders?: boolean;
@@ -176,7 +176,7 @@ function pathMap(value: Record<string, string>): Record<string, string> {
     throw new PolicyError('policy: allowedPaths must map host directories to guest paths, such as {"/home/me/data": "/data"}');
   }
   for (const host of Object.keys(value)) {
-    const refusal = readOnlyPathRefusal(host);
+    const refusal = allowedPathRefusal(host);
     if (refusal) throw new PolicyError(`policy: allowedPaths: ${refusal}`);
   }
   return Object.assign(Object.create(null), value);

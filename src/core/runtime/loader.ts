@@ -1,4 +1,5 @@
 import type { CompiledModule, Engine, FunctionImport, ModuleBytes, PluginInstance } from '../model/engine';
+import { grantedDirectories } from '../model/allowedPaths';
 import { PluginError } from '../model/errors';
 import { dataRecord } from '../model/manifest';
 import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits, withPluginRule } from '../model/loadOptions';
@@ -157,7 +158,7 @@ export class PluginLoader {
   private instantiate(plugin: LivePlugin, wasiHint: string): PluginInstance {
     const wasi = plugin.grants.wasi
       ? {
-          allowedPaths: plugin.grants.allowedPaths,
+          directories: grantedDirectories(plugin.grants.allowedPaths),
           onOutput: (stream: 'stdout' | 'stderr', line: string) => this.log(plugin.id, stream === 'stdout' ? 'info' : 'warn', `[${stream}] ${line}`),
         }
       : null;
