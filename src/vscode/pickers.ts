@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PluginInfo } from '../core';
+import { shownExports } from './exportsShown';
 
 interface TargetItem extends vscode.QuickPickItem {
   target?: string;
@@ -86,7 +87,7 @@ export async function pickPlugin(plugins: readonly PluginInfo[], title: string):
     plugins.map((p) => ({
       label: `#${p.id} ${p.name}`,
       description: p.parentId === null ? undefined : `spawned by #${p.parentId}`,
-      detail: `exports: ${p.exports.join(', ') || '(none)'}`,
+      detail: `exports: ${shownExports(p.exports).join(', ') || '(none)'}`,
       plugin: p,
     })),
     { title, placeHolder: 'Pick a live plugin', matchOnDetail: true },
@@ -94,10 +95,14 @@ export async function pickPlugin(plugins: readonly PluginInfo[], title: string):
   return picked?.plugin;
 }
 
-/** Asks for one export of a plugin; a single export is taken without asking. */
+/**
+ * Asks for one export of a plugin (its own, unless `extismIpc.showRuntimeExports` lists the PDK
+ * runtime's too); a single one is taken without asking.
+ */
 export async function pickExport(plugin: PluginInfo): Promise<string | undefined> {
-  if (plugin.exports.length === 1) return plugin.exports[0];
-  return vscode.window.showQuickPick(plugin.exports, {
+  const exports = shownExports(plugin.exports);
+  if (exports.length === 1) return exports[0];
+  return vscode.window.showQuickPick(exports.length ? exports : plugin.exports, {
     title: `Extism: Call #${plugin.id} ${plugin.name}`,
     placeHolder: 'Pick the export to call',
   });
