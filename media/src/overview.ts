@@ -3,7 +3,7 @@
 // textContent; the data comes from the extension after `ready`.
 import { dispatch } from '../../src/shared/protocol';
 import type { Handlers } from '../../src/shared/protocol';
-import type { FromOverview, OverviewData, OverviewExport, OverviewMemory, ToOverview } from '../../src/shared/overviewProtocol';
+import type { FromOverview, OverviewData, OverviewExport, OverviewImport, OverviewMemory, ToOverview } from '../../src/shared/overviewProtocol';
 import { formatBytes } from './format';
 
 interface VsCodeApi {
@@ -118,17 +118,25 @@ function render(d: OverviewData, reportRenders: boolean): void {
   if (runtime.length) exportsBody.push(folded('runtime', `PDK runtime and linker exports (${runtime.length})`, d.showRuntimeExports, runtimeList));
   if (d.moreExports) exportsBody.push(h('p', 'muted', `… and ${d.moreExports} more not listed`));
 
-  const imports = h('table', 'imports');
-  const head = imports.createTHead().insertRow();
-  for (const t of ['Import', 'Type', 'Served by']) head.append(h('th', undefined, t));
-  const body = imports.createTBody();
-  for (const i of d.imports) {
-    const tr = body.insertRow();
-    if (!i.served) tr.className = 'unserved';
-    const name = append(h('td', 'mono'), h('span', 'module', `${i.module}.`), h('span', 'name', i.name));
-    tr.append(name, h('td', 'mono muted', i.kind === 'function' ? (i.type ?? '') : i.kind), h('td', i.served ? 'server' : 'server warn', i.server));
-  }
-  const importsBody: Node[] = d.imports.length ? [imports] : [h('p', 'muted', 'No imports.')];
+  const table = (list: OverviewImport[]) => {
+    const t = h('table', 'imports');
+    const head = t.createTHead().insertRow();
+    for (const title of ['Import', 'Type', 'Served by']) head.append(h('th', undefined, title));
+    const body = t.createTBody();
+    for (const i of list) {
+      const tr = body.insertRow();
+      if (!i.served) tr.className = 'unserved';
+      const name = append(h('td', 'mono'), h('span', 'module', `${i.module}.`), h('span', 'name', i.name));
+      tr.append(name, h('td', 'mono muted', i.kind === 'function' ? (i.type ?? '') : i.kind), h('td', i.served ? 'server' : 'server warn', i.server));
+    }
+    return t;
+  };
+  const others = d.imports.filter((i) => !i.kernel);
+  const kernel = d.imports.filter((i) => i.kernel);
+  const importsBody: Node[] = [];
+  if (others.length) importsBody.push(table(others));
+  if (kernel.length) importsBody.push(folded('kernel', `Extism kernel, extism:host/env (${kernel.length}): ${kernel.map((i) => i.name).join(', ')}`, !others.length, table(kernel)));
+  if (!d.imports.length) importsBody.push(h('p', 'muted', 'No imports.'));
   if (d.moreImports) importsBody.push(h('p', 'muted', `… and ${d.moreImports} more not listed`));
 
   const pdk = d.pdk ? append(h('span'), h('strong', undefined, d.pdk.language), d.pdk.evidence.length ? h('span', 'muted', ` — ${d.pdk.evidence.join(', ')}`) : null) : h('span', 'muted', 'not recognised');

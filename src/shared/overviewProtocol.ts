@@ -19,6 +19,8 @@ export interface OverviewImport {
   server: string;
   /** False when nobody serves it: the plugin will not load as things stand. */
   served: boolean;
+  /** An `extism:host/env` import (memory, input, output, config, vars, logs, HTTP): listed folded. */
+  kernel: boolean;
 }
 
 export interface OverviewMemory {
@@ -43,6 +45,7 @@ export interface OverviewData {
   moreExports: number;
   /** Whether the runtime's exports are listed open (the `extismIpc.showRuntimeExports` setting). */
   showRuntimeExports: boolean;
+  /** The ones nobody serves first, then the others, then the kernel's. */
   imports: OverviewImport[];
   moreImports: number;
   functions: number;

@@ -173,10 +173,12 @@ export function overviewData(s: ModuleSummary, fileName: string, shown: string, 
     exports,
     moreExports: s.moreExports,
     showRuntimeExports: showRuntimeExports(),
-    imports: s.imports.map((imp) => {
-      const server = importServer(imp, context);
-      return { module: imp.module, name: imp.name, kind: imp.kind, type: imp.type, server: describeServer(server, imp.kind), served: importServed(server) };
-    }),
+    imports: s.imports
+      .map((imp) => {
+        const server = importServer(imp, context);
+        return { module: imp.module, name: imp.name, kind: imp.kind, type: imp.type, server: describeServer(server, imp.kind), served: importServed(server), kernel: server.kind === 'kernel' };
+      })
+      .sort((a, b) => rank(a) - rank(b)),
     moreImports: s.moreImports,
     functions: s.functions,
     memories: s.memories,
@@ -188,6 +190,11 @@ export function overviewData(s: ModuleSummary, fileName: string, shown: string, 
     customSections: s.customSections,
     usesExtism: s.usesExtism,
   };
+}
+
+/** Imports nobody serves first, then the others, then the kernel's (`sort` keeps the module's order within each). */
+function rank(i: { served: boolean; kernel: boolean }): number {
+  return !i.served ? 0 : i.kernel ? 2 : 1;
 }
 
 function describeServer(server: ImportServer, kind: string): string {

@@ -82,6 +82,11 @@ suite('plugin overview', function () {
     await setSetting('hostFunctions', [path.join(REPO, 'plugins', 'host-functions', 'kv.mjs')]);
     const after = await rendered(api, 'kv_counter.wasm', (d) => d.imports.every((i) => i.served));
     assert.equal(after.data.imports.find((i) => i.name === 'kv_read')?.server, 'host functions kv.mjs');
+    // the imports nobody else serves come before the kernel's
+    assert.ok(after.data.imports.findIndex((i) => i.kernel) > after.data.imports.findIndex((i) => i.name === 'kv_read'));
+    await cmd('workbench.action.closePanel');
+    await cmd('workbench.action.closeSidebar');
+    await cmd('workbench.action.closeAuxiliaryBar');
     await sleep(800);
     fs.mkdirSync(SHOTS, { recursive: true });
     const file = await shot(path.join(SHOTS, 'overview.png'));
