@@ -18,6 +18,7 @@ import { applySettings, createHost } from './vscode/hostSettings';
 import { HostFunctionsWatch } from './vscode/hostFunctionsWatch';
 import { OutputDocuments } from './vscode/output';
 import { CallDetails } from './vscode/callDetail';
+import { OVERVIEW_VIEW_TYPE, OverviewMessageLog, PluginOverviewProvider } from './vscode/pluginOverview';
 
 let host: PluginHost | undefined;
 
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const h = host;
   const underTest = context.extensionMode === vscode.ExtensionMode.Test;
   const messages = underTest ? new PanelMessageLog() : undefined;
+  const overviewMessages = underTest ? new OverviewMessageLog() : undefined;
 
   const callTests = new CallFileTests(samplesDir, transport, log);
   const tree = new PluginTreeProvider(h);
@@ -68,6 +70,9 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     vscode.window.registerWebviewViewProvider(CALLS_VIEW, panel),
     ...registerPanelCommands(panel, h),
     ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs }),
+    vscode.window.registerCustomEditorProvider(OVERVIEW_VIEW_TYPE, new PluginOverviewProvider(h, context.extensionUri, overviewMessages), {
+      supportsMultipleEditorsPerDocument: true,
+    }),
     watchHost(h, log),
     callTests,
     new ReloadOnChange(h, log),
@@ -78,7 +83,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   );
   const activationMs = performance.now() - started;
   // the extension's internals, for its own tests only: the test runner alone switches this on
-  const testing = messages && { activationMs, policy: () => h.currentPolicy, tree, treeView, panel, messages, callTests, notifications: recordNotifications() };
+  const testing = messages && overviewMessages && { activationMs, policy: () => h.currentPolicy, tree, treeView, panel, messages, overviewMessages, callTests, notifications: recordNotifications() };
   const addHostFunctions = async (file: string): Promise<vscode.Disposable> => {
     if (!path.isAbsolute(file)) throw new Error(`addHostFunctions: "${file}" is not an absolute path`);
     apiHostFunctions.push(file);
@@ -97,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     return new vscode.Disposable(remove);
   };
   const { api, disposables } = createApi(h, addHostFunctions, testing);
-  context.subscriptions.push(...disposables, ...(messages ? [messages] : []));
+  context.subscriptions.push(...disposables, ...(messages ? [messages] : []), ...(overviewMessages ? [overviewMessages] : []));
   log.info(`activated in ${activationMs.toFixed(1)} ms; plugin directories: ${settings.options.pluginDirs?.join(', ')}`);
   return api;
 }

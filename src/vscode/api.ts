@@ -3,6 +3,7 @@ import type { LoadOptions, PluginHost, PluginInfo, PluginsChange, Policy, Span, 
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
 import type { CallFileTests } from './callFileTests';
 import type { PanelMessageLog, TracePanel } from './tracePanel';
+import type { OverviewMessageLog } from './pluginOverview';
 
 /** What `activate()` returns: the host for other extensions (`getExtension('extism-ipc.extism-ipc').exports`). */
 export interface ExtismIpcApi {
@@ -42,6 +43,8 @@ export interface TestingHooks {
   readonly treeView: vscode.TreeView<PluginNode>;
   readonly panel: TracePanel;
   readonly messages: PanelMessageLog;
+  /** The messages between plugin overviews (the `.wasm` custom editor) and their webviews. */
+  readonly overviewMessages: OverviewMessageLog;
   readonly callTests: CallFileTests;
   /** The text of every notification shown since activation, as VS Code got it. */
   readonly notifications: readonly string[];

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { toChromeTrace } from '../core';
+import { splitExports, toChromeTrace } from '../core';
 import type { PluginHost, PluginInfo } from '../core';
 import type { Log, ToastAction } from './log';
 import { showInformation, withNotificationProgress } from './notify';
 import type { OutputDocuments } from './output';
 import { pickExport, pickInput, pickPlugin, pickRegisterTarget } from './pickers';
+import { livePluginOf, pluginFileOf } from './pluginFiles';
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
 import type { TracePanel } from './tracePanel';
 
@@ -65,7 +66,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         s.log.info(`registered #${info.id} ${info.name} from ${info.source}`);
         if (target === undefined) {
           void s.treeView.reveal(s.tree.pluginNode(info.id), { select: true, focus: false }).then(undefined, () => undefined);
-          void showInformation(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
+          void showInformation(`Extism: registered #${info.id} ${info.name} (${splitExports(info.exports).own.join(', ')})`);
         }
         return info.id;
       });
@@ -78,20 +79,24 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         const info = await s.host.register(chosen);
         s.log.info(`registered #${info.id} ${info.name} from ${info.source}`);
         void s.treeView.reveal(s.tree.pluginNode(info.id), { select: true, focus: false }).then(undefined, () => undefined);
-        void showInformation(`Extism: registered #${info.id} ${info.name} (${info.exports.join(', ')})`);
+        void showInformation(`Extism: registered #${info.id} ${info.name} (${splitExports(info.exports).own.join(', ')})`);
         return info.id;
       }),
     ),
 
     vscode.commands.registerCommand(
       COMMANDS.call,
-      (idArg?: number | PluginNode, funcArg?: string, inputArg?: string | Uint8Array, options?: { showOutput?: boolean }) => {
+      (idArg?: number | string | PluginNode | vscode.Uri, funcArg?: unknown, inputArg?: string | Uint8Array, options?: { showOutput?: boolean }) => {
+        // the explorer's context menu passes (uri, selected uris): a function name is a string or nothing
+        if (typeof funcArg !== 'string') funcArg = undefined;
+        const file = pluginFileOf(idArg);
         const fromTree = typeof idArg === 'object' && idArg !== null;
         const interactive = fromTree || idArg === undefined || funcArg === undefined || inputArg === undefined;
         return run('Call Plugin', interactive, async () => {
-          const plugin = await pluginOf(idArg, 'Extism: Call Plugin');
+          // a file (explorer, overview): its live plugin, registered first if it is not live
+          const plugin = file !== undefined ? await livePluginOf(s.host, file) : await pluginOf(idArg, 'Extism: Call Plugin');
           if (!plugin) return undefined;
-          const func = funcArg ?? (isExportNode(idArg) ? idArg.name : await pickExport(plugin));
+          const func = (funcArg as string | undefined) ?? (isExportNode(idArg) ? idArg.name : await pickExport(plugin));
           if (func === undefined) return undefined;
           const label = `#${plugin.id} ${plugin.name}.${func}`;
           const input = inputArg ?? (await pickInput(label));

@@ -5,6 +5,7 @@ import { iconLabelText, visibleText } from '../core';
 import type { PluginInfo } from '../core';
 import { demoSamples } from './samples';
 import { showInformation } from './notify';
+import { shownExports } from './exportsShown';
 
 interface TargetItem extends vscode.QuickPickItem {
   target?: string;
@@ -90,7 +91,7 @@ export async function pickPlugin(plugins: readonly PluginInfo[], title: string):
     plugins.map((p) => ({
       label: iconLabelText(`#${p.id} ${p.name}`),
       description: p.parentId === null ? undefined : `spawned by #${p.parentId}`,
-      detail: iconLabelText(`exports: ${p.exports.join(', ') || '(none)'}`),
+      detail: iconLabelText(`exports: ${shownExports(p.exports).join(', ') || '(none)'}`),
       plugin: p,
     })),
     { title, placeHolder: 'Pick a live plugin', matchOnDetail: true },
@@ -98,11 +99,16 @@ export async function pickPlugin(plugins: readonly PluginInfo[], title: string):
   return picked?.plugin;
 }
 
-/** Asks for one export of a plugin; a single export is taken without asking. */
+/**
+ * Asks for one export of a plugin (its own, unless `extismIpc.showRuntimeExports` lists the PDK
+ * runtime's too); a single one is taken without asking.
+ */
 export async function pickExport(plugin: PluginInfo): Promise<string | undefined> {
-  if (plugin.exports.length === 1) return plugin.exports[0];
+  const shown = shownExports(plugin.exports);
+  const exports = shown.length ? shown : plugin.exports;
+  if (exports.length === 1) return exports[0];
   const picked = await vscode.window.showQuickPick(
-    plugin.exports.map((name) => ({ label: iconLabelText(name), name })),
+    exports.map((name) => ({ label: iconLabelText(name), name })),
     { title: visibleText(`Extism: Call #${plugin.id} ${plugin.name}`), placeHolder: 'Pick the export to call' },
   );
   return picked?.name;

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { visibleText } from '../core';
 import type { PluginHost, PluginInfo } from '../core';
 import { code, joinMarkdown, Markdown, markdownString, md } from './markdown';
+import { SHOW_RUNTIME_EXPORTS, shownExports } from './exportsShown';
 
 /** A node of the Live Plugins tree: a plugin, or one export of a plugin. */
 export type PluginNode =
@@ -24,7 +25,9 @@ export class PluginTreeProvider implements vscode.TreeDataProvider<PluginNode>, 
   private pending: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly host: PluginHost) {
-    this.subscription = host.onDidChangePlugins(() => this.refreshSoon());
+    const plugins = host.onDidChangePlugins(() => this.refreshSoon());
+    const setting = vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SHOW_RUNTIME_EXPORTS) && this.refreshSoon());
+    this.subscription = { dispose: () => [plugins, setting].forEach((d) => d.dispose()) };
   }
 
   /** Coalesces a burst of changes (a spawn bomb, a call counter per nested call) into one refresh. */
@@ -69,7 +72,7 @@ export class PluginTreeProvider implements vscode.TreeDataProvider<PluginNode>, 
     if (!plugin) return [];
     return [
       ...plugins.filter((p) => p.parentId === plugin.id).map((p) => this.pluginNode(p.id)),
-      ...plugin.exports.map((name) => this.exportNode(plugin.id, name)),
+      ...shownExports(plugin.exports).map((name) => this.exportNode(plugin.id, name)),
     ];
   }
 

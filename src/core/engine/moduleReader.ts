@@ -43,6 +43,22 @@ export class ModuleReader {
     throw new ModuleEnded();
   }
 
+  /**
+   * A name cut to at most `maxChars` characters (decoding no more than four bytes a character), and
+   * whether it was cut: a giant name costs no more than a short one.
+   */
+  nameCut(maxChars: number): { text: string; cut: boolean } {
+    const n = this.u32();
+    if (n > this.end - this.pos) throw new ModuleEnded();
+    const take = Math.min(n, maxChars * 4);
+    let text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.pos, take).toString('utf8');
+    this.pos += n;
+    const chars = Array.from(text);
+    const cut = take < n || chars.length > maxChars;
+    if (chars.length > maxChars) text = chars.slice(0, maxChars).join('');
+    return { text: cut ? `${text}…` : text, cut };
+  }
+
   name(): string {
     const n = this.u32();
     if (n > this.end - this.pos) throw new ModuleEnded();
