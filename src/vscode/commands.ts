@@ -222,7 +222,7 @@ export async function runCommand<T>(log: Log, what: string, interactive: boolean
 
 /** The actions that fix a failure, from the setting its message names. */
 function fixesFor(message: string, retry: () => Promise<unknown>): ToastAction[] {
-  const setting = /\bextismIpc\.[\w.]*\w/.exec(message)?.[0];
+  const setting = message.includes('extismIpc.grants.wasi') ? 'extismIpc.grants.wasi' : /\bextismIpc\.[\w.]*\w/.exec(message)?.[0];
   if (!setting) return [];
   const fixes: ToastAction[] = [];
   if (setting === 'extismIpc.grants.wasi' && vscode.workspace.isTrusted) {

@@ -15,7 +15,7 @@ suite('real-world plugins: grants and manifests', () => {
 
   test('a WASI plugin needs extismIpc.grants.wasi; with it, it runs and the tree shows the grant', async () => {
     const api = await reset();
-    await rejects(cmd('extismIpc.registerPlugin', 'wasi_clock'), /imports WASI .*not granted; turn on the setting extismIpc\.grants\.wasi/);
+    await rejects(cmd('extismIpc.registerPlugin', 'wasi_clock'), /imports WASI .*not granted; grant it WASI in the setting extismIpc\.plugins \(or every plugin, extismIpc\.grants\.wasi\)/);
     await setSetting('grants.wasi', true);
     await waitFor('wasi granted', () => hooks(api).policy().wasi);
     const id = await cmd<number>('extismIpc.registerPlugin', 'wasi_clock');
