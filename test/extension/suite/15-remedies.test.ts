@@ -67,8 +67,13 @@ suite('errors with a way forward, Call Again, input history', function () {
 
   test('a WASI plugin: one notification, "Grant WASI to wasi_clock and Retry" grants that plugin only and registers it', async () => {
     const api = await reset();
+    const before = hooks(api).notifications.length;
     await registerFromPalette('wasi_clock');
-    const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    await sleep(1000); // a second message would show by now
+    const notes = await notifications();
+    assert.equal(notes.length, 1, `one notification: ${JSON.stringify(notes)}; shown: ${JSON.stringify(hooks(api).notifications.slice(before))}`);
+    const [note] = notes;
     assert.match(note.message, /imports WASI/);
     assert.deepEqual(note.buttons, ['Grant WASI to wasi_clock and Retry', 'Open Settings', 'Show Log']);
     assert.deepEqual(await dialogs(), []);
