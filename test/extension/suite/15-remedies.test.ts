@@ -188,4 +188,27 @@ suite('errors with a way forward, Call Again, input history', function () {
     await waitFor('the input editor closed', () => editor.document.isClosed || !vscode.window.visibleTextEditors.some((e) => e.document === editor.document));
     assert.deepEqual(await dialogs(), [], 'no save prompt');
   });
+
+  test('New Call File writes <name>.extism-calls.json with a starter call to the last call\'s plugin and opens it', async () => {
+    const api = await reset();
+    const id = await cmd<number>('extismIpc.registerPlugin', 'count_vowels');
+    await cmd('extismIpc.callPlugin', id, 'count_vowels', 'Hello');
+    const file = path.join(folder()!, 'starter.extism-calls.json');
+    fs.rmSync(file, { force: true });
+    try {
+      const created = cmd<vscode.Uri | undefined>('extismIpc.newCallFile');
+      await waitForScreen('the name box', quickPick, (q) => q?.value === 'calls');
+      await typeText('starter');
+      await pressKey('Enter');
+      assert.equal((await created)?.fsPath, file);
+      await waitFor('opened', () => vscode.window.activeTextEditor?.document.uri.fsPath === file);
+      assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), {
+        calls: [{ name: 'count_vowels count_vowels', plugin: 'count_vowels', function: 'count_vowels', input: 'Hello' }],
+      });
+      assert.ok(api.plugins().length === 1);
+    } finally {
+      await closeEditors();
+      fs.rmSync(file, { force: true });
+    }
+  });
 });
