@@ -69,11 +69,10 @@ suite('errors with a way forward, Call Again, input history', function () {
     const api = await reset();
     const before = hooks(api).notifications.length;
     await registerFromPalette('wasi_clock');
-    await waitForScreen('a notification', notifications, (n) => n.length > 0);
-    await sleep(1000); // a second message would show by now
-    const notes = await notifications();
-    assert.equal(notes.length, 1, `one notification: ${JSON.stringify(notes)}; shown: ${JSON.stringify(hooks(api).notifications.slice(before))}`);
-    const [note] = notes;
+    const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    await sleep(1000); // a second message would have been shown by now
+    const shown = hooks(api).notifications.slice(before);
+    assert.equal(shown.length, 1, `one notification: ${JSON.stringify(shown)}`);
     assert.match(note.message, /imports WASI/);
     assert.deepEqual(note.buttons, ['Grant WASI to wasi_clock and Retry', 'Open Settings', 'Show Log']);
     assert.deepEqual(await dialogs(), []);
@@ -159,8 +158,8 @@ suite('errors with a way forward, Call Again, input history', function () {
 
       // the input box of the next call offers the last input first
       void cmd('extismIpc.callPlugin', id, 'get');
-      const picker = await pickerTitled(`Extism: input for #${id} http_get.get`);
-      assert.equal(picker.items[0]?.label, url, JSON.stringify(picker.items));
+      const picker = await waitForScreen('the last input first', quickPick, (q) => q?.title === `Extism: input for #${id} http_get.get` && !!q.items[0]?.focused);
+      assert.equal(picker?.items[0]?.label, url, JSON.stringify(picker?.items));
       await pressKey('Enter');
       await waitFor('called with the input from the history', () => hits.length === 3);
       assert.deepEqual(await dialogs(), []);
@@ -199,6 +198,7 @@ suite('errors with a way forward, Call Again, input history', function () {
       const created = cmd<vscode.Uri | undefined>('extismIpc.newCallFile');
       await waitForScreen('the name box', quickPick, (q) => q?.value === 'calls');
       await typeText('starter');
+      await waitForScreen('the name typed', quickPick, (q) => q?.value === 'starter');
       await pressKey('Enter');
       assert.equal((await created)?.fsPath, file);
       await waitFor('opened', () => vscode.window.activeTextEditor?.document.uri.fsPath === file);
