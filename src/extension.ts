@@ -18,6 +18,8 @@ import { applySettings, createHost } from './vscode/hostSettings';
 import { HostFunctionsWatch } from './vscode/hostFunctionsWatch';
 import { OutputDocuments } from './vscode/output';
 import { CallDetails } from './vscode/callDetail';
+import { CallHistory } from './vscode/callHistory';
+import { InputEditors } from './vscode/inputEditor';
 import { OVERVIEW_VIEW_TYPE, OverviewMessageLog, PluginOverviewProvider } from './vscode/pluginOverview';
 
 let host: PluginHost | undefined;
@@ -52,13 +54,20 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const panel = new TracePanel(h, context.extensionUri, maxSpans, new CallDetails(h, log), messages);
   const status = new StatusBar(h);
   const hostFunctionsWatch = new HostFunctionsWatch(() => update());
-  const update = (): void => {
+  /** Applies the settings as they are now; resolves once the runtime has them (false: refused, said). */
+  const apply = (): Promise<boolean> => {
     const fresh = currentSettings();
     hostFunctionsWatch.watch(fresh.options.hostFunctions ?? []);
-    applySettings(h, fresh, log, treeView);
+    return applySettings(h, fresh, log, treeView);
   };
+  const update = (): void => void apply();
+  const applyNow = async (): Promise<void> => {
+    if (!(await apply())) throw new Error('the settings were not applied (the log says why)');
+  };
+  const inputEditors = new InputEditors();
+  const history = new CallHistory(context.workspaceState, () => void vscode.commands.executeCommand('setContext', 'extismIpc.hasLastCall', true));
   hostFunctionsWatch.watch(settings.options.hostFunctions ?? []);
-  applySettings(h, settings, log, treeView, false);
+  void applySettings(h, settings, log, treeView, false);
 
   context.subscriptions.push(
     log,
@@ -69,7 +78,8 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     status,
     vscode.window.registerWebviewViewProvider(CALLS_VIEW, panel),
     ...registerPanelCommands(panel, h),
-    ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs }),
+    inputEditors,
+    ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs, history, inputEditors, applySettings: applyNow }),
     vscode.window.registerCustomEditorProvider(OVERVIEW_VIEW_TYPE, new PluginOverviewProvider(h, context.extensionUri, overviewMessages), {
       supportsMultipleEditorsPerDocument: true,
     }),

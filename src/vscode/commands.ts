@@ -3,10 +3,16 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { splitExports, toChromeTrace } from '../core';
 import type { PluginHost, PluginInfo } from '../core';
+import { IpcError } from '../core';
+import type { CallHistory, LastCall } from './callHistory';
+import type { InputEditors } from './inputEditor';
 import type { Log, ToastAction } from './log';
+import { newCallFile } from './newCallFile';
 import { showInformation, withNotificationProgress } from './notify';
 import type { OutputDocuments } from './output';
 import { pickExport, pickInput, pickPlugin, pickRegisterTarget } from './pickers';
+import { remedyActions } from './remedies';
+import type { RemedyServices } from './remedies';
 import { livePluginOf, pluginFileOf } from './pluginFiles';
 import type { PluginNode, PluginTreeProvider } from './pluginTree';
 import type { TracePanel } from './tracePanel';
@@ -20,6 +26,10 @@ export interface CommandServices {
   treeView: vscode.TreeView<PluginNode>;
   panel: TracePanel;
   outputs: OutputDocuments;
+  history: CallHistory;
+  inputEditors: InputEditors;
+  /** Reads the settings and applies them to the host now (a remedy changed them). */
+  applySettings(): Promise<void>;
 }
 
 /** Calls that take longer than this get a progress notification. */
@@ -39,10 +49,25 @@ export const COMMANDS = {
   restartRuntime: 'extismIpc.restartRuntime',
   reload: 'extismIpc.reloadPlugin',
   trySample: 'extismIpc.tryBundledSample',
+  callAgain: 'extismIpc.callAgain',
+  newCallFile: 'extismIpc.newCallFile',
 } as const;
 
 export function registerCommands(s: CommandServices): vscode.Disposable[] {
-  const run = <T>(what: string, interactive: boolean, body: () => Promise<T>) => runCommand(s.log, what, interactive, body);
+  const remedies: RemedyServices = { host: s.host, applySettings: s.applySettings };
+  const run = <T>(what: string, interactive: boolean, body: () => Promise<T>) => runCommand(s.log, what, interactive, body, remedies);
+
+  /** Calls and shows the output; the call is kept for Call Again, and a typed input in the history. */
+  const callAndShow = async (plugin: PluginInfo, func: string, input: string | Uint8Array, show: boolean, remember: boolean): Promise<string> => {
+    const label = `#${plugin.id} ${plugin.name}.${func}`;
+    const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
+    await s.history.recordCall(plugin, func, bytes, remember);
+    const output = await withLateProgress(label, s.host.call(plugin.id, func, input, 'command'));
+    s.log.info(`${label}: in ${byteLength(input)} B, out ${output.byteLength} B`);
+    s.panel.revealCommandCall(plugin.id, func, input, output);
+    if (show) await s.outputs.show({ pluginId: plugin.id, plugin: plugin.name, func }, output);
+    return new TextDecoder().decode(output);
+  };
 
   const pluginOf = async (arg: unknown, title: string): Promise<PluginInfo | undefined> => {
     const id = idOf(arg);
@@ -72,17 +97,18 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
       });
     }),
 
-    vscode.commands.registerCommand(COMMANDS.trySample, () =>
-      run('Try a Bundled Sample', true, async () => {
-        const chosen = await pickRegisterTarget(s.samplesDir, vscode.workspace.isTrusted, true);
+    vscode.commands.registerCommand(COMMANDS.trySample, () => {
+      let chosen: string | undefined; // kept for a retry
+      return run('Try a Bundled Sample', true, async () => {
+        chosen ??= await pickRegisterTarget(s.samplesDir, vscode.workspace.isTrusted, true);
         if (chosen === undefined) return undefined;
         const info = await s.host.register(chosen);
         s.log.info(`registered #${info.id} ${info.name} from ${info.source}`);
         void s.treeView.reveal(s.tree.pluginNode(info.id), { select: true, focus: false }).then(undefined, () => undefined);
         void showInformation(`Extism: registered #${info.id} ${info.name} (${splitExports(info.exports).own.join(', ')})`);
         return info.id;
-      }),
-    ),
+      });
+    }),
 
     vscode.commands.registerCommand(
       COMMANDS.call,
@@ -92,22 +118,40 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         const file = pluginFileOf(idArg);
         const fromTree = typeof idArg === 'object' && idArg !== null;
         const interactive = fromTree || idArg === undefined || funcArg === undefined || inputArg === undefined;
+        // what was chosen is kept for a retry (a remedy's "… and Retry"), which does not ask again
+        let plugin: PluginInfo | undefined;
+        let func = funcArg as string | undefined;
+        let input = inputArg;
         return run('Call Plugin', interactive, async () => {
           // a file (explorer, overview): its live plugin, registered first if it is not live
-          const plugin = file !== undefined ? await livePluginOf(s.host, file) : await pluginOf(idArg, 'Extism: Call Plugin');
+          plugin ??= file !== undefined ? await livePluginOf(s.host, file) : await pluginOf(idArg, 'Extism: Call Plugin');
           if (!plugin) return undefined;
-          const func = (funcArg as string | undefined) ?? (isExportNode(idArg) ? idArg.name : await pickExport(plugin));
+          plugin = s.host.plugin(plugin.id) ?? plugin; // reloaded by a remedy: the same id, new grants
+          func ??= isExportNode(idArg) ? idArg.name : await pickExport(plugin);
           if (func === undefined) return undefined;
-          const label = `#${plugin.id} ${plugin.name}.${func}`;
-          const input = inputArg ?? (await pickInput(label));
+          const picked = input === undefined;
+          input ??= await pickInput(`#${plugin.id} ${plugin.name}.${func}`, {
+            recent: s.history.recentInputs(plugin.name, func),
+            writeJson: () => s.inputEditors.write(),
+          });
           if (input === undefined) return undefined;
-          const output = await withLateProgress(label, s.host.call(plugin.id, func, input, 'command'));
-          s.log.info(`${label}: in ${byteLength(input)} B, out ${output.byteLength} B`);
-          s.panel.revealCommandCall(plugin.id, func, input, output);
-          if (options?.showOutput ?? interactive) await s.outputs.show({ pluginId: plugin.id, plugin: plugin.name, func }, output);
-          return new TextDecoder().decode(output);
+          return callAndShow(plugin, func, input, options?.showOutput ?? interactive, picked);
         });
       },
+    ),
+
+    vscode.commands.registerCommand(COMMANDS.callAgain, () => {
+      let plugin: PluginInfo | undefined;
+      return run('Call Again', true, async () => {
+        const last = s.history.lastCall();
+        if (!last) throw new Error('Call Again: no call was made yet; use Call Plugin… first');
+        plugin ??= await livePluginFor(last);
+        return callAndShow(s.host.plugin(plugin.id) ?? plugin, last.func, last.input, true, false);
+      });
+    }),
+
+    vscode.commands.registerCommand(COMMANDS.newCallFile, () =>
+      run('New Call File', true, () => newCallFile(s.host, s.samplesDir, s.history.lastCall())),
     ),
 
     vscode.commands.registerCommand(COMMANDS.unregister, (arg?: number | PluginNode) =>
@@ -186,6 +230,18 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
     ),
   ];
 
+  /** The last call's plugin: by id while it is live, else a live one from its source, else registered again. */
+  async function livePluginFor(last: LastCall): Promise<PluginInfo> {
+    const same = s.host.plugin(last.pluginId);
+    if (same && same.source === last.source) return same;
+    const other = s.host.plugins().find((p) => p.source === last.source && p.parentId === null);
+    if (other) return other;
+    checkTrust(last.source, s.samplesDir);
+    const info = await s.host.register(last.source);
+    s.log.info(`registered #${info.id} ${info.name} from ${info.source} to call it again`);
+    return info;
+  }
+
   /** In Restricted Mode only the bundled samples run: refuse a path outside them, saying why. */
   function checkTrust(target: string, samplesDir: string): void {
     if (vscode.workspace.isTrusted || !/[\\/]/.test(target)) return;
@@ -198,13 +254,15 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
 
 /**
  * Runs a command's body. Failures are logged with their detail. A person (interactive: the palette,
- * a menu, a CodeLens, the tree) gets one notification, with the actions that fix it and Show Log,
- * and the command resolves with undefined: a rejection would make VS Code show the same failure
- * again ("Command … resulted in an error"). A cancellation (a dismissed picker returns undefined;
- * Cancel on a progress notification throws vscode.CancellationError) shows nothing. Code that
- * passed the arguments gets the rejection.
+ * a menu, a CodeLens, the tree) gets one notification, with the actions that fix it (from the
+ * error's remedy: a grant and Retry, a host-function module; Open Settings for the setting the
+ * message names) and Show Log, and the command resolves with undefined: a rejection would make VS
+ * Code show the same failure again ("Command … resulted in an error"). A retry runs the same body
+ * again, which keeps what was chosen. A cancellation (a dismissed picker returns undefined; Cancel
+ * on a progress notification throws vscode.CancellationError) shows nothing. Code that passed the
+ * arguments gets the rejection.
  */
-export async function runCommand<T>(log: Log, what: string, interactive: boolean, body: () => Promise<T>): Promise<T | undefined> {
+export async function runCommand<T>(log: Log, what: string, interactive: boolean, body: () => Promise<T>, remedies?: RemedyServices): Promise<T | undefined> {
   try {
     return await body();
   } catch (error) {
@@ -213,41 +271,39 @@ export async function runCommand<T>(log: Log, what: string, interactive: boolean
       if (interactive) return undefined;
       throw error;
     }
-    const message = log.error(what, error);
+    const message = withSettingNamed(log.error(what, error), error);
     if (!interactive) throw error;
-    void log.toast(message, ...fixesFor(message, () => runCommand(log, what, interactive, body)));
+    const retry = () => runCommand(log, what, interactive, body, remedies);
+    void log.toast(message, ...fixesFor(error, message, retry, remedies));
     return undefined;
   }
 }
 
-/** The actions that fix a failure, from the setting its message names. */
-function fixesFor(message: string, retry: () => Promise<unknown>): ToastAction[] {
-  const setting = message.includes('extismIpc.grants.wasi') ? 'extismIpc.grants.wasi' : /\bextismIpc\.[\w.]*\w/.exec(message)?.[0];
-  if (!setting) return [];
-  const fixes: ToastAction[] = [];
-  if (setting === 'extismIpc.grants.wasi' && vscode.workspace.isTrusted) {
-    fixes.push({
-      title: 'Grant WASI and Retry',
-      run: async () => {
-        const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-        // the extension's own listener, older than this one, configures the host first
-        let seen: vscode.Disposable | undefined;
-        const applied = new Promise<void>((resolve) => {
-          seen = vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('extismIpc.grants.wasi') && resolve());
-          setTimeout(resolve, 3000);
-        });
-        try {
-          await vscode.workspace.getConfiguration('extismIpc').update('grants.wasi', true, target);
-          await applied;
-        } finally {
-          seen?.dispose();
-        }
-        await retry();
-      },
-    });
+/** A refused host names where it is allowed: the error comes from the core, which knows no settings. */
+function withSettingNamed(message: string, error: unknown): string {
+  if (!(error instanceof IpcError) || error.remedy?.kind !== 'allowHost' || /extismIpc\.grants\.allowedHosts/.test(message)) return message;
+  return `${message}; allow it for this plugin in extismIpc.plugins, or for every plugin in extismIpc.grants.allowedHosts`;
+}
+
+/** The buttons that fix a failure: its remedy's actions, then Open Settings for a setting its message names. */
+function fixesFor(error: unknown, message: string, retry: () => Promise<unknown>, remedies: RemedyServices | undefined): ToastAction[] {
+  const fixes: ToastAction[] = (remedies ? remedyActions(error, remedies, buttonText) : []).map((action) => ({
+    title: action.title,
+    run: async () => {
+      if ((await action.run()) === 'retry') await retry();
+    },
+  }));
+  const setting = /\bextismIpc\.[\w.]*\w/.exec(message)?.[0];
+  if (setting && !fixes.some((f) => f.title === 'Open Settings')) {
+    fixes.push({ title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', setting) });
   }
-  fixes.push({ title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', setting) });
   return fixes;
+}
+
+/** Plugin text in a button: cut short (notify.ts shows its controls as escapes). */
+function buttonText(text: string): string {
+  const chars = [...text];
+  return chars.length > 40 ? `${chars.slice(0, 39).join('')}…` : text;
 }
 
 function idOf(arg: unknown): number | undefined {

@@ -16,9 +16,10 @@ export function createHost(settings: ResolvedSettings, log: Log, transport: Runt
 
 /**
  * Applies settings to the running host without a reload, and tells the user in the Live Plugins
- * view when Restricted Mode keeps workspace plugins from running.
+ * view when Restricted Mode keeps workspace plugins from running. Resolves once the runtime has
+ * them: true, or false when they were refused (said in a toast; the previous ones stay in force).
  */
-export function applySettings(host: PluginHost, settings: ResolvedSettings, log: Log, treeView: vscode.TreeView<unknown>, configure = true): void {
+export function applySettings(host: PluginHost, settings: ResolvedSettings, log: Log, treeView: vscode.TreeView<unknown>, configure = true): Promise<boolean> {
   treeView.message = settings.droppedForTrust.length
     ? 'Restricted Mode: plugins from this workspace are not run until you trust it; only the bundled samples are available.'
     : undefined;
@@ -26,16 +27,18 @@ export function applySettings(host: PluginHost, settings: ResolvedSettings, log:
   if (settings.hostFunctionsDropped.length) log.warn(`workspace not trusted: not loading host functions ${settings.hostFunctionsDropped.join(', ')}`);
   if (!configure) {
     if (settings.options.hostFunctions?.length) reportHostFunctions(host, log);
-    return;
+    return Promise.resolve(true);
   }
-  host.configure(settings.options).then(
+  return host.configure(settings.options).then(
     () => {
       log.info(`settings applied: ${describe(host)}`);
       if (settings.options.hostFunctions?.length) reportHostFunctions(host, log);
+      return true;
     },
     (error: unknown) => {
       const message = log.error('settings', error);
       void log.toast(`${message}. The previous settings stay in force.`);
+      return false;
     },
   );
 }

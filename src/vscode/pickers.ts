@@ -6,6 +6,7 @@ import type { PluginInfo } from '../core';
 import { demoSamples } from './samples';
 import { showInformation } from './notify';
 import { shownExports } from './exportsShown';
+import { inputPreview } from './callHistory';
 
 interface TargetItem extends vscode.QuickPickItem {
   target?: string;
@@ -114,28 +115,52 @@ export async function pickExport(plugin: PluginInfo): Promise<string | undefined
   return picked?.name;
 }
 
-type InputSource = 'type' | 'empty' | 'selection' | 'file';
+type InputSource = 'type' | 'empty' | 'selection' | 'file' | 'editor' | 'recent';
 
-/** Asks for the input bytes: typed, empty, the active editor's selection, or a file's contents. */
-export async function pickInput(what: string): Promise<Uint8Array | undefined> {
+/** What Call Plugin's input picker offers beyond its own sources. */
+export interface InputChoices {
+  /** Inputs given to this function before, most recent first. */
+  recent?: readonly Uint8Array[];
+  /** Opens an editor for JSON input; resolves with its bytes, undefined when closed unsent. */
+  writeJson?: () => Promise<Uint8Array | undefined>;
+}
+
+/**
+ * Asks for the input bytes: one given before, typed, empty, the active editor's selection, written
+ * in a JSON editor, or a file's contents.
+ */
+export async function pickInput(what: string, choices: InputChoices = {}): Promise<Uint8Array | undefined> {
   const editor = vscode.window.activeTextEditor;
   const selection = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : undefined;
-  const items: (vscode.QuickPickItem & { source: InputSource })[] = [
+  type Item = vscode.QuickPickItem & { source?: InputSource; bytes?: Uint8Array };
+  const recent: Item[] = (choices.recent ?? []).map((bytes) => ({
+    label: `$(history) ${iconLabelText(inputPreview(bytes))}`,
+    description: `${bytes.byteLength} B`,
+    source: 'recent',
+    bytes,
+  }));
+  const items: Item[] = [
+    ...(recent.length ? [{ label: 'Recent inputs', kind: vscode.QuickPickItemKind.Separator }, ...recent, { label: '', kind: vscode.QuickPickItemKind.Separator }] : []),
     { label: '$(edit) Type the input…', source: 'type' },
     { label: '$(circle-slash) Empty input', source: 'empty' },
     ...(selection !== undefined
       ? [{ label: '$(selection) The active editor\'s selection', description: `${selection.length} characters`, source: 'selection' as const }]
       : []),
+    ...(choices.writeJson ? [{ label: '$(json) Write JSON in an editor…', description: 'sent with Send Input in its title bar', source: 'editor' as const }] : []),
     { label: '$(file) Read from a file…', source: 'file' },
   ];
   const picked = await vscode.window.showQuickPick(items, { title: visibleText(`Extism: input for ${what}`), placeHolder: 'Where does the input come from?' });
   switch (picked?.source) {
     case undefined:
       return undefined;
+    case 'recent':
+      return picked.bytes;
     case 'empty':
       return new Uint8Array(0);
     case 'selection':
       return new TextEncoder().encode(selection ?? '');
+    case 'editor':
+      return choices.writeJson?.();
     case 'type': {
       const text = await vscode.window.showInputBox({ title: visibleText(`Extism: input for ${what}`), prompt: 'Sent as UTF-8 bytes', value: 'Hello, World!' });
       return text === undefined ? undefined : new TextEncoder().encode(text);
