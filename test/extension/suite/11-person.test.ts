@@ -94,7 +94,10 @@ suite('as a person, through the workbench', function () {
     await waitForScreen('a notification', notifications, (n) => n.length > 0);
     const { notes, dialogs: open } = await settled();
     assert.deepEqual(open, [], 'no "Command … resulted in an error" dialog');
-    assert.equal(notes.length, 1, JSON.stringify(notes));
+    // the extension shows it once; the workbench's notification list has been seen to render one
+    // entry twice under load, so the screen is checked for one distinct notification
+    assert.equal(hooks(api).notifications.filter((n) => n.includes(`#${id} (trap).trap trapped`)).length, 1, JSON.stringify(hooks(api).notifications));
+    assert.equal(new Set(notes.map((n) => n.message)).size, 1, JSON.stringify(notes));
     assert.match(notes[0].message, /^Extism: .*trap\)\.trap trapped/);
     assert.equal(notes[0].severity, 'error');
     assert.deepEqual(notes[0].buttons, ['Show Log']);
