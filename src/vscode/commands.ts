@@ -150,8 +150,9 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
       });
     }),
 
-    vscode.commands.registerCommand(COMMANDS.newCallFile, () =>
-      run('New Call File', true, () => newCallFile(s.host, s.samplesDir, s.history.lastCall())),
+    vscode.commands.registerCommand(COMMANDS.newCallFile, (name?: unknown) =>
+      // a name from code (a keybinding, another extension) skips the input box; a person is asked
+      run('New Call File', typeof name !== 'string', () => newCallFile(s.host, s.samplesDir, s.history.lastCall(), typeof name === 'string' ? name : undefined)),
     ),
 
     vscode.commands.registerCommand(COMMANDS.unregister, (arg?: number | PluginNode) =>

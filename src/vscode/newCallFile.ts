@@ -11,10 +11,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
  * call (the last call made, else a live plugin's first export, else the bundled `run` sample) and
  * opens it. Resolves with the file, or undefined when the person gave no name.
  */
-export async function newCallFile(host: PluginHost, samplesDir: string, last: LastCall | undefined): Promise<vscode.Uri | undefined> {
+export async function newCallFile(host: PluginHost, samplesDir: string, last: LastCall | undefined, given?: string): Promise<vscode.Uri | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   if (!folder) throw new Error('New Call File: open a folder first; the call file is written into it');
-  const name = await vscode.window.showInputBox({
+  const name = given ?? await vscode.window.showInputBox({
     title: 'Extism: New Call File',
     prompt: `Written as <name>${CALL_FILE_SUFFIX} in the workspace folder`,
     value: 'calls',
