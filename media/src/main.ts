@@ -334,6 +334,17 @@ function lifeRow(e: LifeView, level: number): HTMLLIElement {
   li.tabIndex = -1;
   const row = document.createElement('div');
   row.className = `row life life-${e.kind}`;
+  if (e.kind === 'register-failed' || e.kind === 'restart') {
+    // no plugin lived: a failed registration, or the runtime stopped with every plugin
+    const failed = e.kind === 'register-failed';
+    const what = failed ? `${e.parentId !== null ? `#${e.parentId} failed to spawn` : 'failed to register'} ${e.name}` : 'plugin runtime restarted';
+    row.append(span('twisty', ''), span('icon', failed ? '✕' : '⟲'), span('life-text', what));
+    if (e.reason) row.append(span('life-reason', `: ${e.reason}`));
+    li.append(row);
+    li.dataset.key = `l${e.kind}${e.time}`;
+    li.setAttribute('aria-label', `${what}${e.reason ? `: ${e.reason}` : ''}`);
+    return li;
+  }
   const what = e.kind === 'spawn' ? (e.parentId !== null ? `#${e.parentId} spawned` : 'registered') : e.kind === 'reload' ? 'reloaded' : 'ended';
   const icon = e.kind === 'spawn' ? '+' : e.kind === 'reload' ? '↻' : '−';
   row.append(span('twisty', ''), span('icon', icon), span('life-text', `${what} #${e.pluginId} ${e.name}`));

@@ -1,7 +1,7 @@
 // The core's public API: what the VS Code face, the CLI and other extensions build on.
 export { PluginHost } from './pluginHost';
-export type { HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
-export { IpcError, PolicyError, PluginError, TimeoutError } from './model/errors';
+export type { CallOptions, HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
+export { CancelledError, IpcError, PolicyError, PluginError, TimeoutError } from './model/errors';
 export type { ErrorKind } from './model/errors';
 export type { MissingImport, Remedy } from './model/remedy';
 export { hostFunctionStub, isOldAbiImport } from './model/hostFunctionStub';

@@ -51,6 +51,11 @@ export type PluginsChange =
   | { kind: 'changed'; plugin: PluginInfo }
   | { kind: 'reset' };
 
+export interface CallOptions {
+  /** Cancels the call (see `PluginHost.call`). */
+  signal?: AbortSignal;
+}
+
 /** The runtime ended: asked to (restart, dispose), or not (a crash, a kill, out of memory). */
 export interface RuntimeStop {
   cause: string;
@@ -170,10 +175,25 @@ export class PluginHost {
     return this.connect((c) => c.request('register', { target, options }));
   }
 
-  /** Calls an export; `hostContext` (structured-cloneable data) is what host functions' `hostContext()` returns during it. */
-  call(id: number, func: string, input: Uint8Array | string = new Uint8Array(0), caller: Exclude<Caller, number> = 'api', hostContext?: unknown): Promise<Uint8Array> {
+  /**
+   * Calls an export; `hostContext` (structured-cloneable data) is what host functions'
+   * `hostContext()` returns during it. `options.signal` cancels it: the call stops as its time limit
+   * would stop it (a CancelledError; the plugins it ran get fresh instances, their vars kept; every
+   * other plugin is untouched). On the in-process transport a running call holds the thread, so only
+   * a call still waiting its turn can be cancelled.
+   */
+  call(
+    id: number,
+    func: string,
+    input: Uint8Array | string = new Uint8Array(0),
+    caller: Exclude<Caller, number> = 'api',
+    hostContext?: unknown,
+    options: CallOptions = {},
+  ): Promise<Uint8Array> {
     const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
-    const done = this.connect((c) => c.request('call', { caller, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) }));
+    const params = { caller, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) };
+    const signal = options.signal;
+    const done = this.connect((c) => (signal ? c.cancellableCall(params, signal) : c.request('call', params)));
     this.countCall(+1);
     const end = () => this.countCall(-1);
     done.then(end, end);
@@ -204,12 +224,12 @@ export class PluginHost {
   }
 
   /**
-   * Stops the runtime, whatever it is doing: a call that never ends without a timeout can only be
-   * stopped this way. Every plugin is unloaded and a pending call fails; the next request starts a
-   * new runtime, whose ids go on from the old one's.
+   * Stops the runtime, whatever it is doing. Every plugin is unloaded and a pending call fails; the
+   * next request starts a new runtime, whose ids go on from the old one's. The trace records it
+   * with `reason`. To stop one call, cancel it instead (`call`'s `signal`).
    */
-  async restart(): Promise<void> {
-    await this.stop('restarted');
+  async restart(reason = 'restarted'): Promise<void> {
+    await this.stop(reason);
   }
 
   async dispose(): Promise<void> {
@@ -291,6 +311,11 @@ export class PluginHost {
   private onExit(client: RuntimeClient, cause: string): void {
     if (this.client === client) this.client = undefined;
     this.trace.endRunning(`runtime stopped (${cause})`);
+    if (!this.disposed) {
+      const n = this.live.size;
+      const reason = `${cause}; ${n === 1 ? '1 plugin' : `${n} plugins`} unloaded`;
+      this.trace.add({ kind: 'restart', time: Date.now(), pluginId: 0, name: '', parentId: null, spanId: null, reason });
+    }
     if (this.live.size) {
       this.live.clear();
       this.pluginsEmitter.fire({ kind: 'reset' });

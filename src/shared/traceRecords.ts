@@ -33,15 +33,21 @@ export interface Span {
   host?: string;
 }
 
-/** A plugin started, ended, or was reloaded from its changed files; `parentId` is the plugin that spawned it. */
+/**
+ * A plugin started, ended, or was reloaded from its changed files; `parentId` is the plugin that
+ * spawned it. `register-failed`: a registration or spawn that failed before the plugin lived (no id
+ * was spent: `pluginId` is 0, `name` the target, `reason` why). `restart`: the runtime was stopped
+ * and every plugin unloaded (`pluginId` 0, `name` empty, `reason` who or what asked).
+ */
 export interface LifeEvent {
-  kind: 'spawn' | 'unregister' | 'reload';
+  kind: 'spawn' | 'unregister' | 'reload' | 'register-failed' | 'restart';
   time: number;
   pluginId: number;
   name: string;
   parentId: number | null;
   /** The span during which it happened, if any. */
   spanId: number | null;
+  reason?: string;
 }
 
 export type TraceRecord = Span | LifeEvent;

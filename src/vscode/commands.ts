@@ -8,7 +8,7 @@ import type { CallHistory, LastCall } from './callHistory';
 import type { InputEditors } from './inputEditor';
 import type { Log, ToastAction } from './log';
 import { newCallFile } from './newCallFile';
-import { showInformation, withNotificationProgress } from './notify';
+import { confirmModal, showInformation, withNotificationProgress } from './notify';
 import type { OutputDocuments } from './output';
 import { pickExport, pickInput, pickPlugin, pickRegisterTarget } from './pickers';
 import { remedyActions } from './remedies';
@@ -62,7 +62,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
     const label = `#${plugin.id} ${plugin.name}.${func}`;
     const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
     await s.history.recordCall(plugin, func, bytes, remember);
-    const output = await withLateProgress(label, s.host.call(plugin.id, func, input, 'command'));
+    const output = await withLateProgress(label, (signal) => s.host.call(plugin.id, func, input, 'command', undefined, { signal }));
     s.log.info(`${label}: in ${byteLength(input)} B, out ${output.byteLength} B`);
     s.panel.revealCommandCall(plugin.id, func, input, output);
     if (show) await s.outputs.show({ pluginId: plugin.id, plugin: plugin.name, func }, output);
@@ -222,10 +222,19 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
 
     vscode.commands.registerCommand(COMMANDS.showLog, () => s.log.show()),
 
-    vscode.commands.registerCommand(COMMANDS.restartRuntime, () =>
+    // a person (no argument: the palette, the view's title button) confirms; code passes { confirm: false }
+    vscode.commands.registerCommand(COMMANDS.restartRuntime, (arg?: unknown) =>
       run('Restart Plugin Runtime', true, async () => {
         const n = s.host.plugins().length;
-        await s.host.restart();
+        const calls = s.host.runningCalls;
+        const asked = !(typeof arg === 'object' && arg !== null && (arg as { confirm?: unknown }).confirm === false);
+        if (asked && (n > 0 || calls > 0)) {
+          const plugins = n === 1 ? '1 plugin' : `${n} plugins`;
+          const running = calls ? `, and ${calls === 1 ? 'the call' : `the ${calls} calls`} under way will fail` : '';
+          const detail = `Their vars are lost${running}. To stop one long call, use Cancel on its progress notification instead.`;
+          if (!(await confirmModal(`Restart the plugin runtime? ${plugins} will be unloaded.`, detail, 'Restart'))) return;
+        }
+        await s.host.restart(asked ? 'restarted by a person' : 'restarted');
         s.log.warn(`plugin runtime restarted by request; ${n} plugins unloaded`);
       }),
     ),
@@ -334,27 +343,25 @@ function byteLength(input: string | Uint8Array): number {
   return typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
 }
 
-/** Shows a progress notification only if the call is still running after a moment. */
 /**
- * A progress notification for a call that takes a while. A running plugin cannot be interrupted
- * on its own: Cancel restarts the plugin runtime, which unloads every plugin.
+ * A progress notification for a call still running after a moment. Cancel stops that call alone,
+ * as its time limit would: the plugins it ran start afresh with their vars, every other plugin is
+ * untouched.
  */
-function withLateProgress<T>(label: string, work: Promise<T>): Promise<T> {
-  let cancelled = false;
+function withLateProgress<T>(label: string, start: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const work = start(controller.signal);
   const timer = setTimeout(() => {
-    void withNotificationProgress(`Extism: calling ${label}… (Cancel restarts the plugin runtime)`, (token) => {
-      const cancel = token.onCancellationRequested(() => {
-        cancelled = true;
-        void vscode.commands.executeCommand(COMMANDS.restartRuntime);
-      });
+    void withNotificationProgress(`Extism: calling ${label}…`, (token) => {
+      const cancel = token.onCancellationRequested(() => controller.abort());
       return work.then(() => cancel.dispose(), () => cancel.dispose());
     });
   }, PROGRESS_AFTER_MS);
   const clear = () => clearTimeout(timer);
   work.then(clear, clear);
-  // the call then fails because the runtime stopped: that is the person's Cancel, not a failure
+  // the call then fails as cancelled: that is the person's Cancel, not a failure
   return work.catch((error: unknown) => {
-    throw cancelled ? new vscode.CancellationError() : error;
+    throw controller.signal.aborted && (error as { kind?: unknown } | null)?.kind === 'cancelled' ? new vscode.CancellationError() : error;
   });
 }
 

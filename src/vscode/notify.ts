@@ -40,6 +40,16 @@ export function showInformation<T extends string>(message: string, ...items: T[]
   return choose((m, ...i) => vscode.window.showInformationMessage(m, ...i), message, items);
 }
 
+/**
+ * A modal warning that asks before something a person cannot undo: resolves true only if they
+ * chose `action` (Cancel, Escape or closing it answer no).
+ */
+export async function confirmModal(message: string, detail: string, action: string): Promise<boolean> {
+  const label = visibleText(action);
+  const choice = await vscode.window.showWarningMessage(text(message), { modal: true, detail: text(detail) }, label);
+  return choice === label;
+}
+
 /** A cancellable progress notification titled `title`. */
 export function withNotificationProgress<R>(title: string, task: (token: vscode.CancellationToken) => Thenable<R>): Thenable<R> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: text(title), cancellable: true }, (_progress, token) => task(token));

@@ -30,7 +30,10 @@ export function toSpanView(s: Span): SpanView {
 }
 
 function toLifeView(e: LifeEvent): RecordView {
-  return { kind: e.kind, time: e.time, pluginId: e.pluginId, name: visibleText(e.name), parentId: e.parentId, spanId: e.spanId };
+  return {
+    kind: e.kind, time: e.time, pluginId: e.pluginId, name: visibleText(e.name), parentId: e.parentId, spanId: e.spanId,
+    ...(e.reason !== undefined ? { reason: visibleText(e.reason) } : {}),
+  };
 }
 
 export function toRecordView(r: TraceRecord): RecordView {

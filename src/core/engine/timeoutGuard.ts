@@ -2,10 +2,10 @@ import * as vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 
 // The watchdog thread: while a job is armed (an odd sequence number), it waits until the job's
-// deadline and then interrupts it with SIGINT. It sits inside a `breakOnSigint` script itself, so
-// Node's SIGINT watchdog stays started and arming a job costs a few µs instead of a thread. A
-// SIGINT it did not send (a person's Ctrl-C) makes it step aside and raise it again, so the
-// process reacts as it would have without it.
+// deadline, or until the job is cancelled, and then interrupts it with SIGINT. It sits inside a
+// `breakOnSigint` script itself, so Node's SIGINT watchdog stays started and arming a job costs a
+// few µs instead of a thread. A SIGINT it did not send (a person's Ctrl-C) makes it step aside and
+// raise it again, so the process reacts as it would have without it.
 const WATCHDOG = `
 const vm = require('node:vm');
 const { workerData } = require('node:worker_threads');
@@ -14,18 +14,21 @@ const context = vm.createContext({ state, deadline, Atomics, Date, fire: () => {
   Atomics.store(state, 1, Atomics.load(state, 0));
   process.kill(process.pid, 'SIGINT');
 } });
-// It sleeps until the armed deadline, or for ever when idle, and says until when in deadline[1]:
-// a job armed with a later deadline needs no wake-up, which saves a system call per job.
+// It sleeps on the bell (state[5]) until the armed deadline, or for ever when idle, and says until
+// when in deadline[1]: a job armed with a later deadline needs no wake-up, which saves a system
+// call per job. A cancel (state[4] = the job's sequence number) rings the bell.
 const script = new vm.Script(\`
   Atomics.store(state, 2, 1);
+  Atomics.notify(state, 2);
   for (;;) {
+    const bell = Atomics.load(state, 5);
     const seq = Atomics.load(state, 0);
-    if ((seq & 1) === 0) { deadline[1] = Infinity; Atomics.wait(state, 0, seq); continue; }
-    const left = deadline[0] - Date.now();
-    if (left > 0) { deadline[1] = deadline[0]; Atomics.wait(state, 0, seq, left); continue; }
+    if ((seq & 1) === 0) { deadline[1] = Infinity; Atomics.wait(state, 5, bell); continue; }
+    const left = Atomics.load(state, 4) === seq ? 0 : deadline[0] - Date.now();
+    if (left > 0) { deadline[1] = deadline[0]; Atomics.wait(state, 5, bell, left); continue; }
     if (Atomics.load(state, 0) === seq && Atomics.load(state, 1) !== seq) fire();
     deadline[1] = Date.now() + 100;
-    Atomics.wait(state, 0, seq, 100);
+    Atomics.wait(state, 5, bell, 100);
   }
 \`);
 for (;;) {
@@ -41,18 +44,74 @@ Atomics.store(state, 2, 0);
 process.kill(process.pid, 'SIGINT');
 `;
 
+// The shared state, one Int32Array: the watchdog's words, then a ring of cancelled tags.
 const SEQ = 0;
 const FIRED = 1;
 const READY = 2;
+/** The tag of the armed job (the request it serves), written before it is armed. */
+const TAG = 3;
+/** The sequence number of the job a cancel asked to stop. */
+const CANCEL = 4;
+const BELL = 5;
+const RING_NEXT = 6;
+const RING = 7;
+const RING_SIZE = 16;
+const STATE_WORDS = RING + RING_SIZE;
+
+/** Memory a guard shares with whoever may cancel its jobs: another thread, or this one. */
+export function guardState(): SharedArrayBuffer {
+  return new SharedArrayBuffer(STATE_WORDS * 4);
+}
+
+/**
+ * Stops the job tagged `tag` if it is running, as its time limit would; a job not started yet
+ * (queued behind another) is remembered, and fails as cancelled when it starts. Safe from any
+ * thread that shares the guard's state: the guarded thread is busy running the job and cannot
+ * take the request itself.
+ */
+export function cancelJob(shared: SharedArrayBuffer, tag: number): void {
+  const state = new Int32Array(shared);
+  const seq = Atomics.load(state, SEQ);
+  // the tag is written while no job is armed: read between two equal odd seqs, it is that job's
+  if ((seq & 1) === 1 && Atomics.load(state, TAG) === tag && Atomics.load(state, SEQ) === seq) {
+    Atomics.store(state, CANCEL, seq);
+    Atomics.add(state, BELL, 1);
+    Atomics.notify(state, BELL);
+    return;
+  }
+  const slot = Atomics.add(state, RING_NEXT, 1) % RING_SIZE;
+  Atomics.store(state, RING + slot, tag);
+  // the job may have been armed meanwhile: it looks at the ring after arming, and this looks again
+  // after writing it, so one of the two sees the other
+  const now = Atomics.load(state, SEQ);
+  if ((now & 1) === 1 && Atomics.load(state, TAG) === tag && Atomics.load(state, SEQ) === now) {
+    Atomics.store(state, CANCEL, now);
+    Atomics.add(state, BELL, 1);
+    Atomics.notify(state, BELL);
+  }
+}
+
+/** Whether a job tagged `tag` was cancelled before it started (and forgets that it was). */
+export function takeEarlyCancel(shared: SharedArrayBuffer, tag: number): boolean {
+  if (tag <= 0) return false;
+  const state = new Int32Array(shared);
+  let found = false;
+  for (let i = 0; i < RING_SIZE; i++) if (Atomics.compareExchange(state, RING + i, tag, 0) === tag) found = true;
+  return found;
+}
 
 /** The watchdog thread and the state it shares with the guarded thread. */
 class Watchdog {
-  readonly state = new Int32Array(new SharedArrayBuffer(12));
   /** The armed job's deadline, and until when the watchdog sleeps (ms since the epoch). */
   readonly deadline = new Float64Array(new SharedArrayBuffer(16));
   private readonly worker: Worker;
 
-  constructor(onExit: () => void) {
+  constructor(
+    readonly state: Int32Array,
+    onExit: () => void,
+  ) {
+    Atomics.store(state, READY, 0);
+    this.deadline[1] = Infinity;
     this.worker = new Worker(WATCHDOG, { eval: true, workerData: { state: this.state, deadline: this.deadline } });
     this.worker.on('exit', onExit);
     this.worker.on('error', () => undefined);
@@ -64,13 +123,23 @@ class Watchdog {
     return Atomics.load(this.state, READY) === 1;
   }
 
-  /** Arms the deadline; returns the job's sequence number. */
-  arm(timeoutMs: number): number {
+  /** Waits up to `ms` for the thread to start. */
+  waitReady(ms: number): boolean {
+    if (!this.ready) Atomics.wait(this.state, READY, 0, ms);
+    return this.ready;
+  }
+
+  /** Arms the deadline (Infinity: none); returns the job's sequence number. */
+  arm(timeoutMs: number, tag: number): number {
     const deadline = Date.now() + timeoutMs;
     this.deadline[0] = deadline;
+    Atomics.store(this.state, TAG, tag);
     const seq = Atomics.add(this.state, SEQ, 1) + 1;
     // a watchdog that wakes before the deadline looks again then; one that sleeps longer is woken
-    if (deadline < this.deadline[1]) Atomics.notify(this.state, SEQ);
+    if (deadline < this.deadline[1]) {
+      Atomics.add(this.state, BELL, 1);
+      Atomics.notify(this.state, BELL);
+    }
     return seq;
   }
 
@@ -82,6 +151,10 @@ class Watchdog {
   fired(seq: number): boolean {
     return Atomics.load(this.state, FIRED) === seq;
   }
+
+  cancelled(seq: number): boolean {
+    return Atomics.load(this.state, CANCEL) === seq;
+  }
 }
 
 /**
@@ -92,27 +165,48 @@ class Watchdog {
  * The first jobs run under `vm`'s own timeout, which starts a thread per job (about 100 µs). A
  * watchdog thread starts beside them; once it is up, a job costs a few µs: it runs with
  * `breakOnSigint` and the watchdog sends SIGINT at its deadline.
+ *
+ * A guard given shared state (`guardState`) is cancellable: its watchdog starts at once, a tagged
+ * job always runs under it (even with no time limit), and `cancelJob` from another thread stops it.
  */
 export class TimeoutGuard {
   private readonly context = vm.createContext({ job: undefined as (() => unknown) | undefined });
   private readonly script = new vm.Script('job()');
   private watchdog: Watchdog | undefined;
   private lastTimedOut = false;
+  private lastCancelled = false;
+  private readonly state: Int32Array;
 
-  run<T>(timeoutMs: number, job: () => T): T {
+  constructor(private readonly shared?: SharedArrayBuffer) {
+    this.state = new Int32Array(shared ?? guardState());
+    if (shared) this.start();
+  }
+
+  /** `tag` (a positive number) names the job for `cancelJob`. */
+  run<T>(timeoutMs: number, job: () => T, tag = 0): T {
     this.lastTimedOut = false;
-    if (timeoutMs <= 0) return job();
+    this.lastCancelled = false;
+    const cancellable = this.shared !== undefined && tag > 0;
+    if (timeoutMs <= 0 && !cancellable) return job();
     this.context.job = job;
-    const watchdog = (this.watchdog ??= new Watchdog(() => {
-      this.watchdog = undefined;
-    }));
+    const watchdog = this.start();
     try {
-      if (!watchdog.ready) return this.script.runInContext(this.context, { timeout: timeoutMs }) as T;
-      const seq = watchdog.arm(timeoutMs);
+      // a cancellable job waits for the watchdog once, at the first call; vm's timeout cannot be cancelled
+      if (!watchdog.ready && !(cancellable && watchdog.waitReady(2000))) {
+        return timeoutMs > 0 ? (this.script.runInContext(this.context, { timeout: timeoutMs }) as T) : job();
+      }
+      const seq = watchdog.arm(timeoutMs > 0 ? timeoutMs : Infinity, tag);
       try {
+        if (cancellable && this.shared && takeEarlyCancel(this.shared, tag)) {
+          this.lastCancelled = true;
+          throw Object.assign(new Error('cancelled before it started'), { code: 'ERR_SCRIPT_EXECUTION_INTERRUPTED' });
+        }
         return this.script.runInContext(this.context, { breakOnSigint: true }) as T;
       } catch (error) {
-        this.lastTimedOut = watchdog.fired(seq) && codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
+        if (this.lastCancelled) throw error;
+        const ours = watchdog.fired(seq) && codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
+        this.lastCancelled = ours && watchdog.cancelled(seq);
+        this.lastTimedOut = ours && !this.lastCancelled;
         throw error;
       } finally {
         watchdog.disarm();
@@ -125,6 +219,17 @@ export class TimeoutGuard {
   /** Whether the error ended the last job because its time was up. */
   isTimeout(error: unknown): boolean {
     return codeOf(error) === 'ERR_SCRIPT_EXECUTION_TIMEOUT' || (this.lastTimedOut && codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED');
+  }
+
+  /** Whether the error ended the last job because `cancelJob` asked. */
+  isCancelled(error: unknown): boolean {
+    return this.lastCancelled && codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
+  }
+
+  private start(): Watchdog {
+    return (this.watchdog ??= new Watchdog(this.state, () => {
+      this.watchdog = undefined;
+    }));
   }
 }
 

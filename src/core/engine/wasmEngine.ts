@@ -14,8 +14,13 @@ function compiled(m: CompiledModule): WasmModule {
 /** The engine of this project: V8's WebAssembly, our kernel, Node's WASI, HTTP made synchronous. */
 export class WasmEngine implements Engine {
   private readonly modules = new ModuleCache();
-  private readonly guard = new TimeoutGuard();
+  private readonly guard: TimeoutGuard;
   private readonly httpClient = new SyncHttpClient();
+
+  /** `cancelState` (from `guardState`): calls may be cancelled by whoever shares it. */
+  constructor(cancelState?: SharedArrayBuffer) {
+    this.guard = new TimeoutGuard(cancelState);
+  }
 
   compile(bytes: ModuleBytes, maxPages: number, label: string): CompiledModule {
     return this.modules.get(bytes, maxPages, label);
@@ -37,12 +42,16 @@ export class WasmEngine implements Engine {
     }
   }
 
-  runGuarded<T>(timeoutMs: number, job: () => T): T {
-    return this.guard.run(timeoutMs, job);
+  runGuarded<T>(timeoutMs: number, job: () => T, cancelTag?: number): T {
+    return this.guard.run(timeoutMs, job, cancelTag);
   }
 
   isTimeout(error: unknown): boolean {
     return this.guard.isTimeout(error);
+  }
+
+  isCancelled(error: unknown): boolean {
+    return this.guard.isCancelled(error);
   }
 
   http(request: HttpRequest): HttpResponse {

@@ -113,9 +113,13 @@ export interface Engine {
    */
   compile(bytes: ModuleBytes, maxPages: number, label: string): CompiledModule;
   instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance;
-  /** Runs a job under a time limit (0: none); `isTimeout` tells its error apart. */
-  runGuarded<T>(timeoutMs: number, job: () => T): T;
+  /**
+   * Runs a job under a time limit (0: none); `isTimeout` tells its error apart. A job with a
+   * `cancelTag` (positive) may be stopped from another thread by that tag; `isCancelled` tells it.
+   */
+  runGuarded<T>(timeoutMs: number, job: () => T, cancelTag?: number): T;
   isTimeout(error: unknown): boolean;
+  isCancelled(error: unknown): boolean;
   /** Makes an HTTP request and waits for its response. */
   http(request: HttpRequest): HttpResponse;
 }

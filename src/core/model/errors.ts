@@ -1,7 +1,7 @@
 import { checkedRemedy, Remedy } from './remedy';
 
 /** Why an operation failed: refused by policy, failed inside a plugin, or a fault of the host. */
-export type ErrorKind = 'policy' | 'plugin' | 'timeout' | 'host';
+export type ErrorKind = 'policy' | 'plugin' | 'timeout' | 'cancelled' | 'host';
 
 export class IpcError extends Error {
   /** What would let it succeed, when the host knows (a grant, a host-function module). */
@@ -24,6 +24,7 @@ const kindNames: Record<ErrorKind, string> = {
   policy: 'PolicyError',
   plugin: 'PluginError',
   timeout: 'TimeoutError',
+  cancelled: 'CancelledError',
   host: 'HostError',
 };
 
@@ -44,6 +45,13 @@ export class PluginError extends IpcError {
 export class TimeoutError extends IpcError {
   constructor(message: string, remedy?: Remedy) {
     super('timeout', message, remedy);
+  }
+}
+
+/** A call stopped because its caller cancelled it. */
+export class CancelledError extends IpcError {
+  constructor(message: string) {
+    super('cancelled', message);
   }
 }
 

@@ -85,13 +85,21 @@ export function unlistedOf(items: readonly unknown[]): number {
   return Math.max(0, items.length - MAX_LISTED);
 }
 
-/** Live plugins by id. Ids start at 1 and are never reused, whatever is unregistered. */
+/** Live plugins by id. Ids start at 1 and are never reused once a plugin lived with one, whatever is unregistered. */
 export class Registry<T extends { id: number; parentId: number | null } = PluginInfo> {
   private nextId = 1;
   private readonly live = new Map<number, T>();
 
   allocateId(): number {
     return this.nextId++;
+  }
+
+  /**
+   * Gives back the id `allocateId` returned last, for a plugin that never lived (its load failed),
+   * so ids stay dense for what lived. An id that another allocation followed is kept spent.
+   */
+  releaseId(id: number): void {
+    if (id === this.nextId - 1 && !this.live.has(id)) this.nextId = id;
   }
 
   /** Continues numbering after ids handed out elsewhere (by a runtime that was replaced). */

@@ -213,14 +213,14 @@ export function toChromeTrace(records: readonly TraceRecord[]): { traceEvents: o
       });
     } else {
       traceEvents.push({
-        name: `${r.kind} #${r.pluginId} ${r.name}`,
+        name: r.pluginId ? `${r.kind} #${r.pluginId} ${r.name}` : `${r.kind} ${r.name}`.trim(),
         cat: r.kind,
         ph: 'i',
         s: 'p',
         ts: us(r.time),
         pid: 1,
         tid: 1,
-        args: { plugin: r.pluginId, parent: r.parentId, span: r.spanId },
+        args: { plugin: r.pluginId, parent: r.parentId, span: r.spanId, ...(r.reason !== undefined ? { reason: r.reason } : {}) },
       });
     }
   }

@@ -1,12 +1,12 @@
 import type { Engine, PluginInstance } from '../model/engine';
-import { internalError, IpcError, keepRemedy, PluginError, PolicyError, TimeoutError } from '../model/errors';
+import { CancelledError, internalError, IpcError, keepRemedy, PluginError, PolicyError, TimeoutError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
 import { capLogMessage, LogBudget } from '../model/logBudget';
 import { LogEntry, LogLevel, passes } from '../model/logging';
 import { mayCall, maySpawn } from '../model/policy';
 import { defaultSettings, RuntimeSettings } from '../model/runtimeSettings';
-import { Caller, describePlugin, PluginCounters, PluginInfo, Registry } from '../model/registry';
+import { Caller, cutName, describePlugin, PluginCounters, PluginInfo, Registry } from '../model/registry';
 import type { Span } from '../../shared/traceRecords';
 import { Bindings, BoundSlot } from './bindings';
 import { CallHooks, CallStack, now } from './callStack';
@@ -17,6 +17,9 @@ import { isPathTarget, pluginNameOfPath, resolvePluginName } from './resolve';
 import type { LoadedHostModules } from './hostModules';
 import { UserHostFunctions } from './userHostFunctions';
 import type { ServedImport } from '../model/userHostFunctions';
+
+/** The most characters of a failed registration's reason that a trace keeps. */
+const MAX_REASON_CHARS = 2000;
 
 /** What the runtime tells the outside; a transport batches and forwards it. */
 export interface RuntimeHooks extends CallHooks {
@@ -134,12 +137,17 @@ export class Runtime {
       const file = isPathTarget(target) ? target : resolvePluginName(target, this.settings.policy.pluginDirs, 'register');
       return pluginInfo(this.load(file, pluginNameOfPath(file), null, options, true));
     } catch (error) {
-      throw internalError(`register "${target}"`, error);
+      const failure = internalError(`register "${target}"`, error);
+      this.recordFailedLoad(isPathTarget(target) ? pluginNameOfPath(target) : target, null, failure.message);
+      throw failure;
     }
   }
 
-  /** A top-level call, guarded by the call timeout; returns a copy of the output. */
-  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array, hostContext: unknown = null): Uint8Array {
+  /**
+   * A top-level call, guarded by the call timeout; returns a copy of the output. A `cancelTag`
+   * (positive) lets another thread stop it by that tag, as its time limit would.
+   */
+  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array, hostContext: unknown = null, cancelTag = 0): Uint8Array {
     if (this.stack.depth) throw new Error('runtime: a top-level call started while another is running');
     this.hostContext = hostContext;
     const plugin = this.registry.get(id);
@@ -147,8 +155,15 @@ export class Runtime {
     const timeout = minLimit(this.settings.policy.callTimeoutMs, plugin.timeoutMs);
     this.callDeadline = timeout > 0 ? Date.now() + timeout : Infinity;
     try {
-      return this.engine.runGuarded(timeout, () => this.stack.invoke(this.settings.policy, caller, plugin, func, input).slice());
+      return this.engine.runGuarded(timeout, () => this.stack.invoke(this.settings.policy, caller, plugin, func, input).slice(), cancelTag);
     } catch (error) {
+      if (this.engine.isCancelled(error)) {
+        const running = this.stack.top();
+        const where = running && running.plugin !== plugin ? `; ${describePlugin(running.plugin)}.${running.func} was running` : '';
+        const message = `call to ${describePlugin(plugin)}.${func} was cancelled${where}`;
+        this.recover(message);
+        throw new CancelledError(message);
+      }
       if (this.engine.isTimeout(error)) {
         const running = this.stack.top();
         const where = running ? `; ${describePlugin(running.plugin)}.${running.func} was running` : '';
@@ -233,8 +248,11 @@ export class Runtime {
     try {
       plugin = this.loader.load(policy, this.hints(), { id, file, name, parent, options, manifestMayGrant, bind: (p) => this.bindings.bind(p) });
     } catch (error) {
-      // the targets of its bindings were loaded as its children: they go with it
-      for (const child of this.registry.childrenOf(id)) this.remove(child.id);
+      // the targets of its bindings were loaded as its children: they go with it, and keep their ids
+      const children = this.registry.childrenOf(id);
+      for (const child of children) this.remove(child.id);
+      // it never lived: its id goes back, unless a child took the next ones
+      if (!children.length) this.registry.releaseId(id);
       throw error;
     }
     this.registry.add(plugin);
@@ -244,8 +262,17 @@ export class Runtime {
   }
 
   private spawn(parentId: number, name: string): number {
-    const policy = this.settings.policy;
     const parent = this.live(parentId, 'register_plugin');
+    try {
+      return this.spawnChild(parent, name);
+    } catch (error) {
+      this.recordFailedLoad(name, parent.id, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  private spawnChild(parent: LivePlugin, name: string): number {
+    const policy = this.settings.policy;
     const who = `register_plugin: ${describePlugin(parent)}`;
     const file = resolvePluginName(name, policy.pluginDirs, who);
     const bare = pluginNameOfPath(file);
@@ -259,6 +286,13 @@ export class Runtime {
       );
     }
     return this.load(file, bare, parent, {}, policy.manifestGrants).id;
+  }
+
+  /** A registration or spawn that failed before the plugin lived: it spent no id. */
+  private recordFailedLoad(name: string, parentId: number | null, reason: string): void {
+    this.hooks.record({
+      kind: 'register-failed', time: now(), pluginId: 0, name: cutName(name), parentId, spanId: this.stack.currentSpanId(), reason: cutName(reason, MAX_REASON_CHARS),
+    });
   }
 
   /** A binding's target, loaded by name as the binder's child under the rules of a spawn. */

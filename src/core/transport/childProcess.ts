@@ -1,6 +1,8 @@
 import { ChildProcess, fork } from 'node:child_process';
 import type { Carrier, CarrierEvents, CarrierFactory } from './client';
+import type { Writable } from 'node:stream';
 import type { RuntimeMessage } from './protocol';
+import { CANCEL_FD, CANCEL_FD_ENV } from './cancelPipe';
 
 const STDERR_KEPT = 8192;
 
@@ -14,10 +16,13 @@ export function childProcess(entry: string, maxHeapMb: number, onStderr?: (text:
     const child = fork(entry, [], {
       execPath: process.execPath,
       execArgv: [`--max-old-space-size=${maxHeapMb}`],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', [CANCEL_FD_ENV]: String(CANCEL_FD) },
       serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // fd 4: cancels, read by a thread of the runtime while its main thread runs the call
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'],
     });
+    const cancels = child.stdio[CANCEL_FD] as Writable | null;
+    cancels?.on('error', () => undefined);
     let stderr = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
@@ -36,11 +41,18 @@ export function childProcess(entry: string, maxHeapMb: number, onStderr?: (text:
       });
     });
     hold(child, false);
+    (cancels as { unref?(): void } | null)?.unref?.();
     return {
       send: (message) => {
         if (child.connected) child.send(message, () => undefined);
       },
       hold: (busy) => hold(child, busy),
+      cancel: (seq) => {
+        if (!cancels?.writable) return;
+        const tag = Buffer.alloc(4);
+        tag.writeInt32LE(seq);
+        cancels.write(tag);
+      },
       kill: async () => {
         hold(child, true); // until it is gone: a caller awaiting this keeps nothing else alive
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -1,4 +1,4 @@
-import { deserializeError, IpcError } from '../model/errors';
+import { CancelledError, deserializeError, IpcError } from '../model/errors';
 import type { EventsMessage, Method, Params, RequestMessage, Result, RuntimeMessage } from './protocol';
 
 /** What a carrier tells its client. */
@@ -15,6 +15,11 @@ export interface Carrier {
   hold(busy: boolean): void;
   /** Ends the runtime whatever it is doing; resolves once it is gone. */
   kill(): Promise<void>;
+  /**
+   * Stops the call request `seq` as its time limit would, without waiting for the runtime's thread
+   * (busy running it): it then fails as cancelled. Nothing happens if it already ended.
+   */
+  cancel(seq: number): void;
 }
 
 export type CarrierFactory = (events: CarrierEvents) => Carrier;
@@ -41,6 +46,20 @@ export class RuntimeClient {
 
   get alive(): boolean {
     return this.ended === undefined;
+  }
+
+  /** A call request that `signal` cancels: it fails as cancelled, the runtime and its other plugins go on. */
+  cancellableCall(params: Params<'call'>, signal: AbortSignal): Promise<Result<'call'>> {
+    if (signal.aborted) return Promise.reject(new CancelledError(`call to plugin #${params.id}.${params.func} was cancelled before it was sent`));
+    const seq = this.seq;
+    const abort = () => {
+      if (this.pending.has(seq)) this.carrier.cancel(seq);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    const done = this.request('call', params);
+    const off = () => signal.removeEventListener('abort', abort);
+    done.then(off, off);
+    return done;
   }
 
   request<M extends Method>(method: M, params: Params<M>, transfer: ArrayBuffer[] = []): Promise<Result<M>> {

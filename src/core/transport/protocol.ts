@@ -40,9 +40,11 @@ export type Result<M extends Method> = Requests[M]['result'];
 
 /**
  * A handler for every method, checked at compile time: the runtime side must serve them all. Only
- * loading modules may take its time (a Promise); requests after it wait their turn.
+ * loading modules may take its time (a Promise); requests after it wait their turn. `seq` is the
+ * request's number, by which a call is cancelled: that travels beside the protocol, since the
+ * runtime's thread is busy with the call (see `Carrier.cancel`).
  */
-export type RequestHandlers = { [M in Method]: (params: Params<M>) => M extends 'hostFunctions' ? Promise<Result<M>> : Result<M> };
+export type RequestHandlers = { [M in Method]: (params: Params<M>, seq: number) => M extends 'hostFunctions' ? Promise<Result<M>> : Result<M> };
 
 export type RequestMessage = { [M in Method]: { seq: number; method: M; params: Params<M> } }[Method];
 

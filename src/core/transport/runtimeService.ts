@@ -1,11 +1,11 @@
 import { WasmEngine } from '../engine/wasmEngine';
-import { internalError, serializeError } from '../model/errors';
+import { CancelledError, internalError, serializeError } from '../model/errors';
 import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
 import { SpanDataRing } from '../model/spanData';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
-import { cutName } from '../model/registry';
+import { cutName, describePlugin } from '../model/registry';
 import { boundSpan, MAX_ERROR_CHARS, SpanEncoder } from './spanCodec';
 
 const FLUSH_INTERVAL_MS = 100;
@@ -36,8 +36,15 @@ export class RuntimeService {
   private readonly waiting: RequestMessage[] = [];
   private busy = false;
 
-  constructor(private readonly post: (out: Outgoing<RuntimeMessage>) => void) {
-    const engine = new WasmEngine();
+  /**
+   * `cancelState` (from `guardState`): a face on another thread stops a running call with
+   * `cancelJob(cancelState, seq)`, seq being the call's request number.
+   */
+  constructor(
+    private readonly post: (out: Outgoing<RuntimeMessage>) => void,
+    cancelState?: SharedArrayBuffer,
+  ) {
+    const engine = new WasmEngine(cancelState);
     this.hostModules = new HostModuleLoader(engine);
     const runtime = new Runtime(engine, {
       pluginAdded: (plugin) => this.queue({ type: 'pluginAdded', plugin }),
@@ -90,12 +97,19 @@ export class RuntimeService {
         const loaded = await this.hostModules.load(files, { timeoutMs: this.callTimeoutMs, held });
         return { served: runtime.setHostFunctions(loaded), failures: loaded.failures, held: loaded.held };
       },
-      call: ({ caller, id, func, input, hostContext }) => runtime.call(caller, id, func, input, hostContext),
+      call: ({ caller, id, func, input, hostContext }, seq) => runtime.call(caller, id, func, input, hostContext, seq),
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
       spanData: ({ spanId }) => this.spanData.get(spanId) ?? null,
     };
+  }
+
+  /** Fails a call that was cancelled while it waited its turn, as the runtime words it. */
+  cancelled(request: RequestMessage): void {
+    const p = request.method === 'call' ? this.runtime.plugin(request.params.id) : undefined;
+    const what = request.method === 'call' ? `call to ${p ? describePlugin(p) : `plugin #${request.params.id}`}.${request.params.func}` : request.method;
+    this.fail(request, new CancelledError(`${what} was cancelled before it started`));
   }
 
   handle(request: RequestMessage): void {
@@ -105,7 +119,7 @@ export class RuntimeService {
     }
     let result: unknown;
     try {
-      result = (this.handlers[request.method] as (p: typeof request.params) => unknown)(request.params);
+      result = (this.handlers[request.method] as (p: typeof request.params, seq: number) => unknown)(request.params, request.seq);
     } catch (error) {
       this.fail(request, error);
       return;

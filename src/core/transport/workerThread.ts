@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Carrier, CarrierEvents, CarrierFactory } from './client';
 import type { RuntimeMessage } from './protocol';
+import { cancelJob, guardState } from '../engine/timeoutGuard';
 
 /**
  * The runtime on a worker thread of the caller's process: off its event loop, but sharing its fate
@@ -9,7 +10,9 @@ import type { RuntimeMessage } from './protocol';
 export function workerThread(entry: string, maxHeapMb: number): CarrierFactory {
   return (events: CarrierEvents): Carrier => {
     // a heap limit of its own: should the runtime's JavaScript side run out, the worker stops, not the process
-    const worker = new Worker(entry, { stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
+    // shared with the runtime's call guard: a cancel reaches its watchdog thread directly
+    const cancelState = guardState();
+    const worker = new Worker(entry, { stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb }, workerData: { cancelState } });
     worker.unref();
     worker.on('message', (message: RuntimeMessage) => events.message(message));
     worker.on('error', (error) => events.exit(/heap out of memory/i.test(error.message) ? 'out of memory' : `failed: ${error.message}`));
@@ -20,6 +23,7 @@ export function workerThread(entry: string, maxHeapMb: number): CarrierFactory {
       kill: async () => {
         await worker.terminate();
       },
+      cancel: (seq) => cancelJob(cancelState, seq),
     };
   };
 }

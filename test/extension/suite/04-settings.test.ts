@@ -59,7 +59,7 @@ suite('settings take effect without a reload', () => {
     const before = await cmd<number>('extismIpc.registerPlugin', 'loop');
     const outcome = rejects(cmd('extismIpc.callPlugin', before, 'spin', ''), /the plugin runtime stopped \(restarted\); every plugin was unloaded/);
     await sleep(300);
-    await cmd('extismIpc.restartRuntime');
+    await cmd('extismIpc.restartRuntime', { confirm: false });
     await outcome;
     await waitFor('empty tree', () => hooks(api).tree.getChildren().length === 0);
     await setSetting('limits.callTimeoutMs', undefined);
