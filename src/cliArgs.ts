@@ -54,6 +54,7 @@ where and what to show:
       --trace-out FILE      write the trace as Chrome Trace Event JSON (Perfetto, chrome://tracing)
       --verbose             print stack traces of errors
   -h, --help                this text
+  -V, --version             the version, the Node and V8 it runs on, and how plugins reach the kernel
 
 exit status: 0 success, 1 the call failed or the policy refused it, 2 usage error`;
 

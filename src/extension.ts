@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PluginHost, RuntimeTransport } from './core';
+import { kernelPathLine, PluginHost, RuntimeTransport } from './core';
 import { registerCallFileLens } from './vscode/callFileLens';
 import { CallFileTests } from './vscode/callFileTests';
 import { ReloadOnChange } from './vscode/reloadOnChange';
@@ -113,7 +113,8 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   };
   const { api, disposables } = createApi(h, addHostFunctions, testing);
   context.subscriptions.push(...disposables, ...(messages ? [messages] : []), ...(overviewMessages ? [overviewMessages] : []));
-  log.info(`activated in ${activationMs.toFixed(1)} ms; plugin directories: ${settings.options.pluginDirs?.join(', ')}`);
+  // the runtime's process runs on the same binary as this one (Electron's Node), so the same V8
+  log.info(`activated in ${activationMs.toFixed(1)} ms; ${kernelPathLine()}; plugin directories: ${settings.options.pluginDirs?.join(', ')}`);
   return api;
 }
 

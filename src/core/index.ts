@@ -32,6 +32,7 @@ export type { CallFile, CallSpec, Expectation } from './model/callFile';
 export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeExports';
 // the one reading of the engine's a face may do: pure, bytes in and plain data out, no engine state
 export { summarizeModule } from './engine/moduleSummary';
+export { kernelPath, kernelPathLine } from './engine/kernelPath';
 export { guessPdk, importServed, importServer } from './model/moduleSummary';
 export type { ExternKind, ImportContext, ImportServer, ModuleExport, ModuleImport, ModuleMemory, ModuleSummary, ModuleSummaryResult, PdkGuess, Producers } from './model/moduleSummary';
 export type { ServedImport } from './model/userHostFunctions';

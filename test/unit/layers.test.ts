@@ -40,8 +40,9 @@ const RULES: Rule[] = [
   },
   {
     files: /^src\/core\/index\.ts$/,
-    // moduleSummary is a pure reading of a module's bytes (the overview of a .wasm): no engine state
-    may: [MODEL, /^src\/core\/(pluginHost|callRunner)\.ts$/, FILES, /^src\/core\/engine\/moduleSummary\.ts$/],
+    // moduleSummary is a pure reading of a module's bytes (the overview of a .wasm), kernelPath a
+    // feature test of this V8 (printed by the faces): no engine state
+    may: [MODEL, /^src\/core\/(pluginHost|callRunner)\.ts$/, FILES, /^src\/core\/engine\/(moduleSummary|kernelPath)\.ts$/],
     packages: /^$/,
     why: 'the public API exports nothing from engine/ (but its pure module summary), runtime/ or transport/ (but the bounded file reader, a leaf)',
   },

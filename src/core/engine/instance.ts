@@ -1,7 +1,8 @@
 import type { HostFunctionTable, PluginInstance, PluginMemory } from '../model/engine';
 import { internalError, IpcError, keepRemedy, PluginError } from '../model/errors';
 import { ExtismMemory } from './extismMemory';
-import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS } from './kernel';
+import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS, splitMergedExports } from './kernel';
+import { KERNEL_EXPORT, KERNEL_MODULE } from './kernelMerge';
 import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
@@ -22,6 +23,11 @@ export interface InstanceOptions {
   linked: ReadonlyMap<string, WebAssembly.Module>;
   /** The main module's file, for messages. */
   source: string;
+  /**
+   * The main module with the kernel merged in (kernelMerge.ts), used instead of `module` and a
+   * kernel instance of its own; null for the separate kernel.
+   */
+  merged: WebAssembly.Module | null;
 }
 
 /**
@@ -65,26 +71,43 @@ export class WasmInstance implements PluginInstance {
     this.build();
   }
 
+  /** Fails the allocation that would pass the memory limit, naming it. */
+  private readonly outOfMemory = (requested: bigint): never => {
+    const maxPages = this.maxPages;
+    throw new PluginError(
+      `${this.label}: out of memory: allocating ${requested} bytes would pass the limit of ${maxPages} pages ` +
+        `(${maxPages * 64} KiB) of Extism memory`,
+    );
+  };
+
   /** Instantiates the modules against a new kernel and starts them; vars and config live host-side. */
   private build(): void {
-    const maxPages = this.maxPages;
-    this.kernel = createKernel(maxPages, (requested) => {
-      throw new PluginError(
-        `${this.label}: out of memory: allocating ${requested} bytes would pass the limit of ${maxPages} pages ` +
-          `(${maxPages * 64} KiB) of Extism memory`,
-      );
-    });
-    this.k = this.kernel.exports;
-    this.mem = new ExtismMemory(this.kernel, () => `${this.label}.${this.func}`);
     this.linkedInstances.clear();
     this.linking.clear();
     this.wasiByModule.clear();
-    const instance = new WebAssembly.Instance(this.module, this.imports(this.module, this.table, this.options.wasiHint, 'main'));
-    this.exportsByName = instance.exports as Record<string, unknown>;
+    const merged = this.options.merged;
+    if (merged) {
+      // the kernel is the module's own: Extism memory and the host's side come out as its exports
+      const instance = new WebAssembly.Instance(merged, this.imports(merged, this.table, this.options.wasiHint, 'main'));
+      const { kernel, start, own } = splitMergedExports(instance.exports, KERNEL_EXPORT);
+      this.useKernel(kernel);
+      this.exportsByName = own;
+      start?.();
+    } else {
+      this.useKernel(createKernel(this.maxPages, this.outOfMemory));
+      const instance = new WebAssembly.Instance(this.module, this.imports(this.module, this.table, this.options.wasiHint, 'main'));
+      this.exportsByName = instance.exports as Record<string, unknown>;
+    }
     this.lastExport = null;
     this.wasiByModule.get(MAIN)?.env.bind(this.exportsByName.memory, this.label);
     this.spent = false;
     this.initialize();
+  }
+
+  private useKernel(kernel: Kernel): void {
+    this.kernel = kernel;
+    this.k = kernel.exports;
+    this.mem = new ExtismMemory(kernel, () => `${this.label}.${this.func}`);
   }
 
   /**
@@ -112,7 +135,9 @@ export class WasmInstance implements PluginInstance {
     const kernelExports = this.k as unknown as Record<string, WebAssembly.ImportValue>;
     for (const imp of WebAssembly.Module.imports(module)) {
       let value: WebAssembly.ImportValue | undefined;
-      if (this.linked.has(imp.module)) {
+      if (imp.module === KERNEL_MODULE && module === this.options.merged) {
+        value = imp.name === 'out_of_memory' ? this.outOfMemory : undefined;
+      } else if (this.linked.has(imp.module)) {
         if (this.linking.has(imp.module)) value = this.trampoline(imp, from);
         else {
           const exports = this.linkedInstance(imp.module, table, wasiHint, from);
@@ -127,7 +152,7 @@ export class WasmInstance implements PluginInstance {
         } else if (USER_MODULES.has(imp.module)) {
           value = this.guarded(imp.name, table.user) ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
         } else if (imp.module === 'wasi_snapshot_preview1') {
-          const isMain = from === 'main' && module === this.module;
+          const isMain = from === 'main' && (module === this.module || module === this.options.merged);
           const wasi = this.wasiFor(isMain ? MAIN : from);
           const who = isMain ? this.label : `${this.label}: linked module "${from}"`;
           if (!wasi) throw new PluginError(`${who} imports WASI (wasi_snapshot_preview1.${imp.name}), which is not granted; ${wasiHint}`, { kind: 'grantWasi', plugin: this.options.pluginName });

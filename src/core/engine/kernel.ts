@@ -57,3 +57,28 @@ export function createKernel(maxPages: number, outOfMemory: (requested: bigint) 
   });
   return { exports: instance.exports as unknown as KernelExports, memory };
 }
+
+/** The kernel's bytes, for merging into plugin modules. */
+export function kernelBytes(): Uint8Array {
+  return kernelWasm;
+}
+
+/**
+ * The exports of a merged instance parted: the kernel's (named with `prefix`) and Extism memory,
+ * the plugin's start function, and the plugin's own exports (a null-prototype object).
+ */
+export function splitMergedExports(
+  exports: WebAssembly.Exports,
+  prefix: string,
+): { kernel: Kernel; start: (() => void) | null; own: Record<string, unknown> } {
+  const own: Record<string, unknown> = Object.create(null);
+  const kernel: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(exports)) {
+    if (name.startsWith(prefix)) kernel[name.slice(prefix.length)] = exports[name];
+    else own[name] = exports[name];
+  }
+  const memory = kernel.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('a merged module without Extism memory');
+  const start = typeof kernel.start === 'function' ? (kernel.start as () => void) : null;
+  return { kernel: { exports: kernel as unknown as KernelExports, memory }, start, own };
+}

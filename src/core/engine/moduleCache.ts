@@ -1,6 +1,9 @@
 import type { CompiledModule, FunctionImport, ModuleBytes } from '../model/engine';
 import { PluginError } from '../model/errors';
 import { functionImportTypes, importKey } from './importTypes';
+import { kernelBytes } from './kernel';
+import { kernelPath } from './kernelPath';
+import { mergeKernel } from './kernelMerge';
 import { limitMemory } from './memoryLimit';
 
 interface Entry {
@@ -14,18 +17,55 @@ export class WasmModule implements CompiledModule {
   readonly functionImports: readonly FunctionImport[];
 
   private readonly types: Map<string, string>;
+  private plain: WebAssembly.Module | null;
+  /** The bytes the plain module is compiled from when first asked for (a merged one was compiled instead). */
+  private limited: Uint8Array | null;
+  /** Why this module was not merged with the kernel where it could have been; told once. */
+  private note: string | null;
 
   /** `source` is the file it was read from (a manifest's, for inline `data`), for messages. */
-  constructor(readonly module: WebAssembly.Module, bytes: Uint8Array, readonly source = '') {
-    const imports = WebAssembly.Module.imports(module);
+  constructor(compiled: Compiled, bytes: Uint8Array, readonly source = '') {
+    this.plain = compiled.plain;
+    this.limited = compiled.plain ? null : compiled.limited;
+    this.merged = compiled.merged;
+    this.note = compiled.note;
+    const imports = compiled.plain ? WebAssembly.Module.imports(compiled.plain) : compiled.imports;
     this.imports = imports.map((i) => `${i.module}.${i.name}`);
     this.types = functionImportTypes(bytes);
     this.functionImports = imports.filter((i) => i.kind === 'function').map((i) => ({ module: i.module, name: i.name, type: this.importType(i.module, i.name) }));
   }
 
+  /** The module with the kernel's functions merged in, or null (see kernelMerge.ts). */
+  readonly merged: WebAssembly.Module | null;
+
+  /** The module as the plugin wrote it (its memory capped), linked to a kernel instance of its own. */
+  get module(): WebAssembly.Module {
+    if (!this.plain) {
+      this.plain = new WebAssembly.Module(this.limited as Uint8Array);
+      this.limited = null;
+    }
+    return this.plain;
+  }
+
   importType(module: string, name: string): string | null {
     return this.types.get(importKey(module, name)) ?? null;
   }
+
+  /** Why this module runs with a kernel instance of its own on a runtime that merges: once, then null. */
+  kernelNote(): string | null {
+    const note = this.note;
+    this.note = null;
+    return note;
+  }
+}
+
+interface Compiled {
+  plain: WebAssembly.Module | null;
+  merged: WebAssembly.Module | null;
+  /** The module's imports as it declares them, when only the merged module was compiled. */
+  imports: WebAssembly.ModuleImportDescriptor[];
+  limited: Uint8Array;
+  note: string | null;
 }
 
 /**
@@ -36,7 +76,7 @@ export class ModuleCache {
   private readonly entries = new Map<string, Entry>();
 
   get(source: ModuleBytes, maxPages: number, label: string): WasmModule {
-    const key = `${source.key}|${maxPages}`;
+    const key = `${source.key}|${maxPages}|${kernelPath().path}`;
     const cached = this.entries.get(key);
     if (cached && cached.stamp === source.stamp) return cached.module;
     const bytes = source.read();
@@ -46,8 +86,11 @@ export class ModuleCache {
   }
 }
 
-/** Validates before anything reads the module's sections, then caps its memory and compiles it. */
-function compile(bytes: Uint8Array, maxPages: number, label: string, file: string): WebAssembly.Module {
+/**
+ * Validates before anything reads the module's sections, then caps its memory and compiles it: with
+ * the kernel merged in where this V8 has multi-memory and the module allows it, else as it is.
+ */
+function compile(bytes: Uint8Array, maxPages: number, label: string, file: string): Compiled {
   if (!WebAssembly.validate(bytes)) {
     try {
       new WebAssembly.Module(bytes);
@@ -57,8 +100,20 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     throw invalid(label, file, 'refused by WebAssembly.validate');
   }
   const limited = limitMemory(bytes, maxPages);
+  let note: string | null = null;
+  if (kernelPath().path === 'merged') {
+    const result = mergeKernel(limited, kernelBytes(), maxPages);
+    if (result.merged) {
+      try {
+        const merged = new WebAssembly.Module(result.merged);
+        return { plain: null, merged, imports: result.imports, limited, note };
+      } catch (error) {
+        note = `the module with the kernel merged in did not compile (${error instanceof Error ? error.message : String(error)})`;
+      }
+    } else if (result.notable) note = result.reason;
+  }
   try {
-    return new WebAssembly.Module(limited);
+    return { plain: new WebAssembly.Module(limited), merged: null, imports: [], limited, note };
   } catch (error) {
     throw invalid(label, file, error);
   }

@@ -34,8 +34,10 @@ export class WasmEngine implements Engine {
       // every module of the plugin that imports WASI gets its own, from the same grant
       const grant = spec.wasi;
       const wasi = grant ? () => new WasiEnvironment(grant) : null;
-      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked, source: main.source };
-      return new WasmInstance(spec.label, main.module, options, hostFunctions);
+      // linked modules share one kernel: a plugin that links any keeps the kernel an instance of its own
+      const merged = linked.size === 0 ? main.merged : null;
+      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked, source: main.source, merged };
+      return new WasmInstance(spec.label, merged ?? main.module, options, hostFunctions);
     } catch (error) {
       if (error instanceof IpcError) throw error;
       throw new PluginError(`${spec.label} failed to start: ${error instanceof Error ? error.message : String(error)}`);

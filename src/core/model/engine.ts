@@ -32,6 +32,11 @@ export interface CompiledModule {
   readonly functionImports: readonly FunctionImport[];
   /** The type of a function import, such as `(i64) -> i64`; null if there is no such function import. */
   importType(module: string, name: string): string | null;
+  /**
+   * Why the module runs with a kernel instance of its own where the engine would merge the kernel
+   * into it (a form the merger leaves alone): once per compiled module, then null.
+   */
+  kernelNote(): string | null;
 }
 
 /** Checked access to one plugin instance's Extism memory. */

@@ -63,6 +63,8 @@ export class PluginLoader {
     const manifest = isManifestPath(file) ? readManifest(file, policy.maxModuleBytes) : null;
     const limits = pluginLimits(policy, manifest, options);
     const { module, linked } = this.compile(file, manifest, options, limits.memoryMaxPages, policy.maxModuleBytes, label);
+    const kernelNote = module.kernelNote();
+    if (kernelNote) this.log(id, 'info', `${file}: runs with a kernel instance of its own, not merged into the module: ${kernelNote}`, name);
     const config = dataRecord({ ...(manifest?.config ?? {}), ...(options.config ?? {}) });
     const plugin: LivePlugin = {
       id,

@@ -1,0 +1,569 @@
+import { ModuleEnded, ModuleReader } from './moduleReader';
+import { IndexMap, rewriteCode, skipValType, Unmergeable } from './wasmCode';
+import { WasmWriter } from './wasmWriter';
+
+/**
+ * The kernel merged into a plugin module, for a V8 with multi-memory: the plugin's imports of the
+ * kernel's `extism:host/env` functions become functions of the module itself (V8 can then inline
+ * them into a PDK's loops), and Extism memory becomes the module's last memory. Everything else
+ * stays as the plugin wrote it: its memory keeps index 0 and its other imports stay imports.
+ *
+ * The merged module: the plugin's imports but the merged ones, then `KERNEL_MODULE.out_of_memory`;
+ * the plugin's functions, then the kernel's; the plugin's globals, then the kernel's; the plugin's
+ * memories, then Extism memory (1 page, at most `maxPages`); the plugin's exports, then the
+ * kernel's under `KERNEL_EXPORT` + name (the host's side, Extism memory as `memory`, and the
+ * plugin's start function as `start`: the host runs it once it holds Extism memory). Function
+ * indices are remapped everywhere they occur (code, exports, elements, globals, names). Custom
+ * sections but `name` are dropped (their offsets into the code no longer hold).
+ */
+export const KERNEL_MODULE = 'extism:host/kernel';
+/** Exports the host reads the kernel through; not a name any toolchain gives an export. */
+export const KERNEL_EXPORT = '\0extism:kernel/';
+
+export type MergeResult =
+  | { merged: Uint8Array; imports: WebAssembly.ModuleImportDescriptor[] }
+  /** `notable`: a module that could have used the kernel merged in (not a library that imports none of it). */
+  | { merged: null; reason: string; notable: boolean };
+
+const KINDS = ['function', 'table', 'memory', 'global', 'tag'];
+
+/** Thrown for a module that needs no kernel merged in. */
+class NothingToMerge extends Unmergeable {}
+
+interface Section {
+  id: number;
+  start: number;
+  end: number;
+}
+
+interface KernelParts {
+  types: Uint8Array[];
+  /** The type index of each function (imported ones first). */
+  funcTypes: number[];
+  importedFuncs: number;
+  globals: Uint8Array;
+  globalCount: number;
+  exports: { name: string; func: number }[];
+  bodies: { start: number; end: number }[];
+  bytes: Uint8Array;
+}
+
+const ENV = 'extism:host/env';
+/** Module sections in the order the binary format requires. */
+const ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
+
+let kernelParts: KernelParts | undefined;
+
+/**
+ * The plugin module (valid, its memory already capped) with the kernel merged in, or null and why
+ * not (it imports none of the kernel's functions, or has a form this merger leaves alone).
+ */
+export function mergeKernel(plugin: Uint8Array, kernel: Uint8Array, maxPages: number): MergeResult {
+  try {
+    kernelParts ??= readKernel(kernel);
+    return merge(plugin, kernelParts, maxPages);
+  } catch (error) {
+    if (error instanceof Unmergeable) return { merged: null, reason: error.message, notable: !(error instanceof NothingToMerge) };
+    if (error instanceof ModuleEnded) return { merged: null, reason: 'a section ends before its contents', notable: true };
+    throw error;
+  }
+}
+
+function sections(bytes: Uint8Array): Section[] {
+  const r = new ModuleReader(bytes);
+  if (!r.hasHeader()) throw new Unmergeable('no wasm header');
+  const list: Section[] = [];
+  while (!r.atEnd()) {
+    const id = r.byte();
+    const size = r.u32();
+    if (size > r.end - r.pos) throw new ModuleEnded();
+    list.push({ id, start: r.pos, end: r.pos + size });
+    r.pos += size;
+  }
+  return list;
+}
+
+function at(bytes: Uint8Array, pos: number, end = bytes.length): ModuleReader {
+  const r = new ModuleReader(bytes.subarray(0, end));
+  r.pos = pos;
+  return r;
+}
+
+function readTypes(bytes: Uint8Array, s: Section | undefined): Uint8Array[] {
+  if (!s) return [];
+  const r = at(bytes, s.start, s.end);
+  const n = r.u32();
+  const types: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = r.pos;
+    if (r.byte() !== 0x60) throw new Unmergeable('a type that is not a function type (GC)');
+    for (let k = 0; k < 2; k++) {
+      const count = r.u32();
+      if (count > r.end - r.pos) throw new ModuleEnded();
+      for (let j = 0; j < count; j++) skipValType(r);
+    }
+    types.push(bytes.subarray(start, r.pos));
+  }
+  return types;
+}
+
+function readKernel(bytes: Uint8Array): KernelParts {
+  const list = sections(bytes);
+  const find = (id: number) => list.find((s) => s.id === id);
+  const types = readTypes(bytes, find(1));
+  const funcTypes: number[] = [];
+  let importedFuncs = 0;
+  const imports = find(2);
+  if (imports) {
+    const r = at(bytes, imports.start, imports.end);
+    const n = r.u32();
+    for (let i = 0; i < n; i++) {
+      r.name();
+      const name = r.name();
+      const kind = r.byte();
+      if (kind === 0) {
+        if (name !== 'out_of_memory' || importedFuncs) throw new Error('kernel: an unexpected function import');
+        funcTypes.push(r.u32());
+        importedFuncs++;
+      } else if (kind === 2) skipLimits(r);
+      else throw new Error('kernel: an unexpected import');
+    }
+  }
+  const funcs = find(3);
+  if (funcs) {
+    const r = at(bytes, funcs.start, funcs.end);
+    const n = r.u32();
+    for (let i = 0; i < n; i++) funcTypes.push(r.u32());
+  }
+  const g = find(6);
+  let globals: Uint8Array = new Uint8Array(0);
+  let globalCount = 0;
+  if (g) {
+    const r = at(bytes, g.start, g.end);
+    globalCount = r.u32();
+    globals = bytes.subarray(r.pos, g.end);
+  }
+  const exports: { name: string; func: number }[] = [];
+  const e = find(7);
+  if (e) {
+    const r = at(bytes, e.start, e.end);
+    const n = r.u32();
+    for (let i = 0; i < n; i++) {
+      const name = r.name();
+      if (r.byte() !== 0) throw new Error('kernel: an export that is not a function');
+      exports.push({ name, func: r.u32() });
+    }
+  }
+  const bodies: { start: number; end: number }[] = [];
+  const code = find(10);
+  if (code) {
+    const r = at(bytes, code.start, code.end);
+    const n = r.u32();
+    for (let i = 0; i < n; i++) {
+      const size = r.u32();
+      bodies.push({ start: r.pos, end: r.pos + size });
+      r.pos += size;
+    }
+  }
+  for (const s of list) if (![1, 2, 3, 6, 7, 10, 0].includes(s.id)) throw new Error(`kernel: an unexpected section ${s.id}`);
+  return { types, funcTypes, importedFuncs, globals, globalCount, exports, bodies, bytes };
+}
+
+function skipLimits(r: ModuleReader): void {
+  const flags = r.byte();
+  r.leb();
+  if (flags & 1) r.leb();
+}
+
+interface Import {
+  start: number;
+  end: number;
+  module: string;
+  name: string;
+  kind: number;
+  type: number;
+}
+
+function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult {
+  const list = sections(bytes);
+  const byId = new Map<number, Section>();
+  let nameSection: Section | undefined;
+  for (const s of list) {
+    if (s.id === 0) {
+      const r = at(bytes, s.start, s.end);
+      if (r.name() === 'name') nameSection = { id: 0, start: r.pos, end: s.end };
+    } else if (ORDER.includes(s.id)) byId.set(s.id, s);
+    else throw new Unmergeable(`section ${s.id}`);
+  }
+  // the start function is exported instead, for the host to run once it holds Extism memory
+  const startSection = byId.get(8);
+  const start = startSection ? at(bytes, startSection.start, startSection.end).u32() : -1;
+  byId.delete(8);
+
+  // types: the plugin's, then those of the kernel's that the plugin lacks
+  const types = readTypes(bytes, byId.get(1));
+  const typeKey = (t: Uint8Array) => Buffer.from(t).toString('latin1');
+  const typeIndex = new Map<string, number>();
+  types.forEach((t, i) => {
+    if (!typeIndex.has(typeKey(t))) typeIndex.set(typeKey(t), i);
+  });
+  const addedTypes: Uint8Array[] = [];
+  const kernelType = k.types.map((t) => {
+    const key = typeKey(t);
+    let i = typeIndex.get(key);
+    if (i === undefined) {
+      i = types.length + addedTypes.length;
+      addedTypes.push(t);
+      typeIndex.set(key, i);
+    }
+    return i;
+  });
+
+  // imports: which are merged, and how the rest count
+  const imports: Import[] = [];
+  let memories = 0;
+  let globals = 0;
+  const importSection = byId.get(2);
+  if (importSection) {
+    const r = at(bytes, importSection.start, importSection.end);
+    const n = r.u32();
+    for (let i = 0; i < n; i++) {
+      const start = r.pos;
+      const module = r.name();
+      const name = r.name();
+      const kind = r.byte();
+      let type = -1;
+      if (kind === 0) type = r.u32();
+      else if (kind === 1) {
+        skipValType(r);
+        skipLimits(r);
+      } else if (kind === 2) {
+        skipLimits(r);
+        memories++;
+      } else if (kind === 3) {
+        skipValType(r);
+        r.byte();
+        globals++;
+      } else if (kind === 4) {
+        r.byte();
+        r.u32();
+      } else throw new Unmergeable(`an import of kind ${kind}`);
+      if (module === KERNEL_MODULE) throw new Unmergeable(`it imports from "${KERNEL_MODULE}"`);
+      imports.push({ start, end: r.pos, module, name, kind, type });
+    }
+  }
+  const kernelExport = new Map(k.exports.map((e) => [e.name, e.func]));
+  const funcImports = imports.filter((i) => i.kind === 0);
+  const isMerged = (i: Import) => i.kind === 0 && i.module === ENV && kernelExport.has(i.name);
+  const merged = funcImports.filter(isMerged);
+  if (merged.length === 0) throw new NothingToMerge('it imports none of the kernel\'s functions');
+  for (const i of merged) {
+    const want = k.types[k.funcTypes[kernelExport.get(i.name) as number]];
+    if (typeKey(types[i.type]) !== typeKey(want)) throw new Unmergeable(`its import ${ENV}.${i.name} has another type than the kernel's`);
+  }
+
+  // the plugin's own functions
+  const funcSection = byId.get(3);
+  let defined = 0;
+  let funcEntries: Uint8Array = new Uint8Array(0);
+  if (funcSection) {
+    const r = at(bytes, funcSection.start, funcSection.end);
+    defined = r.u32();
+    funcEntries = bytes.subarray(r.pos, funcSection.end);
+  }
+
+  // the function index space: kept imports, out_of_memory, the plugin's functions, the kernel's
+  const kept = funcImports.length - merged.length;
+  const oomIndex = kept;
+  const pluginBase = kept + 1;
+  const kernelBase = pluginBase + defined;
+  const funcMap = new Int32Array(funcImports.length + defined);
+  let rank = 0;
+  funcImports.forEach((imp, i) => {
+    funcMap[i] = isMerged(imp) ? kernelBase + (kernelExport.get(imp.name) as number) - k.importedFuncs : rank++;
+  });
+  for (let i = 0; i < defined; i++) funcMap[funcImports.length + i] = pluginBase + i;
+  const pluginMap: IndexMap = {
+    func: (i) => {
+      if (i >= funcMap.length) throw new Unmergeable(`function index ${i} out of range`);
+      return funcMap[i];
+    },
+    globalBase: 0,
+    memory: -1,
+    type: null,
+  };
+
+  // sections this rewrite builds
+  const out = new Map<number, WasmWriter>();
+
+  const typeW = new WasmWriter();
+  typeW.u32(types.length + addedTypes.length);
+  if (byId.has(1)) {
+    const r = at(bytes, (byId.get(1) as Section).start);
+    r.u32();
+    typeW.bytes(bytes.subarray(r.pos, (byId.get(1) as Section).end));
+  }
+  for (const t of addedTypes) typeW.bytes(t);
+  out.set(1, typeW);
+
+  const importW = new WasmWriter();
+  importW.u32(imports.length - merged.length + 1);
+  for (const i of imports) if (!isMerged(i)) importW.bytes(bytes.subarray(i.start, i.end));
+  importW.name(KERNEL_MODULE);
+  importW.name('out_of_memory');
+  importW.byte(0);
+  importW.u32(kernelType[k.funcTypes[0]]);
+  out.set(2, importW);
+
+  const funcW = new WasmWriter();
+  const kernelDefined = k.funcTypes.length - k.importedFuncs;
+  funcW.u32(defined + kernelDefined);
+  funcW.bytes(funcEntries);
+  for (let i = k.importedFuncs; i < k.funcTypes.length; i++) funcW.u32(kernelType[k.funcTypes[i]]);
+  out.set(3, funcW);
+
+  // memories: the plugin's, then Extism memory
+  const memW = new WasmWriter();
+  const memSection = byId.get(5);
+  let ownMemories = 0;
+  let memEntries: Uint8Array = new Uint8Array(0);
+  if (memSection) {
+    const r = at(bytes, memSection.start, memSection.end);
+    ownMemories = r.u32();
+    memEntries = bytes.subarray(r.pos, memSection.end);
+  }
+  const extismMemory = memories + ownMemories;
+  memW.u32(ownMemories + 1);
+  memW.bytes(memEntries);
+  memW.byte(1);
+  memW.u32(1);
+  memW.u32(maxPages);
+  out.set(5, memW);
+
+  // globals: the plugin's (ref.func in their initialisers remapped), then the kernel's
+  const globalW = new WasmWriter();
+  const globalSection = byId.get(6);
+  let ownGlobals = 0;
+  const ownGlobalsW = new WasmWriter();
+  if (globalSection) {
+    const r = at(bytes, globalSection.start, globalSection.end);
+    ownGlobals = r.u32();
+    for (let i = 0; i < ownGlobals; i++) {
+      const start = r.pos;
+      skipValType(r);
+      r.byte();
+      ownGlobalsW.bytes(bytes.subarray(start, r.pos));
+      rewriteCode(bytes, r, -1, ownGlobalsW, pluginMap);
+    }
+  }
+  globalW.u32(ownGlobals + k.globalCount);
+  globalW.bytes(ownGlobalsW.done());
+  globalW.bytes(k.globals);
+  out.set(6, globalW);
+  const kernelMap: IndexMap = {
+    func: (i) => (i < k.importedFuncs ? oomIndex : kernelBase + i - k.importedFuncs),
+    globalBase: globals + ownGlobals,
+    memory: extismMemory,
+    type: (t) => kernelType[t],
+  };
+
+  // exports: the plugin's (functions remapped), then the kernel's under hidden names
+  const exportW = new WasmWriter();
+  const exportSection = byId.get(7);
+  const names = new Set<string>();
+  const ownExports = new WasmWriter();
+  let exportCount = 0;
+  if (exportSection) {
+    const r = at(bytes, exportSection.start, exportSection.end);
+    exportCount = r.u32();
+    for (let i = 0; i < exportCount; i++) {
+      const start = r.pos;
+      names.add(r.name());
+      const kind = r.byte();
+      ownExports.bytes(bytes.subarray(start, r.pos));
+      const index = r.u32();
+      ownExports.u32(kind === 0 ? pluginMap.func(index) : index);
+    }
+  }
+  const hidden = [...k.exports.map((e) => KERNEL_EXPORT + e.name), KERNEL_EXPORT + 'memory', KERNEL_EXPORT + 'start'];
+  for (const name of hidden) if (names.has(name)) throw new Unmergeable(`it exports "${name}"`);
+  exportW.u32(exportCount + hidden.length - (start < 0 ? 1 : 0));
+  exportW.bytes(ownExports.done());
+  if (start >= 0) {
+    exportW.name(KERNEL_EXPORT + 'start');
+    exportW.byte(0);
+    exportW.u32(pluginMap.func(start));
+  }
+  for (const e of k.exports) {
+    exportW.name(KERNEL_EXPORT + e.name);
+    exportW.byte(0);
+    exportW.u32(kernelMap.func(e.func));
+  }
+  exportW.name(KERNEL_EXPORT + 'memory');
+  exportW.byte(2);
+  exportW.u32(extismMemory);
+  out.set(7, exportW);
+
+  const elemSection = byId.get(9);
+  if (elemSection) out.set(9, rewriteElements(bytes, elemSection, pluginMap));
+
+  // code: the plugin's bodies (calls remapped), then the kernel's (memory, globals, calls remapped)
+  const codeW = new WasmWriter(Math.max(256, (byId.get(10)?.end ?? 0) - (byId.get(10)?.start ?? 0) + k.bytes.length));
+  codeW.u32(defined + kernelDefined);
+  const codeSection = byId.get(10);
+  if (codeSection) {
+    const r = at(bytes, codeSection.start, codeSection.end);
+    const n = r.u32();
+    const body = new WasmWriter(4096);
+    for (let i = 0; i < n; i++) {
+      const size = r.u32();
+      const end = r.pos + size;
+      if (end > codeSection.end) throw new ModuleEnded();
+      body.length = 0;
+      rewriteBody(bytes, r, end, body, pluginMap);
+      codeW.u32(body.length);
+      codeW.bytes(body.done());
+    }
+  }
+  const body = new WasmWriter(1024);
+  for (const b of k.bodies) {
+    body.length = 0;
+    rewriteBody(k.bytes, at(k.bytes, b.start), b.end, body, kernelMap);
+    codeW.u32(body.length);
+    codeW.bytes(body.done());
+  }
+  out.set(10, codeW);
+
+  const result = new WasmWriter(bytes.length + k.bytes.length + 1024);
+  result.bytes(bytes.subarray(0, 8));
+  for (const id of ORDER) {
+    const built = out.get(id);
+    if (built) result.section(id, built);
+    else {
+      const s = byId.get(id);
+      if (s) {
+        result.byte(id);
+        result.u32(s.end - s.start);
+        result.bytes(bytes.subarray(s.start, s.end));
+      }
+    }
+  }
+  if (nameSection) {
+    const dropped = (i: number) => i < funcImports.length && isMerged(funcImports[i]);
+    const names = rewriteNames(bytes, nameSection, pluginMap, dropped, k, kernelMap);
+    if (names) {
+      const w = new WasmWriter();
+      w.name('name');
+      w.bytes(names);
+      result.section(0, w);
+    }
+  }
+  const declared = imports.map((i) => ({ module: i.module, name: i.name, kind: KINDS[i.kind] as WebAssembly.ImportExportKind }));
+  return { merged: result.done(), imports: declared };
+}
+
+/** A function body: its locals as they are, its code rewritten. */
+function rewriteBody(bytes: Uint8Array, r: ModuleReader, end: number, out: WasmWriter, map: IndexMap): void {
+  const start = r.pos;
+  const groups = r.u32();
+  if (groups > end - r.pos) throw new ModuleEnded();
+  for (let i = 0; i < groups; i++) {
+    r.u32();
+    skipValType(r);
+  }
+  out.bytes(bytes.subarray(start, r.pos));
+  rewriteCode(bytes, r, end, out, map);
+}
+
+function rewriteElements(bytes: Uint8Array, s: Section, map: IndexMap): WasmWriter {
+  const r = at(bytes, s.start, s.end);
+  const w = new WasmWriter();
+  const n = r.u32();
+  w.u32(n);
+  for (let i = 0; i < n; i++) {
+    const flags = r.u32();
+    w.u32(flags);
+    if (flags > 7) throw new Unmergeable(`an element segment of kind ${flags}`);
+    const copyFrom = (start: number) => w.bytes(bytes.subarray(start, r.pos));
+    if (flags === 2 || flags === 6) w.u32(r.u32()); // table
+    if (!(flags & 1)) rewriteCode(bytes, r, -1, w, map); // active: offset
+    if (flags & 4) {
+      if (flags !== 4) {
+        const start = r.pos;
+        skipValType(r);
+        copyFrom(start);
+      }
+      const count = r.u32();
+      w.u32(count);
+      for (let j = 0; j < count; j++) rewriteCode(bytes, r, -1, w, map);
+    } else {
+      if (flags !== 0) w.byte(r.byte()); // elemkind
+      const count = r.u32();
+      if (count > r.end - r.pos) throw new ModuleEnded();
+      w.u32(count);
+      for (let j = 0; j < count; j++) w.u32(map.func(r.u32()));
+    }
+  }
+  return w;
+}
+
+/**
+ * The name section with function indices remapped (function, local and label names), the kernel's
+ * exported functions named `extism:host/env.<name>`; null (dropped) when it cannot be read.
+ */
+function rewriteNames(bytes: Uint8Array, s: Section, map: IndexMap, dropped: (index: number) => boolean, k: KernelParts, kernelMap: IndexMap): Uint8Array | null {
+  try {
+    const r = at(bytes, s.start, s.end);
+    const w = new WasmWriter();
+    while (!r.atEnd()) {
+      const id = r.byte();
+      const size = r.u32();
+      const end = r.pos + size;
+      if (end > s.end) return null;
+      if (id < 1 || id > 3) {
+        w.byte(id);
+        w.u32(size);
+        w.bytes(bytes.subarray(r.pos, end));
+        r.pos = end;
+        continue;
+      }
+      const n = r.u32();
+      const entries: { index: number; bytes: Uint8Array }[] = [];
+      for (let i = 0; i < n; i++) {
+        const old = r.u32();
+        const start = r.pos;
+        if (id === 1) r.name();
+        else {
+          const m = r.u32();
+          for (let j = 0; j < m; j++) {
+            r.u32();
+            r.name();
+          }
+        }
+        // a merged import's name goes; the map keeps the order of the rest
+        if (!dropped(old)) entries.push({ index: map.func(old), bytes: bytes.subarray(start, r.pos) });
+      }
+      if (r.pos !== end) return null;
+      if (id === 1) {
+        for (const e of k.exports) {
+          const text = new WasmWriter();
+          text.name(`${ENV}.${e.name}`);
+          entries.push({ index: kernelMap.func(e.func), bytes: text.done() });
+        }
+      }
+      const seen = new Set<number>();
+      const ordered = entries.filter((e) => !seen.has(e.index) && seen.add(e.index)).sort((a, b) => a.index - b.index);
+      const sub = new WasmWriter();
+      sub.u32(ordered.length);
+      for (const e of ordered) {
+        sub.u32(e.index);
+        sub.bytes(e.bytes);
+      }
+      w.section(id, sub);
+    }
+    return w.done();
+  } catch (error) {
+    if (error instanceof Unmergeable || error instanceof ModuleEnded) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,162 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { kernelPath } from '../../src/core';
+import kernelWasm from '../../src/core/engine/kernel.wasm';
+import { KERNEL_EXPORT, KERNEL_MODULE, mergeKernel } from '../../src/core/engine/kernelMerge';
+import { ModuleCache } from '../../src/core/engine/moduleCache';
+import { closeHosts, startHost, text } from './helpers';
+import { writeModule } from './wat';
+
+type Binaryen = {
+  parseText(wat: string): BinaryenModule;
+  readBinary(bytes: Uint8Array): BinaryenModule;
+  Features: { All: number };
+};
+type BinaryenModule = { setFeatures(f: number): void; validate(): number; emitBinary(): Uint8Array; emitText(): string; dispose(): void };
+
+let binaryen: Binaryen;
+
+/** Assembles WAT with every feature on (reference types for the funcref global and elements). */
+function assembleAll(wat: string): Uint8Array {
+  const mod = binaryen.parseText(wat);
+  try {
+    mod.setFeatures(binaryen.Features.All);
+    assert.ok(mod.validate(), 'test module validates');
+    return mod.emitBinary();
+  } finally {
+    mod.dispose();
+  }
+}
+
+/** Validated by Binaryen with every feature on: multi-memory too, which Node 20's V8 lacks. */
+function binaryenValidates(bytes: Uint8Array): boolean {
+  const mod = binaryen.readBinary(bytes);
+  try {
+    mod.setFeatures(binaryen.Features.All);
+    return !!mod.validate();
+  } finally {
+    mod.dispose();
+  }
+}
+
+/**
+ * Every place a function index lives: kernel imports among host imports, a start function, a
+ * table filled by an element segment, call_indirect, a funcref global with ref.func, an export of
+ * an imported function, names. Output: "<started>:<input reversed, each byte through the table>".
+ */
+const SHAPES_WAT = `(module
+  (type $byte (func (param i32) (result i32)))
+  (import "extism:host/env" "input_length" (func $input_length (result i64)))
+  (import "extism:host/env" "log_info" (func $log_info (param i64)))
+  (import "extism:host/env" "input_load_u8" (func $input_load_u8 (param i64) (result i32)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "config_get" (func $config_get (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (import "extism:host/env" "length" (func $length (param i64) (result i64)))
+  (memory (export "memory") 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $same $upper)
+  (global $started (mut i32) (i32.const 0))
+  (global $pick funcref (ref.func $upper))
+  (export "input_length_too" (func $input_length))
+  (start $start)
+  (func $start (global.set $started (i32.add (global.get $started) (i32.const 1))))
+  (func $same (type $byte) (local.get 0))
+  (func $upper (type $byte)
+    (if (result i32) (i32.and (i32.ge_u (local.get 0) (i32.const 97)) (i32.le_u (local.get 0) (i32.const 122)))
+      (then (i32.sub (local.get 0) (i32.const 32))) (else (local.get 0))))
+  (func (export "run") (result i32) (local $n i64) (local $p i64) (local $i i64) (local $f i32)
+    (local.set $n (call $input_length))
+    (local.set $p (call $alloc (i64.add (local.get $n) (i64.const 2))))
+    (call $store_u8 (local.get $p) (i32.add (i32.const 48) (global.get $started)))
+    (call $store_u8 (i64.add (local.get $p) (i64.const 1)) (i32.const 58))
+    (local.set $f (select (i32.const 0) (i32.const 1) (ref.is_null (global.get $pick))))
+    (block $done (loop $next
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (call $store_u8 (i64.add (i64.add (local.get $p) (i64.const 2)) (local.get $i))
+        (call_indirect (type $byte)
+          (call $input_load_u8 (i64.sub (i64.sub (local.get $n) (i64.const 1)) (local.get $i)))
+          (local.get $f)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $next)))
+    (call $log_info (local.get $p))
+    (call $output_set (local.get $p) (call $length (local.get $p)))
+    (i32.const 0)))`;
+
+const multiMemory = Number(process.versions.node.split('.')[0]) >= 22 && process.env.EXTISM_IPC_KERNEL !== 'separate';
+
+describe('the kernel merged into plugin modules', () => {
+  let shapes: Uint8Array;
+  before(async () => {
+    binaryen = ((await import('binaryen')) as unknown as { default: Binaryen }).default;
+    shapes = assembleAll(SHAPES_WAT);
+  });
+  after(closeHosts);
+
+  it(`takes the path this Node allows: ${multiMemory ? 'merged (multi-memory)' : 'a kernel instance per plugin'}`, () => {
+    assert.equal(kernelPath().path, multiMemory ? 'merged' : 'separate');
+  });
+
+  it('a merged module keeps the plugin\'s imports but the kernel\'s, adds Extism memory last, and validates with multi-memory', () => {
+    const result = mergeKernel(shapes, kernelWasm, 7);
+    assert.ok(result.merged, result.merged ? '' : result.reason);
+    assert.ok(binaryenValidates(result.merged), 'validates (Binaryen, every feature)');
+    assert.deepEqual(result.imports.map((i) => i.name), ['input_length', 'log_info', 'input_load_u8', 'alloc', 'config_get', 'store_u8', 'output_set', 'length']);
+    const mod = binaryen.readBinary(result.merged);
+    mod.setFeatures(binaryen.Features.All);
+    const wat = mod.emitText();
+    mod.dispose();
+    // only host functions stay imported, and the kernel's own out_of_memory
+    const imported = [...wat.matchAll(/\(import "([^"]+)" "([^"]+)"/g)].map((m) => `${m[1]}.${m[2]}`);
+    assert.deepEqual(imported, ['extism:host/env.log_info', 'extism:host/env.config_get', `${KERNEL_MODULE}.out_of_memory`]);
+    assert.match(wat, /\(memory \$\S+ 1 7\)/, 'Extism memory: 1 page, at most the limit');
+    assert.ok(!/\(start /.test(wat), 'the start function is the host\'s to run');
+    if (multiMemory) {
+      const exports = WebAssembly.Module.exports(new WebAssembly.Module(result.merged)).map((e) => e.name);
+      assert.ok(exports.includes(`${KERNEL_EXPORT}memory`) && exports.includes(`${KERNEL_EXPORT}start`) && exports.includes('run'));
+    }
+  });
+
+  it('runs the same on either path: start, table, funcref global, kernel and host imports', async () => {
+    const file = writeModule('merge_shapes', shapes);
+    const host = startHost({ logLevel: 'info' });
+    const logs: string[] = [];
+    host.onLog((e) => logs.push(e.message));
+    const p = await host.register(file);
+    assert.equal(text(await host.call(p.id, 'run', 'abc')), '1:CBA');
+    // a second call: the kernel reset, the start function not run again
+    assert.equal(text(await host.call(p.id, 'run', 'hello')), '1:OLLEH');
+    assert.ok(logs.includes('1:OLLEH'), 'log_info (a host import) read the merged kernel\'s memory');
+    assert.ok(!logs.some((l) => /not merged/.test(l)), logs.join('\n'));
+    assert.ok(!p.exports.some((e) => e.startsWith(KERNEL_EXPORT)), 'the kernel\'s exports are not the plugin\'s');
+  });
+
+  it('the sample plugins that use the kernel are merged where the runtime merges', () => {
+    const cache = new ModuleCache();
+    const dir = path.resolve(__dirname, '..', '..', '..', 'plugins');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.wasm'));
+    const merged = files.filter((f) => {
+      const file = path.join(dir, f);
+      const m = cache.get({ key: file, stamp: '1', source: file, read: () => fs.readFileSync(file) }, 16, f);
+      return m.merged !== null;
+    });
+    const libraries = ['math_lib.wasm', 'vowels_raw.wasm'];
+    assert.deepEqual(merged, multiMemory ? files.filter((f) => !libraries.includes(f)) : []);
+  });
+
+  it('falls back to a kernel instance of its own, saying why, for an import of another type than the kernel\'s', async () => {
+    const wat = `(module (import "extism:host/env" "input_length" (func (result i32))) (memory (export "memory") 1)
+      (func (export "run") (result i32) (i32.const 0)))`;
+    const bytes = assembleAll(wat);
+    const result = mergeKernel(bytes, kernelWasm, 16);
+    assert.equal(result.merged, null);
+    assert.match(result.merged === null ? result.reason : '', /input_length has another type than the kernel's/);
+    const host = startHost({ logLevel: 'info' });
+    const logs: string[] = [];
+    host.onLog((e) => logs.push(e.message));
+    await assert.rejects(host.register(writeModule('merge_badtype', bytes)), /input_length/);
+    if (multiMemory) assert.ok(logs.some((l) => /not merged into the module: its import extism:host\/env\.input_length has another type/.test(l)), logs.join('\n'));
+  });
+});
