@@ -1,5 +1,6 @@
 import type { CompiledModule, Engine, HostFunctionTable, HttpRequest, HttpResponse, InstanceSpec, ModuleBytes, PluginInstance, PluginMemory } from '../model/engine';
 import { IpcError, PluginError } from '../model/errors';
+import { FuelMeter } from './fuelMeter';
 import { WasmInstance } from './instance';
 import { ModuleCache, WasmModule } from './moduleCache';
 import { SyncHttpClient } from './syncHttp';
@@ -16,9 +17,10 @@ export class WasmEngine implements Engine {
   private readonly modules = new ModuleCache();
   private readonly guard = new TimeoutGuard();
   private readonly httpClient = new SyncHttpClient();
+  readonly fuel = new FuelMeter();
 
-  compile(bytes: ModuleBytes, maxPages: number, label: string): CompiledModule {
-    return this.modules.get(bytes, maxPages, label);
+  compile(bytes: ModuleBytes, maxPages: number, label: string, fuel: boolean): CompiledModule {
+    return this.modules.get(bytes, maxPages, label, fuel);
   }
 
   instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance {
@@ -29,7 +31,7 @@ export class WasmEngine implements Engine {
       // every module of the plugin that imports WASI gets its own, from the same grant
       const grant = spec.wasi;
       const wasi = grant ? () => new WasiEnvironment(grant) : null;
-      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked, source: main.source };
+      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked, source: main.source, fuel: this.fuel };
       return new WasmInstance(spec.label, main.module, options, hostFunctions);
     } catch (error) {
       if (error instanceof IpcError) throw error;
