@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Span } from '../../src/shared/traceRecords';
 import { formatTraceTree, toChromeTrace } from '../../src/core';
-import { closeHosts, pluginsDir, rejects, startHost, transports } from './helpers';
+import { cli, closeHosts, pluginsDir, rejects, root, startHost, transports } from './helpers';
 import { assemble, ENV_IMPORTS, writeModule } from './wat';
 
 // Counted by hand, with wasmtime's default cost (1 an operator; nop, drop, block, loop, end, else,
@@ -179,3 +182,58 @@ describe('fuel: a real PDK plugin', () => {
 function text(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('utf8');
 }
+
+describe('fuel: the CLI and call files', () => {
+  const cliRun = (args: string[]) => {
+    const r = spawnSync(process.execPath, [cli, ...args], { cwd: root });
+    return { code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
+  };
+
+  it('extism-ipc call --fuel: exactly the count passes, one less fails naming the plugin; --count-fuel shows it in --trace', () => {
+    const ok = cliRun(['call', spin, 'spin', 'abc', '--fuel', String(spinCost(3)), '--trace']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, new RegExp(`cli -> #1 spin\\.spin .*, fuel ${spinCost(3)}, ok`));
+    const out = cliRun(['call', spin, 'spin', 'abc', '--fuel', String(spinCost(3) - 1)]);
+    assert.equal(out.code, 1);
+    assert.equal(out.stderr, `extism-ipc: PluginError: plugin #1 (spin).spin ran out of fuel (${spinCost(3) - 1} units)\n`);
+    const counted = cliRun(['call', spin, 'spin', 'abcde', '--count-fuel', '--trace']);
+    assert.match(counted.stderr, new RegExp(`, fuel ${spinCost(5)}, ok`));
+    assert.equal(cliRun(['call', spin, 'spin', '--fuel', 'lots']).code, 2);
+  });
+
+  it('expect.maxFuel, and a --fuel-baseline round trip with --fuel-tolerance', () => {
+    const dir = fs.mkdtempSync(path.join(path.dirname(spin), 'calls-'));
+    fs.copyFileSync(spin, path.join(dir, 'spin.wasm'));
+    const calls = [
+      { name: 'spin 3 within', plugin: './spin.wasm', function: 'spin', input: 'abc', expect: { output: '', maxFuel: spinCost(3) } },
+      { name: 'spin 4', plugin: './spin.wasm', function: 'spin', input: 'abcd', expect: { maxFuel: 1000 } },
+    ];
+    const file = path.join(dir, 'spin.extism-calls.json');
+    fs.writeFileSync(file, JSON.stringify({ calls }));
+    assert.equal(cliRun(['test', file]).code, 0);
+    fs.writeFileSync(file, JSON.stringify({ calls: [{ ...calls[0], expect: { output: '', maxFuel: spinCost(3) - 1 } }] }));
+    const over = cliRun(['test', file]);
+    assert.equal(over.code, 1);
+    assert.match(over.stdout, new RegExp(`✗ spin 3 within: it spent ${spinCost(3)} fuel, over its expect\\.maxFuel of ${spinCost(3) - 1}`));
+
+    fs.writeFileSync(file, JSON.stringify({ calls }));
+    const baseline = path.join(dir, 'fuel.json');
+    const first = cliRun(['test', '--fuel-baseline', baseline, file]);
+    assert.equal(first.code, 0, first.stdout);
+    assert.match(first.stdout, /fuel baseline: 2 call\(s\) recorded in /);
+    const recorded = JSON.parse(fs.readFileSync(baseline, 'utf8')) as { calls: Record<string, number> };
+    assert.deepEqual(recorded.calls, { 'spin.extism-calls.json spin 3 within': spinCost(3), 'spin.extism-calls.json spin 4': spinCost(4) });
+    const again = cliRun(['test', '--fuel-baseline', baseline, file]);
+    assert.equal(again.code, 0, again.stdout);
+    assert.match(again.stdout, new RegExp(`✓ spin 4 \\(\\d+ ms, fuel ${spinCost(4)}, was ${spinCost(4)}, \\+0\\.00%\\)`));
+    // a baseline from before the plugin got slower: 10% growth fails at 0%, passes at 10%
+    fs.writeFileSync(baseline, JSON.stringify({ calls: { ...recorded.calls, 'spin.extism-calls.json spin 4': 39 } }));
+    const grew = cliRun(['test', '--fuel-baseline', baseline, file]);
+    assert.equal(grew.code, 1);
+    assert.match(grew.stdout, /✗ spin 4: its fuel grew from 39 to 43 \(\+10\.26%\), over the tolerance of 0%/);
+    assert.equal(cliRun(['test', '--fuel-baseline', baseline, '--fuel-tolerance', '10.5', file]).code, 0);
+    assert.equal(cliRun(['test', '--fuel-tolerance', '5', file]).code, 2);
+    fs.writeFileSync(baseline, '{"calls": {"x": "many"}}');
+    assert.match(cliRun(['test', '--fuel-baseline', baseline, file]).stderr, /"x" must be a whole number of fuel units/);
+  });
+});
