@@ -1,6 +1,6 @@
 // `npm run bench`: what an inter-plugin call costs, against its baselines, in one process and run,
 // then again on every other Node it finds (Node 24 from the extension tests' setup, `--node PATH`).
-//   node dist/bench/bench.js [--json] [--quick] [--node PATH]... [--both-paths] [--this-node-only]
+//   node dist/bench/bench.js [--json] [--quick] [--node PATH]... [--both-paths] [--this-node-only] [--fuel-only]
 // `--both-paths`: where the kernel is merged, the table again with EXTISM_IPC_KERNEL=separate.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -347,6 +347,36 @@ async function spawnAndScale(): Promise<{ cached: Stats; fresh: Stats; perPlugin
   return { cached, fresh, perPluginMiB, nextSpawn };
 }
 
+// 7. fuel: the same direct calls on the runtime itself, not metered, then metered (counted, no limit).
+async function fuelCases(): Promise<{ ratio: Record<string, number>; nsPerUnit: Record<string, number>; units: Record<string, number> }> {
+  const ratio: Record<string, number> = {};
+  const nsPerUnit: Record<string, number> = {};
+  const units: Record<string, number> = {};
+  const medians: Record<string, Record<string, number>> = { off: {}, on: {} };
+  for (const mode of ['off', 'on'] as const) {
+    let last = 0;
+    const hooks: RuntimeHooks = { ...quietHooks, record: (r) => { if (r.kind === 'call' && r.fuelTotal !== undefined) last = r.fuelTotal; } };
+    const runtime = new Runtime(new WasmEngine(), hooks);
+    runtime.configure({ ...defaultSettings, policy: normalizePolicy({ pluginDirs: [pluginsDir], maxMessageBytes: 64 * 1024 * 1024, countFuel: mode === 'on' }), tracing: true });
+    const cv = runtime.register('count_vowels');
+    for (const size of SIZES) {
+      const input = payload(size.bytes);
+      const n = size.bytes >= 1024 * 1024 ? 20 : 2000;
+      const label = mode === 'off' ? 'fuel: direct count_vowels, not metered (runtime itself)' : 'fuel: direct count_vowels, metered (runtime itself)';
+      medians[mode][size.label] = report(label, size.label, await measure(n, () => runtime.call('api', cv.id, 'count_vowels', input))).median;
+      if (mode === 'on') units[size.label] = last;
+    }
+    runtime.unregisterAll();
+  }
+  for (const size of SIZES) {
+    ratio[size.label] = medians.on[size.label] / medians.off[size.label];
+    nsPerUnit[size.label] = ((medians.on[size.label] - medians.off[size.label]) * 1000) / units[size.label];
+    rows.push({ case: 'fuel: metered / not metered', size: size.label, unit: 'x', stats: stats([ratio[size.label]]), note: `${units[size.label]} units a call` });
+    rows.push({ case: 'fuel: what metering adds per unit', size: size.label, unit: 'ns', stats: stats([nsPerUnit[size.label]]) });
+  }
+  return { ratio, nsPerUnit, units };
+}
+
 function table(): string {
   const header = ['case', 'size', 'median', 'min', 'p95', 'max', 'unit', 'note'];
   const lines = rows.map((r) => [r.case, r.size, ...[r.stats.median, r.stats.min, r.stats.p95, r.stats.max].map((v) => v.toFixed(2)), r.unit, r.note ?? '']);
@@ -358,12 +388,19 @@ function table(): string {
 async function main(): Promise<void> {
   const started = Date.now();
   if (!json) process.stderr.write(`bench: ${kernelPathLine()}; ${os.cpus().length} CPUs, ${ROUNDS} rounds per case\n`);
+  if (process.argv.includes('--fuel-only')) {
+    const fuel = await fuelCases();
+    process.stdout.write(`\n${table()}\n`);
+    for (const size of SIZES) process.stdout.write(`fuel ${size.label}: metered ${fuel.ratio[size.label].toFixed(2)}x, ${fuel.nsPerUnit[size.label].toFixed(3)} ns a unit\n`);
+    return;
+  }
   const limit = await limitCase();
   const inputRead = await inputReadCase();
   const direct = await directCases();
   const host = await hostCases();
   const naive = await naiveCase();
   const spawn = await spawnAndScale();
+  const fuel = await fuelCases();
 
   const mib = '1 MiB';
   const nested16 = host.nested['16 B'].median;
@@ -388,6 +425,9 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(`\n${kernelPathLine()}\n\n${table()}\n\n`);
     for (const t of targets) process.stdout.write(`${t.met ? 'MET ' : 'MISS'}  ${t.target}: ${t.value.toFixed(3)}\n`);
+    for (const size of SIZES) {
+      process.stdout.write(`fuel ${size.label}: metered ${fuel.ratio[size.label].toFixed(2)}x the time, ${fuel.units[size.label]} units, ${fuel.nsPerUnit[size.label].toFixed(3)} ns added a unit\n`);
+    }
     process.stdout.write(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }
 }

@@ -39,6 +39,9 @@ host functions:
                             (repeatable; later files override earlier ones name by name)
 limits:
       --timeout MS, --timeout-ms MS   time limit of the call, nested calls included (default 10000; 0 = none)
+      --fuel N              fuel of the call, nested calls included: operators executed, as wasmtime
+                            counts them (default none; 0 = none); the trace shows what each call spent
+      --count-fuel          count the fuel of every call without a limit (shown with --trace)
       --memory-max PAGES    memory of each plugin, in 64 KiB pages (default 1024)
       --var-max BYTES       bytes of vars per plugin (default 1 MiB)
       --http-response-max BYTES  bytes of one HTTP response (default 50 MiB)
@@ -220,6 +223,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       'host-functions': { type: 'string', multiple: true },
       'enable-http-response-headers': { type: 'boolean' },
       fuel: { type: 'string' },
+      'count-fuel': { type: 'boolean' },
       timeout: { type: 'string' },
       'timeout-ms': { type: 'string' },
       'memory-max': { type: 'string' },
@@ -238,7 +242,6 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
     },
   });
   if (values.help) return 'help';
-  if (values.fuel !== undefined) throw new UsageError('--fuel is not supported: this host stops a runaway plugin by time (--timeout)');
   const [command, target, func, inputArg, ...rest] = positionals;
   if (command !== 'call') throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
   if (!target || !func) throw new UsageError('call needs a plugin and a function');
@@ -269,6 +272,8 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       maxVarBytes: integer(values['var-max'], '--var-max', r.maxVarBytes),
       maxHttpResponseBytes: integer(values['http-response-max'], '--http-response-max', r.maxHttpResponseBytes),
       maxModuleBytes: integer(values['max-module-bytes'], '--max-module-bytes', r.maxModuleBytes),
+      fuel: integer(values.fuel, '--fuel', r.fuel),
+      countFuel: values['count-fuel'] ?? false,
       wasi: values.wasi ?? false,
       allowedHosts: values['allow-host'] ?? [],
       allowedPaths: pathsOf(values['allow-path']),

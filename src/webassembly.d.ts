@@ -37,6 +37,15 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer;
     grow(delta: number): number;
   }
+  type ValueType = 'i32' | 'i64' | 'f32' | 'f64';
+  interface GlobalDescriptor {
+    value: ValueType;
+    mutable?: boolean;
+  }
+  class Global {
+    constructor(descriptor: GlobalDescriptor, value?: number | bigint);
+    value: number | bigint;
+  }
   class CompileError extends Error {}
   class LinkError extends Error {}
   class RuntimeError extends Error {}

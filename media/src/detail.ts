@@ -2,7 +2,7 @@
 // and what can be done with it. Plugin text goes in through textContent only.
 import type { BytesDetail, CallDetail, SpanView } from '../../src/shared/protocol';
 import { calleeLabel } from '../../src/shared/traceRecords';
-import { formatBytes, formatMs, span } from './format';
+import { formatBytes, formatFuel, formatMs, span } from './format';
 
 function button(action: string, text: string, title: string, disabled = false): HTMLButtonElement {
   const b = document.createElement('button');
@@ -45,7 +45,7 @@ export function detailOf(s: SpanView, detail: CallDetail | null): HTMLElement[] 
   const head = document.createElement('div');
   head.className = 'detail-head';
   const title = span('detail-title', calleeLabel(s));
-  const meta = span('detail-meta', `${s.caller} · ${s.status === 'running' ? 'running…' : formatMs(s.durationMs)} · ${s.status}`);
+  const meta = span('detail-meta', `${s.caller} · ${s.status === 'running' ? 'running…' : formatMs(s.durationMs)}${s.fuel !== undefined ? ` · ${formatFuel(s)}` : ''} · ${s.status}`);
   head.append(title, meta);
   const out: HTMLElement[] = [head];
   if (s.error) {

@@ -9,6 +9,13 @@ export function formatMs(ms: number): string {
   return ms < 1 ? `${Math.round(ms * 1000)} µs` : ms < 1000 ? `${ms.toFixed(2)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
+/** `1,204 fuel` (its own work), with the total of the calls under it when they spent any; '' when not counted. */
+export function formatFuel(s: Pick<SpanView, 'fuel' | 'fuelTotal'>): string {
+  if (s.fuel === undefined) return '';
+  const own = `${s.fuel.toLocaleString('en-US')} fuel`;
+  return s.fuelTotal !== undefined && s.fuelTotal !== s.fuel ? `${own} (${s.fuelTotal.toLocaleString('en-US')} in all)` : own;
+}
+
 /** A `<span>` with a class, its text and an optional tooltip. */
 export function span(cls: string, text: string, title?: string): HTMLSpanElement {
   const s = document.createElement('span');

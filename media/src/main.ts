@@ -5,7 +5,7 @@
 import { dispatch } from '../../src/shared/protocol';
 import { calleeLabel } from '../../src/shared/traceRecords';
 import { detailOf } from './detail';
-import { formatBytes, formatMs, span } from './format';
+import { formatBytes, formatFuel, formatMs, span } from './format';
 import { timelineOf } from './timeline';
 import type { CallDetail, FromWebview, Handlers, LifeView, RecordView, SpanView, ToWebview } from '../../src/shared/protocol';
 
@@ -311,6 +311,7 @@ function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElemen
     span('bytes', `out ${formatBytes(s.outputBytes)}`),
     span('preview', s.outputPreview, s.outputPreview),
     span('duration', s.status === 'running' ? 'running…' : formatMs(s.durationMs)),
+    ...(s.fuel !== undefined ? [span('fuel', formatFuel(s), 'fuel: operators its plugin executed in this call (callees excluded), and with the calls under it')] : []),
   );
   li.append(row);
   if (s.error) {
@@ -320,7 +321,7 @@ function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElemen
   }
   li.setAttribute(
     'aria-label',
-    `${s.caller} calls ${s.host ? `host function ${s.host}` : `${s.calleeName} ${s.func}`}${s.bound ? ` through bound import ${s.bound}` : ''}, in ${s.inputBytes} bytes, out ${s.outputBytes} bytes, ${s.status === 'running' ? 'running' : formatMs(s.durationMs)}, ${s.status}${s.error ? `: ${s.error}` : ''}`,
+    `${s.caller} calls ${s.host ? `host function ${s.host}` : `${s.calleeName} ${s.func}`}${s.bound ? ` through bound import ${s.bound}` : ''}, in ${s.inputBytes} bytes, out ${s.outputBytes} bytes, ${s.status === 'running' ? 'running' : formatMs(s.durationMs)}${s.fuel !== undefined ? `, ${formatFuel(s)}` : ''}, ${s.status}${s.error ? `: ${s.error}` : ''}`,
   );
   return li;
 }

@@ -30,6 +30,8 @@ export interface CallOutcome {
   actual?: string;
   /** The spans of this call, its nested calls included. */
   spans: Span[];
+  /** The fuel it spent, its nested calls included, when fuel was counted. */
+  fuel?: number;
 }
 
 /** Reads and checks a call file. */
@@ -167,7 +169,20 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
     listening.dispose();
   }
   const durationMs = performance.now() - t0;
-  return { call, durationMs, output, error, spans, ...judge(call, output, error) };
+  return withFuel({ call, durationMs, output, error, spans, ...judge(call, output, error) });
+}
+
+/** The call's fuel from its top-level span, and `expect.maxFuel` checked when the rest passed. */
+function withFuel(outcome: CallOutcome): CallOutcome {
+  const top = outcome.spans.find((s) => s.depth === 0 && s.host === undefined);
+  if (top?.fuelTotal !== undefined) outcome.fuel = top.fuelTotal;
+  const max = outcome.call.maxFuel;
+  if (max === undefined || !outcome.passed) return outcome;
+  if (outcome.fuel === undefined) {
+    return { ...outcome, passed: false, reason: 'expect.maxFuel: its fuel was not counted (count it: extism-ipc test does when a call has maxFuel, the editor with extismIpc.trace.fuel)' };
+  }
+  if (outcome.fuel <= max) return outcome;
+  return { ...outcome, passed: false, reason: `it spent ${outcome.fuel} fuel, over its expect.maxFuel of ${max}`, expected: `at most ${max} fuel`, actual: `${outcome.fuel} fuel` };
 }
 
 function judge(call: CallSpec, output: Uint8Array | undefined, error: string | undefined): Pick<CallOutcome, 'passed' | 'reason' | 'expected' | 'actual'> {

@@ -31,6 +31,12 @@ export interface Span {
    * callee are the plugin that called it, `func` its name; bytes are what it read and stored.
    */
   host?: string;
+  /**
+   * When fuel is counted: the units the callee's own code spent in this call (its callees' excluded),
+   * and `fuelTotal`, what the call spent with every call under it.
+   */
+  fuel?: number;
+  fuelTotal?: number;
 }
 
 /**

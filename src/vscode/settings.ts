@@ -48,6 +48,8 @@ export function readSettings(samplesDir: string): ResolvedSettings {
     maxVarBytes: num('limits.maxVarBytes'),
     maxHttpResponseBytes: num('limits.maxHttpResponseBytes'),
     maxModuleBytes: num('limits.maxModuleBytes'),
+    fuel: num('limits.fuel'),
+    countFuel: config.get<boolean>('trace.fuel', false),
     // grants are the workspace's to give only when it is trusted
     wasi: trusted && config.get<boolean>('grants.wasi', false),
     allowedHosts: trusted ? config.get<string[]>('grants.allowedHosts', []) : [],

@@ -26,6 +26,7 @@ export function toSpanView(s: Span): SpanView {
     ...(s.error !== undefined ? { error: visibleText(s.error) } : {}),
     ...(s.bound !== undefined ? { bound: visibleText(s.bound) } : {}),
     ...(s.host !== undefined ? { host: visibleText(s.host) } : {}),
+    ...(s.fuel !== undefined ? { fuel: s.fuel, fuelTotal: s.fuelTotal } : {}),
   };
 }
 

@@ -132,11 +132,8 @@ describe('cli: the flags of extism call', () => {
     assert.equal(run(['call', 'linked_main', 'compute', '--link', 'math']).code, 2);
   });
 
-  it('accepts --enable-http-response-headers and refuses --fuel with the alternative', () => {
+  it('accepts --enable-http-response-headers', () => {
     assert.equal(run(['call', 'echo', 'echo', '-i', 'x', '--enable-http-response-headers']).stdout.toString(), 'x');
-    const fuel = run(['call', 'echo', 'echo', '--fuel', '1000']);
-    assert.equal(fuel.code, 2);
-    assert.match(fuel.stderr, /--fuel is not supported: this host stops a runaway plugin by time \(--timeout\)/);
   });
 
   it('reaches only hosts given with --allow-host', async () => {

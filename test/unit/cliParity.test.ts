@@ -33,8 +33,8 @@ describe('cli: the flags of extism call, -q and ro: paths', () => {
     assert.equal(failed.code, 1);
     assert.equal(failed.stderr, 'extism-ipc: PluginError: plugin #1 (trap).fail failed: deliberate failure\n');
     const fuel = run(['call', 'echo', 'echo', '-q', '--fuel', '10']);
-    assert.equal(fuel.code, 2);
-    assert.match(fuel.stderr, /--fuel is not supported: this host stops a runaway plugin by time \(--timeout\)/);
+    assert.equal(fuel.code, 1);
+    assert.match(fuel.stderr, /^extism-ipc: PluginError: plugin #1 \(echo\)\.echo ran out of fuel \(10 units\)\n$/);
   });
 
   it('-q refuses flags that ask for stderr output', () => {

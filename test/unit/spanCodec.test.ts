@@ -84,6 +84,10 @@ describe('span batches: each span as what differs from the one before', () => {
         const via = rand();
         if (via < 0.2) s.bound = pick(['extism:host/user.target', 'env.other']);
         else if (via < 0.35) s.host = pick(['extism:host/user.target', 'example:math.mult']);
+        if (rand() < 0.6) {
+          s.fuel = pick([0, 1, 135, 2 ** 40, 2 ** 53 - 1]);
+          s.fuelTotal = s.fuel + pick([0, 0, 7, 2 ** 30]);
+        }
         spans.push(s);
         encoder.add(s);
       }
@@ -101,14 +105,16 @@ describe('span batches: each span as what differs from the one before', () => {
   it('take three slots for a span of a burst that repeats all but its times', () => {
     const encoder = new SpanEncoder();
     const head = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-    for (let i = 0; i < 1000; i++) encoder.add(span(100 + i, 'nest', 'echo', 'echo', { inputHead: head.slice(), outputHead: head.slice(), inputBytes: 16, outputBytes: 16, parentId: 99, start: 5000 + i }));
+    // the same call again and again spends the same fuel too
+    for (let i = 0; i < 1000; i++) encoder.add(span(100 + i, 'nest', 'echo', 'echo', { inputHead: head.slice(), outputHead: head.slice(), inputBytes: 16, outputBytes: 16, parentId: 99, start: 5000 + i, fuel: 130, fuelTotal: 130 }));
     const batch = encoder.take();
     // the first span whole, then a mask, a start and a duration each; the heads once
-    assert.ok(batch.numbers.length <= 17 + 999 * 3, `${batch.numbers.length} slots`);
+    assert.ok(batch.numbers.length <= 19 + 999 * 3, `${batch.numbers.length} slots`);
     assert.equal(batch.heads.length, 32);
     const spans = decodeSpans(batch);
     assert.deepEqual(spans.map((s) => s.id), Array.from({ length: 1000 }, (_, i) => 100 + i));
     assert.deepEqual([...spans[999].outputHead], [...head]);
+    assert.deepEqual([spans[999].fuel, spans[999].fuelTotal], [130, 130]);
   });
 });
 

@@ -1,6 +1,8 @@
 import type { HostFunctionTable, PluginInstance, PluginMemory } from '../model/engine';
 import { internalError, IpcError, keepRemedy, PluginError } from '../model/errors';
 import { ExtismMemory } from './extismMemory';
+import type { FuelMeter } from './fuelMeter';
+import { FUEL_MODULE } from './fuelRewrite';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS, splitMergedExports } from './kernel';
 import { KERNEL_EXPORT, KERNEL_MODULE } from './kernelMerge';
 import { WasiEnvironment, WasiExit } from './wasi';
@@ -28,6 +30,8 @@ export interface InstanceOptions {
    * kernel instance of its own; null for the separate kernel.
    */
   merged: WebAssembly.Module | null;
+  /** The fuel a metered module imports (its only import from `extism-ipc:fuel`). */
+  fuel: FuelMeter;
 }
 
 /**
@@ -135,7 +139,8 @@ export class WasmInstance implements PluginInstance {
     const kernelExports = this.k as unknown as Record<string, WebAssembly.ImportValue>;
     for (const imp of WebAssembly.Module.imports(module)) {
       let value: WebAssembly.ImportValue | undefined;
-      if (imp.module === KERNEL_MODULE && module === this.options.merged) {
+      if (imp.module === FUEL_MODULE) value = this.options.fuel.global;
+      else if (imp.module === KERNEL_MODULE && module === this.options.merged) {
         value = imp.name === 'out_of_memory' ? this.outOfMemory : undefined;
       } else if (this.linked.has(imp.module)) {
         if (this.linking.has(imp.module)) value = this.trampoline(imp, from);
@@ -415,6 +420,8 @@ export class WasmInstance implements PluginInstance {
   }
 
   private failure(func: string, error: unknown): Error {
+    const outOfFuel = this.options.fuel.ranOut(this.label, func, error);
+    if (outOfFuel) return outOfFuel;
     if (isBoundaryTypeError(error)) return this.notAnExtismExport(func, `cannot be called with no arguments (${error.message})`);
     if (error instanceof IpcError) return error;
     if (error instanceof WasiExit) return new PluginError(`${this.label}.${func} exited with code ${error.code}`);

@@ -1,5 +1,7 @@
 import type { CompiledModule, FunctionImport, ModuleBytes } from '../model/engine';
 import { PluginError } from '../model/errors';
+import { FuelRefused } from './fuelOperators';
+import { FUEL_MODULE, meterFuel } from './fuelRewrite';
 import { functionImportTypes, importKey } from './importTypes';
 import { kernelBytes } from './kernel';
 import { kernelPath } from './kernelPath';
@@ -29,7 +31,8 @@ export class WasmModule implements CompiledModule {
     this.limited = compiled.plain ? null : compiled.limited;
     this.merged = compiled.merged;
     this.note = compiled.note;
-    const imports = compiled.plain ? WebAssembly.Module.imports(compiled.plain) : compiled.imports;
+    // the fuel meter's import is the engine's business, not the plugin's
+    const imports = (compiled.plain ? WebAssembly.Module.imports(compiled.plain) : compiled.imports).filter((i) => i.module !== FUEL_MODULE);
     this.imports = imports.map((i) => `${i.module}.${i.name}`);
     this.types = functionImportTypes(bytes);
     this.functionImports = imports.filter((i) => i.kind === 'function').map((i) => ({ module: i.module, name: i.name, type: this.importType(i.module, i.name) }));
@@ -69,28 +72,30 @@ interface Compiled {
 }
 
 /**
- * Compiled modules, by where they come from and the memory limit they were compiled with (the
- * limit is written into the module); a source whose stamp changed is compiled again.
+ * Compiled modules, by where they come from, the memory limit they were compiled with (the limit is
+ * written into the module) and whether they are metered for fuel; a source whose stamp changed is
+ * compiled again. Only plugins loaded with fuel on pay for it.
  */
 export class ModuleCache {
   private readonly entries = new Map<string, Entry>();
 
-  get(source: ModuleBytes, maxPages: number, label: string): WasmModule {
-    const key = `${source.key}|${maxPages}|${kernelPath().path}`;
+  get(source: ModuleBytes, maxPages: number, label: string, fuel = false): WasmModule {
+    const key = `${source.key}|${maxPages}|${kernelPath().path}|${fuel ? 'fuel' : ''}`;
     const cached = this.entries.get(key);
     if (cached && cached.stamp === source.stamp) return cached.module;
     const bytes = source.read();
-    const module = new WasmModule(compile(bytes, maxPages, label, source.source), bytes, source.source);
+    const module = new WasmModule(compile(bytes, maxPages, label, source.source, fuel), bytes, source.source);
     this.entries.set(key, { stamp: source.stamp, module });
     return module;
   }
 }
 
 /**
- * Validates before anything reads the module's sections, then caps its memory and compiles it: with
- * the kernel merged in where this V8 has multi-memory and the module allows it, else as it is.
+ * Validates before anything reads the module's sections, then caps its memory, meters it when asked
+ * and compiles it: with the kernel merged in where this V8 has multi-memory and the module allows
+ * it, else as it is. The kernel's own functions are merged after metering, so they cost nothing.
  */
-function compile(bytes: Uint8Array, maxPages: number, label: string, file: string): Compiled {
+function compile(bytes: Uint8Array, maxPages: number, label: string, file: string, fuel: boolean): Compiled {
   if (!WebAssembly.validate(bytes)) {
     try {
       new WebAssembly.Module(bytes);
@@ -99,7 +104,15 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     }
     throw invalid(label, file, 'refused by WebAssembly.validate');
   }
-  const limited = limitMemory(bytes, maxPages);
+  let limited = limitMemory(bytes, maxPages);
+  if (fuel) {
+    try {
+      limited = meterFuel(limited);
+    } catch (error) {
+      if (!(error instanceof FuelRefused)) throw error;
+      throw new PluginError(`${label}: ${file} cannot be metered for fuel: ${error.message}; run it without a fuel limit or count`);
+    }
+  }
   let note: string | null = null;
   if (kernelPath().path === 'merged') {
     const result = mergeKernel(limited, kernelBytes(), maxPages);

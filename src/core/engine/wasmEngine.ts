@@ -1,5 +1,6 @@
 import type { CompiledModule, Engine, HostFunctionTable, HttpRequest, HttpResponse, InstanceSpec, ModuleBytes, PluginInstance, PluginMemory } from '../model/engine';
 import { IpcError, PluginError } from '../model/errors';
+import { FuelMeter } from './fuelMeter';
 import { WasmInstance } from './instance';
 import { ModuleCache, WasmModule } from './moduleCache';
 import { SyncHttpClient } from './syncHttp';
@@ -16,14 +17,15 @@ export class WasmEngine implements Engine {
   private readonly modules = new ModuleCache();
   private readonly guard: TimeoutGuard;
   private readonly httpClient = new SyncHttpClient();
+  readonly fuel = new FuelMeter();
 
   /** `cancelState` (from `guardState`): calls may be cancelled by whoever shares it. */
   constructor(cancelState?: SharedArrayBuffer) {
     this.guard = new TimeoutGuard(cancelState);
   }
 
-  compile(bytes: ModuleBytes, maxPages: number, label: string): CompiledModule {
-    return this.modules.get(bytes, maxPages, label);
+  compile(bytes: ModuleBytes, maxPages: number, label: string, fuel: boolean): CompiledModule {
+    return this.modules.get(bytes, maxPages, label, fuel);
   }
 
   instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance {
@@ -36,7 +38,7 @@ export class WasmEngine implements Engine {
       const wasi = grant ? () => new WasiEnvironment(grant) : null;
       // linked modules share one kernel: a plugin that links any keeps the kernel an instance of its own
       const merged = linked.size === 0 ? main.merged : null;
-      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked, source: main.source, merged };
+      const options = { maxPages: spec.maxPages, wasi, wasiHint: spec.wasiHint, pluginName: spec.name, linked, source: main.source, merged, fuel: this.fuel };
       return new WasmInstance(spec.label, merged ?? main.module, options, hostFunctions);
     } catch (error) {
       if (error instanceof IpcError) throw error;

@@ -22,6 +22,8 @@ export interface CallSpec {
   allowedPaths?: Record<string, string>;
   timeoutMs?: number;
   expect?: Expectation;
+  /** `expect.maxFuel`: the call (its nested calls included) may spend at most this much fuel. */
+  maxFuel?: number;
 }
 
 /** A `*.extism-calls.json` file, checked: calls run in order on one host. */
@@ -115,7 +117,11 @@ export function parseCallFile(file: string, text: string): CallFile {
       const t = value.timeoutMs;
       spec.timeoutMs = typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= 2 ** 31 - 1 ? t : fail(`${at}.timeoutMs`, 'must be a whole number of ms from 0 to 2147483647');
     }
-    if (value.expect !== undefined) spec.expect = parseExpectation(value.expect, `${at}.expect`, fail);
+    if (value.expect !== undefined) {
+      const { expect, maxFuel } = splitMaxFuel(value.expect, `${at}.expect`, fail);
+      if (maxFuel !== undefined) spec.maxFuel = maxFuel;
+      if (expect !== undefined) spec.expect = parseExpectation(expect, `${at}.expect`, fail);
+    }
     return spec;
   });
   return {
@@ -134,6 +140,16 @@ function parseInput(v: unknown, at: string, fail: (field: string, message: strin
   if (kind === 'json') return { json: v.json };
   if (typeof v[kind] !== 'string') return fail(`${at}.${kind}`, 'must be a string');
   return kind === 'base64' ? { base64: v.base64 as string } : { file: v.file as string };
+}
+
+/** `expect.maxFuel` beside (or instead of) one kind of expectation: the rest, and the limit. */
+function splitMaxFuel(v: unknown, at: string, fail: (field: string, message: string) => never): { expect: unknown; maxFuel?: number } {
+  if (!isObject(v) || !Object.hasOwn(v, 'maxFuel')) return { expect: v };
+  const maxFuel = v.maxFuel;
+  if (typeof maxFuel !== 'number' || !Number.isSafeInteger(maxFuel) || maxFuel < 0) fail(`${at}.maxFuel`, 'must be a whole number of fuel units');
+  const rest: Record<string, unknown> = Object.create(null);
+  for (const k of Object.keys(v)) if (k !== 'maxFuel') rest[k] = v[k];
+  return { expect: Object.keys(rest).length ? rest : undefined, maxFuel: maxFuel as number };
 }
 
 function parseExpectation(v: unknown, at: string, fail: (field: string, message: string) => never): Expectation {

@@ -111,12 +111,26 @@ export interface ModuleBytes {
   read(): Uint8Array;
 }
 
+/**
+ * The fuel that metered plugins draw on: one tank for a top-level call and every call under it.
+ * Only modules compiled with `fuel` are metered.
+ */
+export interface FuelCounter {
+  /** Fills the tank for a top-level call: `limit` units, or no limit for 0. */
+  reset(limit: number): void;
+  /** Units left; what a call spent is the difference of two readings. */
+  left(): number;
+}
+
 export interface Engine {
   /**
    * Compiles a module, its own memory capped at `maxPages`, after validating it; compiled once per
-   * key, stamp and limit. An invalid module is a PluginError naming `source` and the reason.
+   * key, stamp, limit and `fuel` (whether it is rewritten to count the fuel it spends). An invalid
+   * module is a PluginError naming `source` and the reason.
    */
-  compile(bytes: ModuleBytes, maxPages: number, label: string): CompiledModule;
+  compile(bytes: ModuleBytes, maxPages: number, label: string, fuel: boolean): CompiledModule;
+  /** The fuel metered modules spend. */
+  readonly fuel: FuelCounter;
   instantiate(spec: InstanceSpec, hostFunctions: (memory: PluginMemory) => HostFunctionTable): PluginInstance;
   /**
    * Runs a job under a time limit (0: none); `isTimeout` tells its error apart. A job with a

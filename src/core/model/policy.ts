@@ -54,6 +54,13 @@ export interface PolicyOptions {
   bindings?: BindingOptions;
   /** Per plugin name, its own grants, config and (narrowing) limits, on top of the ones above. */
   plugins?: Record<string, PluginRule>;
+  /**
+   * Units of fuel a top-level call and every call under it may spend in all (wasmtime's count: one
+   * an operator executed, a few control operators free); 0 or absent: no limit.
+   */
+  fuel?: number;
+  /** Count the fuel of every call without a limit (a limit counts too). */
+  countFuel?: boolean;
 }
 
 export interface Policy {
@@ -77,6 +84,9 @@ export interface Policy {
   readonly bindings: Readonly<Record<string, readonly Binding[]>>;
   /** By plugin name (a null-prototype object). */
   readonly plugins: Readonly<Record<string, Readonly<PluginRule>>>;
+  /** 0: no limit. */
+  readonly fuel: number;
+  readonly countFuel: boolean;
 }
 
 export const defaultPolicy: Policy = {
@@ -98,6 +108,8 @@ export const defaultPolicy: Policy = {
   maxModuleBytes: 256 * 1024 * 1024,
   bindings: Object.create(null) as Record<string, readonly Binding[]>,
   plugins: Object.create(null) as Record<string, PluginRule>,
+  fuel: 0,
+  countFuel: false,
 };
 
 const MAX_PAGES = 65536;
@@ -115,6 +127,7 @@ export const POLICY_RANGES = {
   maxHttpResponseBytes: { min: 0, max: 4 * GiB },
   // V8 compiles no module over 1 GiB
   maxModuleBytes: { min: 1, max: GiB },
+  fuel: { min: 0, max: Number.MAX_SAFE_INTEGER },
 } satisfies Record<string, Range>;
 
 type NumericOption = keyof typeof POLICY_RANGES;
@@ -155,7 +168,14 @@ export function normalizePolicy(options: PolicyOptions = {}): Policy {
     maxModuleBytes: num('maxModuleBytes'),
     bindings: normalizeBindings(options.bindings),
     plugins: normalizePluginRules(options.plugins),
+    fuel: num('fuel'),
+    countFuel: flag(options.countFuel, d.countFuel, 'countFuel'),
   };
+}
+
+/** Whether plugins are metered: a limit is set, or counting was asked for. Plugins loaded then pay for it. */
+export function countsFuel(policy: Policy): boolean {
+  return policy.fuel > 0 || policy.countFuel;
 }
 
 function flag(value: boolean | undefined, fallback: boolean, name: string): boolean {

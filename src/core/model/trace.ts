@@ -144,7 +144,14 @@ function callerLabel(s: Span): string {
 function treeLine(s: Span): string {
   const status = s.status === 'ok' ? 'ok' : `${s.status.toUpperCase()}: ${s.error ?? ''}`;
   const call = `${callerLabel(s)} -> ${calleeLabel(s)}${s.bound ? ` (bound ${s.bound})` : ''}`;
-  return visibleText(`${call}  in ${s.inputBytes} B, out ${s.outputBytes} B, ${formatMs(s.durationMs)}, ${status}`);
+  return visibleText(`${call}  in ${s.inputBytes} B, out ${s.outputBytes} B, ${formatMs(s.durationMs)}${fuelText(s)}, ${status}`);
+}
+
+/** `, fuel 120 (total 480)`: its own work, and with its callees' when they spent any. */
+export function fuelText(s: Pick<Span, 'fuel' | 'fuelTotal'>): string {
+  if (s.fuel === undefined) return '';
+  const total = s.fuelTotal !== undefined && s.fuelTotal !== s.fuel ? ` (total ${s.fuelTotal})` : '';
+  return `, fuel ${s.fuel}${total}`;
 }
 
 function formatMs(ms: number): string {
@@ -209,6 +216,7 @@ export function toChromeTrace(records: readonly TraceRecord[]): { traceEvents: o
           ...(r.error ? { error: r.error } : {}),
           ...(r.bound ? { bound: r.bound } : {}),
           ...(r.host !== undefined ? { host: r.host } : {}),
+          ...(r.fuel !== undefined ? { fuel: r.fuel, fuelTotal: r.fuelTotal } : {}),
         },
       });
     } else {

@@ -1,4 +1,5 @@
 import { PluginError, PolicyError } from '../model/errors';
+import type { FuelCounter } from '../model/engine';
 import type { Policy } from '../model/policy';
 import { Caller, describePlugin } from '../model/registry';
 import { PREVIEW_BYTES, Span, TraceRecord } from '../../shared/traceRecords';
@@ -35,6 +36,9 @@ export class CallStack {
   /** The span of the user host function running, if any: a call stopped from outside ends it too. */
   private hostCall: Span | null = null;
   tracing = true;
+  /** The fuel metered plugins spend, when it is counted; each frame's callees' fuel, to tell a call's own. */
+  fuel: FuelCounter | null = null;
+  private readonly calleesFuel: number[] = [];
 
   constructor(private readonly hooks: CallHooks) {}
 
@@ -123,6 +127,14 @@ export class CallStack {
       status: 'running',
     };
     if (bound !== undefined) span.bound = bound;
+    const fuel = this.fuel;
+    let fuelAtStart = 0;
+    if (fuel) {
+      // a top-level call and every call under it draw on one tank
+      if (depth === 0) fuel.reset(policy.fuel);
+      fuelAtStart = fuel.left();
+      this.calleesFuel.push(0);
+    }
     this.plugins.push(callee);
     this.spans.push(span);
     callee.calls++;
@@ -144,9 +156,21 @@ export class CallStack {
       this.plugins.pop();
       this.spans.pop();
       span.durationMs = now() - span.start;
+      if (fuel) this.endFuel(span, fuel, fuelAtStart, depth);
       if (tracing) this.hooks.record(span);
       this.hooks.pluginCounted(callee.id);
     }
+  }
+
+  /** A span's fuel: what the tank lost while it ran, less what its callees spent. */
+  private endFuel(span: Span, fuel: FuelCounter, atStart: number, depth: number): void {
+    const total = atStart - fuel.left();
+    const callees = this.calleesFuel.pop() ?? 0;
+    span.fuelTotal = total;
+    span.fuel = total - callees;
+    if (depth > 0) this.calleesFuel[depth - 1] += total;
+    // start-ups outside a call (a load, a reload) draw on no limit
+    else fuel.reset(0);
   }
 
   /** A span for one call of a user host function by `plugin`; null when tracing is off. */
@@ -195,6 +219,8 @@ export class CallStack {
     if (host) this.endHostCall(host, reason);
     const spans = this.spans.splice(0);
     const running = this.plugins.splice(0);
+    this.calleesFuel.length = 0;
+    this.fuel?.reset(0);
     for (let i = running.length - 1; i >= 0; i--) {
       const span = spans[i];
       const plugin = running[i];

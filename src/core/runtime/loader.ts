@@ -4,7 +4,7 @@ import { PluginError } from '../model/errors';
 import { dataRecord } from '../model/manifest';
 import { ignoredManifestGrants, LoadOptions, pluginGrants, pluginLimits, withPluginRule } from '../model/loadOptions';
 import type { LogLevel } from '../model/logging';
-import type { Policy } from '../model/policy';
+import { countsFuel, type Policy } from '../model/policy';
 import { isOldAbiImport } from '../model/hostFunctionStub';
 import { describePlugin } from '../model/registry';
 import { EXTISM_ENV, importName, OWN_FUNCTIONS, OWN_MODULES, ServedImport } from '../model/userHostFunctions';
@@ -62,7 +62,7 @@ export class PluginLoader {
     const label = `${who}: "${name}"`;
     const manifest = isManifestPath(file) ? readManifest(file, policy.maxModuleBytes) : null;
     const limits = pluginLimits(policy, manifest, options);
-    const { module, linked } = this.compile(file, manifest, options, limits.memoryMaxPages, policy.maxModuleBytes, label);
+    const { module, linked } = this.compile(file, manifest, options, limits.memoryMaxPages, policy.maxModuleBytes, label, countsFuel(policy));
     const kernelNote = module.kernelNote();
     if (kernelNote) this.log(id, 'info', `${file}: runs with a kernel instance of its own, not merged into the module: ${kernelNote}`, name);
     const config = dataRecord({ ...(manifest?.config ?? {}), ...(options.config ?? {}) });
@@ -169,10 +169,10 @@ export class PluginLoader {
     return this.engine.instantiate(spec, (memory) => createHostFunctions(this.services, plugin, memory, imports));
   }
 
-  private compile(file: string, manifest: LoadedManifest | null, options: LoadOptions, maxPages: number, maxBytes: number, label: string) {
+  private compile(file: string, manifest: LoadedManifest | null, options: LoadOptions, maxPages: number, maxBytes: number, label: string, fuel: boolean) {
     const fromManifest = (m: ManifestModuleBytes, manifestFile: string) =>
-      this.engine.compile({ key: `${manifestFile}#${m.name}`, stamp: manifest?.stamp ?? '', source: m.file ?? manifestFile, read: () => m.bytes }, maxPages, label);
-    const fromFile = (path: string) => this.engine.compile(moduleFile(path, maxBytes, label), maxPages, label);
+      this.engine.compile({ key: `${manifestFile}#${m.name}`, stamp: manifest?.stamp ?? '', source: m.file ?? manifestFile, read: () => m.bytes }, maxPages, label, fuel);
+    const fromFile = (path: string) => this.engine.compile(moduleFile(path, maxBytes, label), maxPages, label, fuel);
     const module = manifest ? fromManifest(manifest.main, manifest.file) : fromFile(file);
     const linked = new Map<string, CompiledModule>();
     for (const m of manifest?.linked ?? []) linked.set(m.name, fromManifest(m, manifest!.file));

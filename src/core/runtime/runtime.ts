@@ -4,7 +4,7 @@ import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
 import { capLogMessage, LogBudget } from '../model/logBudget';
 import { LogEntry, LogLevel, passes } from '../model/logging';
-import { mayCall, maySpawn } from '../model/policy';
+import { countsFuel, mayCall, maySpawn } from '../model/policy';
 import { defaultSettings, RuntimeSettings } from '../model/runtimeSettings';
 import { Caller, cutName, describePlugin, PluginCounters, PluginInfo, Registry } from '../model/registry';
 import type { Span } from '../../shared/traceRecords';
@@ -90,6 +90,7 @@ export class Runtime {
   configure(settings: RuntimeSettings): void {
     this.settings = settings;
     this.stack.tracing = settings.tracing;
+    this.stack.fuel = countsFuel(settings.policy) ? this.engine.fuel : null;
     this.bindings.configured(settings.policy);
   }
 

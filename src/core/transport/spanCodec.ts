@@ -50,7 +50,9 @@ const OUTPUT_HEAD = 10;
 const DEPTH = 11;
 const STATUS = 12; // 0 for ok, else 1 + the error's string
 const BOUND = 13; // 0 for none, 1 + a bound import's string, -1 - a user host function's
-const FIELDS = 14;
+const FUEL = 14; // -1 when fuel is not counted
+const FUEL_TOTAL = 15;
+const FIELDS = 16;
 /** The most slots one span takes: its mask, every field, start and duration. */
 const MAX_SLOTS = 1 + FIELDS + 2;
 const CALLERS: Exclude<Caller, number>[] = ['command', 'cli', 'api'];
@@ -78,6 +80,8 @@ export class SpanEncoder {
   private prevError: string | null = null;
   private prevBound: string | null = null;
   private prevHost = false;
+  private prevFuel = -1;
+  private prevFuelTotal = -1;
   /** Where the last input and output heads written lie in `heads`, and their lengths. */
   private prevInput = 0;
   private prevInputLength = 0;
@@ -214,6 +218,17 @@ export class SpanEncoder {
       this.prevBound = via;
       this.prevHost = host;
     }
+    // a burst of the same call spends the same fuel: nothing written
+    const fuel = s.fuel ?? -1;
+    if (all || fuel !== this.prevFuel) {
+      mask |= 1 << FUEL;
+      v[at++] = this.prevFuel = fuel;
+    }
+    const fuelTotal = s.fuelTotal ?? -1;
+    if (all || fuelTotal !== this.prevFuelTotal) {
+      mask |= 1 << FUEL_TOTAL;
+      v[at++] = this.prevFuelTotal = fuelTotal;
+    }
     v[at++] = s.start;
     v[at++] = s.durationMs;
     v[maskAt] = mask;
@@ -287,6 +302,8 @@ export function decodeSpans(batch: SpanBatch): Span[] {
     const via = v[BOUND];
     if (via > 0) span.bound = str[via - 1];
     else if (via < 0) span.host = str[-1 - via];
+    if (v[FUEL] >= 0) span.fuel = v[FUEL];
+    if (v[FUEL_TOTAL] >= 0) span.fuelTotal = v[FUEL_TOTAL];
     spans[i] = span;
   }
   return spans;
