@@ -32,6 +32,8 @@ export type { CallFile, CallSpec, Expectation } from './model/callFile';
 export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeExports';
 // the one reading of the engine's a face may do: pure, bytes in and plain data out, no engine state
 export { summarizeModule } from './engine/moduleSummary';
+export { PLUGIN_ENTRY_FILE } from './model/debugging';
+export type { DebugCallOptions, InspectorAddress } from './model/debugging';
 export { guessPdk, importServed, importServer } from './model/moduleSummary';
 export type { ExternKind, ImportContext, ImportServer, ModuleExport, ModuleImport, ModuleMemory, ModuleSummary, ModuleSummaryResult, PdkGuess, Producers } from './model/moduleSummary';
 export type { ServedImport } from './model/userHostFunctions';

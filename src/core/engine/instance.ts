@@ -2,6 +2,7 @@ import type { HostFunctionTable, PluginInstance, PluginMemory } from '../model/e
 import { internalError, IpcError, keepRemedy, PluginError } from '../model/errors';
 import { ExtismMemory } from './extismMemory';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS } from './kernel';
+import { pluginEntry } from './pluginEntry';
 import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
@@ -311,7 +312,8 @@ export class WasmInstance implements PluginInstance {
     mem.begin(input);
     let rc: number | undefined;
     try {
-      rc = fn();
+      // only while a call is debugged does an export run through the debugger's entry
+      rc = pluginEntry.through === null ? fn() : (pluginEntry.through(fn) as number | undefined);
     } catch (error) {
       if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
       rc = 0;

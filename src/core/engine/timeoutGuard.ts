@@ -1,5 +1,6 @@
 import * as vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
+import { IpcError } from '../model/errors';
 
 // The watchdog thread: while a job is armed (an odd sequence number), it waits until the job's
 // deadline and then interrupts it with SIGINT. It sits inside a `breakOnSigint` script itself, so
@@ -98,9 +99,15 @@ export class TimeoutGuard {
   private readonly script = new vm.Script('job()');
   private watchdog: Watchdog | undefined;
   private lastTimedOut = false;
+  /**
+   * While a debugger is attached, a job paused at a breakpoint is not out of time: no deadline is
+   * armed, and the job runs with `breakOnSigint` so that ending the debug session can stop it.
+   */
+  debugging = false;
 
   run<T>(timeoutMs: number, job: () => T): T {
     this.lastTimedOut = false;
+    if (this.debugging) return this.runDebugged(job);
     if (timeoutMs <= 0) return job();
     this.context.job = job;
     const watchdog = (this.watchdog ??= new Watchdog(() => {
@@ -117,6 +124,19 @@ export class TimeoutGuard {
       } finally {
         watchdog.disarm();
       }
+    } finally {
+      this.context.job = undefined;
+    }
+  }
+
+  /** A debugged job: only SIGINT (sent when its debug session ends) stops it. */
+  private runDebugged<T>(job: () => T): T {
+    this.context.job = job;
+    try {
+      return this.script.runInContext(this.context, { breakOnSigint: true }) as T;
+    } catch (error) {
+      if (codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') throw new IpcError('host', 'debug session ended: the call was stopped');
+      throw error;
     } finally {
       this.context.job = undefined;
     }

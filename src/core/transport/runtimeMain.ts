@@ -10,7 +10,7 @@ if (port) {
   port.on('message', (message: RequestMessage) => service.handle(message));
 } else if (process.send) {
   const send = process.send.bind(process);
-  const service = new RuntimeService(({ message }) => send(message));
+  const service = new RuntimeService(({ message }) => send(message), true);
   process.on('message', (message) => service.handle(message as RequestMessage));
   // the face is gone: so is every reason to run
   process.on('disconnect', () => process.exit(0));

@@ -1,5 +1,5 @@
 import { WasmEngine } from '../engine/wasmEngine';
-import { internalError, serializeError } from '../model/errors';
+import { internalError, IpcError, serializeError } from '../model/errors';
 import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
@@ -7,6 +7,8 @@ import { SpanDataRing } from '../model/spanData';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
 import { cutName } from '../model/registry';
 import { boundSpan, MAX_ERROR_CHARS, SpanEncoder } from './spanCodec';
+import { enterDirectly, pauseOnEntry } from '../engine/pluginEntry';
+import { closeInspector, openInspector } from './runtimeInspector';
 
 const FLUSH_INTERVAL_MS = 100;
 
@@ -36,7 +38,11 @@ export class RuntimeService {
   private readonly waiting: RequestMessage[] = [];
   private busy = false;
 
-  constructor(private readonly post: (out: Outgoing<RuntimeMessage>) => void) {
+  /** `debuggable`: a runtime in a child process of its own, whose inspector a debugger may use. */
+  constructor(
+    private readonly post: (out: Outgoing<RuntimeMessage>) => void,
+    private readonly debuggable = false,
+  ) {
     const engine = new WasmEngine();
     this.hostModules = new HostModuleLoader(engine);
     const runtime = new Runtime(engine, {
@@ -90,7 +96,25 @@ export class RuntimeService {
         const loaded = await this.hostModules.load(files, { timeoutMs: this.callTimeoutMs, held });
         return { served: runtime.setHostFunctions(loaded), failures: loaded.failures, held: loaded.held };
       },
-      call: ({ caller, id, func, input, hostContext }) => runtime.call(caller, id, func, input, hostContext),
+      call: ({ caller, id, func, input, hostContext, debug }) => {
+        if (debug === undefined) return runtime.call(caller, id, func, input, hostContext);
+        pauseOnEntry(debug.everyEntry);
+        engine.debugging = true;
+        try {
+          return runtime.call(caller, id, func, input, hostContext);
+        } finally {
+          engine.debugging = false;
+          enterDirectly();
+        }
+      },
+      inspector: ({ open }) => {
+        if (!open) {
+          closeInspector();
+          return null;
+        }
+        if (!this.debuggable) throw new IpcError('host', 'only a plugin runtime in a child process of its own can be debugged');
+        return openInspector();
+      },
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
