@@ -220,6 +220,8 @@ export class PluginHost {
    */
   interruptDebugCall(): boolean {
     const inspected = this.inspected;
+    // on Windows a SIGINT sent with process.kill ends the process: the call is left to finish there
+    if (process.platform === 'win32') return false;
     if (!inspected || inspected.client !== this.client || !this.client?.alive || this.callsRunning === 0) return false;
     process.kill(inspected.pid, 'SIGINT');
     return true;

@@ -65,6 +65,10 @@ class Watchdog {
     return Atomics.load(this.state, READY) === 1;
   }
 
+  stop(): void {
+    void this.worker.terminate();
+  }
+
   /** Arms the deadline; returns the job's sequence number. */
   arm(timeoutMs: number): number {
     const deadline = Date.now() + timeoutMs;
@@ -111,7 +115,7 @@ export class TimeoutGuard {
     if (timeoutMs <= 0) return job();
     this.context.job = job;
     const watchdog = (this.watchdog ??= new Watchdog(() => {
-      this.watchdog = undefined;
+      if (this.watchdog === watchdog) this.watchdog = undefined;
     }));
     try {
       if (!watchdog.ready) return this.script.runInContext(this.context, { timeout: timeoutMs }) as T;
@@ -129,8 +133,13 @@ export class TimeoutGuard {
     }
   }
 
-  /** A debugged job: only SIGINT (sent when its debug session ends) stops it. */
+  /**
+   * A debugged job: only SIGINT (sent when its debug session ends) stops it. The watchdog thread
+   * goes first, since a SIGINT it did not send would make it raise another one after the job.
+   */
   private runDebugged<T>(job: () => T): T {
+    this.watchdog?.stop();
+    this.watchdog = undefined;
     this.context.job = job;
     try {
       return this.script.runInContext(this.context, { breakOnSigint: true }) as T;
