@@ -6,6 +6,7 @@ import { CallFileTests } from './vscode/callFileTests';
 import { ReloadOnChange } from './vscode/reloadOnChange';
 import { createApi, ExtismIpcApi } from './vscode/api';
 import { registerCommands } from './vscode/commands';
+import { registerDebugCall } from './vscode/debugCall';
 import { watchHost } from './vscode/hostEvents';
 import { trackContextKeys } from './vscode/contextKeys';
 import { Log } from './vscode/log';
@@ -80,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     ...registerPanelCommands(panel, h),
     inputEditors,
     ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs, history, inputEditors, applySettings: applyNow }),
+    ...registerDebugCall({ host: h, log, extensionPath: context.extensionPath }),
     vscode.window.registerCustomEditorProvider(OVERVIEW_VIEW_TYPE, new PluginOverviewProvider(h, context.extensionUri, overviewMessages), {
       supportsMultipleEditorsPerDocument: true,
     }),

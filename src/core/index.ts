@@ -33,6 +33,8 @@ export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeEx
 // the one reading of the engine's a face may do: pure, bytes in and plain data out, no engine state
 export { summarizeModule } from './engine/moduleSummary';
 export { kernelPath, kernelPathLine } from './engine/kernelPath';
+export { PLUGIN_ENTRY_FILE } from './model/debugging';
+export type { DebugCallOptions, InspectorAddress } from './model/debugging';
 export { guessPdk, importServed, importServer } from './model/moduleSummary';
 export type { ExternKind, ImportContext, ImportServer, ModuleExport, ModuleImport, ModuleMemory, ModuleSummary, ModuleSummaryResult, PdkGuess, Producers } from './model/moduleSummary';
 export type { ServedImport } from './model/userHostFunctions';

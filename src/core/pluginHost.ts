@@ -13,6 +13,7 @@ import { childProcess } from './transport/childProcess';
 import { CarrierFactory, RuntimeClient } from './transport/client';
 import { inProcess } from './transport/inProcess';
 import type { EventsMessage, RuntimeEvent } from './transport/protocol';
+import type { DebugCallOptions, InspectorAddress } from './model/debugging';
 import { decodeSpans, lastSpanIdOf } from './transport/spanCodec';
 import { workerThread } from './transport/workerThread';
 
@@ -94,6 +95,8 @@ export class PluginHost {
   private readonly callsEmitter = new Emitter<number>();
   private disposed = false;
   private callsRunning = 0;
+  /** The runtime whose inspector is open, and its process. */
+  private inspected: { client: RuntimeClient | undefined; pid: number } | undefined;
   /** The last load of the host-function modules in the current runtime. */
   private hostFunctionsLoad: Promise<ServedImport[]> = Promise.resolve([]);
   private hostFunctionsSent = false;
@@ -198,6 +201,50 @@ export class PluginHost {
     const end = () => this.countCall(-1);
     done.then(end, end);
     return done;
+  }
+
+  /**
+   * Opens the runtime's V8 inspector on a free loopback port for a debugger to attach to (the
+   * runtime must run in a child process); live plugins stay live. Nothing is open until asked.
+   */
+  async openInspector(): Promise<InspectorAddress> {
+    const address = await this.connect((c) => c.request('inspector', { open: true }));
+    if (!address) throw new IpcError('host', 'the plugin runtime opened no inspector');
+    this.inspected = { client: this.client, pid: address.pid };
+    return address;
+  }
+
+  /** Closes the runtime's inspector, if a runtime is running. */
+  async closeInspector(): Promise<void> {
+    const client = this.client;
+    this.inspected = undefined;
+    if (client?.alive) await client.request('inspector', { open: false });
+  }
+
+  /**
+   * A call for an attached debugger: it pauses at its export's entry (and at every plugin export
+   * it reaches, with `everyEntry`), and no time limit fires while it runs.
+   */
+  debugCall(id: number, func: string, input: Uint8Array | string, debug: DebugCallOptions, caller: Exclude<Caller, number> = 'command'): Promise<Uint8Array> {
+    const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
+    const done = this.connect((c) => c.request('call', { caller, id, func, input: bytes, debug }));
+    this.countCall(+1);
+    const end = () => this.countCall(-1);
+    done.then(end, end);
+    return done;
+  }
+
+  /**
+   * Stops the debugged call under way (its session ended): the runtime runs it so that SIGINT ends
+   * it, as a timeout would, and the runtime and its plugins go on. False when there is none to stop.
+   */
+  interruptDebugCall(): boolean {
+    const inspected = this.inspected;
+    // on Windows a SIGINT sent with process.kill ends the process: the call is left to finish there
+    if (process.platform === 'win32') return false;
+    if (!inspected || inspected.client !== this.client || !this.client?.alive || this.callsRunning === 0) return false;
+    process.kill(inspected.pid, 'SIGINT');
+    return true;
   }
 
   /** Loads a live plugin again from its changed files: same id, vars kept; on failure the old one runs on. */

@@ -5,6 +5,7 @@ import type { FuelMeter } from './fuelMeter';
 import { FUEL_MODULE } from './fuelRewrite';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS, splitMergedExports } from './kernel';
 import { KERNEL_EXPORT, KERNEL_MODULE } from './kernelMerge';
+import { pluginEntry } from './pluginEntry';
 import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
@@ -341,7 +342,8 @@ export class WasmInstance implements PluginInstance {
     mem.begin(input);
     let rc: number | undefined;
     try {
-      rc = fn();
+      // only while a call is debugged does an export run through the debugger's entry
+      rc = pluginEntry.through === null ? fn() : (pluginEntry.through(fn) as number | undefined);
     } catch (error) {
       if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
       rc = 0;

@@ -1,5 +1,6 @@
 import * as vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
+import { IpcError } from '../model/errors';
 
 // The watchdog thread: while a job is armed (an odd sequence number), it waits until the job's
 // deadline, or until the job is cancelled, and then interrupts it with SIGINT. It sits inside a
@@ -129,6 +130,10 @@ class Watchdog {
     return this.ready;
   }
 
+  stop(): void {
+    void this.worker.terminate();
+  }
+
   /** Arms the deadline (Infinity: none); returns the job's sequence number. */
   arm(timeoutMs: number, tag: number): number {
     const deadline = Date.now() + timeoutMs;
@@ -176,6 +181,13 @@ export class TimeoutGuard {
   private lastTimedOut = false;
   private lastCancelled = false;
   private readonly state: Int32Array;
+  /**
+   * While a debugger is attached, a job paused at a breakpoint is not out of time: no deadline is
+   * armed, and the job runs with `breakOnSigint` so that ending the debug session (a SIGINT) stops it.
+   */
+  debugging = false;
+  /** Set by the first debugged job: no watchdog thread any more (see runDebugged). */
+  private retired = false;
 
   constructor(private readonly shared?: SharedArrayBuffer) {
     this.state = new Int32Array(shared ?? guardState());
@@ -186,9 +198,17 @@ export class TimeoutGuard {
   run<T>(timeoutMs: number, job: () => T, tag = 0): T {
     this.lastTimedOut = false;
     this.lastCancelled = false;
-    const cancellable = this.shared !== undefined && tag > 0;
+    if (this.debugging) return this.runDebugged(job);
+    const cancellable = this.shared !== undefined && tag > 0 && !this.retired;
     if (timeoutMs <= 0 && !cancellable) return job();
     this.context.job = job;
+    if (this.retired) {
+      try {
+        return this.script.runInContext(this.context, { timeout: timeoutMs }) as T;
+      } finally {
+        this.context.job = undefined;
+      }
+    }
     const watchdog = this.start();
     try {
       // a cancellable job waits for the watchdog once, at the first call; vm's timeout cannot be cancelled
@@ -226,10 +246,35 @@ export class TimeoutGuard {
     return this.lastCancelled && codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
   }
 
+  /**
+   * A debugged job: only SIGINT (sent when its debug session ends) stops it. The watchdog thread
+   * goes first, for good: it would take that SIGINT for a person's and raise it again, and a
+   * watchdog started after one was stopped mid-wait does not get SIGINTs reliably. Later jobs of
+   * this runtime run under vm's own timeout, and a running call can no longer be cancelled here
+   * (a restart of the runtime brings both back).
+   */
+  private runDebugged<T>(job: () => T): T {
+    this.watchdog?.stop();
+    this.watchdog = undefined;
+    this.retired = true;
+    this.context.job = job;
+    try {
+      return this.script.runInContext(this.context, { breakOnSigint: true }) as T;
+    } catch (error) {
+      if (codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') throw new IpcError('host', 'debug session ended: the call was stopped');
+      throw error;
+    } finally {
+      this.context.job = undefined;
+    }
+  }
+
   private start(): Watchdog {
-    return (this.watchdog ??= new Watchdog(this.state, () => {
-      this.watchdog = undefined;
-    }));
+    if (this.watchdog) return this.watchdog;
+    const watchdog: Watchdog = new Watchdog(this.state, () => {
+      if (this.watchdog === watchdog) this.watchdog = undefined;
+    });
+    this.watchdog = watchdog;
+    return watchdog;
   }
 }
 

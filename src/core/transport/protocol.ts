@@ -9,6 +9,7 @@ import type { RuntimeSettings } from '../model/runtimeSettings';
 import type { HeldModule, HostFunctionsLoad } from '../model/userHostFunctions';
 import type { SpanData } from '../model/spanData';
 import type { SpanBatch } from './spanCodec';
+import type { DebugCallOptions, InspectorAddress } from '../model/debugging';
 
 /** Each request the runtime serves: its parameters and its result. */
 export interface Requests {
@@ -25,11 +26,16 @@ export interface Requests {
    */
   hostFunctions: { params: { files: string[]; held?: HeldModule[] }; result: HostFunctionsLoad };
   /** Call an export of a live plugin; `hostContext` is what its host functions' `hostContext()` gives. */
-  call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown }; result: Uint8Array };
+  call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown; debug?: DebugCallOptions }; result: Uint8Array };
   /** Load a live plugin again from its (changed) files, keeping its id and vars. */
   reload: { params: { id: number }; result: PluginInfo };
   unregister: { params: { id: number }; result: void };
   unregisterAll: { params: Record<string, never>; result: void };
+  /**
+   * Opens (or closes) the runtime's V8 inspector on a loopback port for a debugger: only a runtime
+   * in a child process of its own can be debugged.
+   */
+  inspector: { params: { open: boolean }; result: InspectorAddress | null };
   /** What the runtime kept of a recent call's input and output (only while tracing); null when not kept. */
   spanData: { params: { spanId: number }; result: SpanData | null };
 }

@@ -22,7 +22,7 @@ if (port && data?.cancelListener) {
     cancelState = guardState();
     startCancelListener(__filename, fd, cancelState);
   }
-  const service = new RuntimeService(({ message }) => send(message), cancelState);
+  const service = new RuntimeService(({ message }) => send(message), cancelState, true);
   process.on('message', (message) => service.handle(message as RequestMessage));
   // the face is gone: so is every reason to run
   process.on('disconnect', () => process.exit(0));

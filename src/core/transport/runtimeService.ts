@@ -1,5 +1,5 @@
 import { WasmEngine } from '../engine/wasmEngine';
-import { CancelledError, internalError, serializeError } from '../model/errors';
+import { CancelledError, internalError, IpcError, serializeError } from '../model/errors';
 import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
@@ -7,6 +7,8 @@ import { SpanDataRing } from '../model/spanData';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
 import { cutName, describePlugin } from '../model/registry';
 import { boundSpan, MAX_ERROR_CHARS, SpanEncoder } from './spanCodec';
+import { enterDirectly, pauseOnEntry } from '../engine/pluginEntry';
+import { closeInspector, openInspector } from './runtimeInspector';
 
 const FLUSH_INTERVAL_MS = 100;
 
@@ -38,11 +40,13 @@ export class RuntimeService {
 
   /**
    * `cancelState` (from `guardState`): a face on another thread stops a running call with
-   * `cancelJob(cancelState, seq)`, seq being the call's request number.
+   * `cancelJob(cancelState, seq)`, seq being the call's request number. `debuggable`: a runtime in
+   * a child process of its own, whose inspector a debugger may use.
    */
   constructor(
     private readonly post: (out: Outgoing<RuntimeMessage>) => void,
     cancelState?: SharedArrayBuffer,
+    private readonly debuggable = false,
   ) {
     const engine = new WasmEngine(cancelState);
     this.hostModules = new HostModuleLoader(engine);
@@ -97,7 +101,25 @@ export class RuntimeService {
         const loaded = await this.hostModules.load(files, { timeoutMs: this.callTimeoutMs, held });
         return { served: runtime.setHostFunctions(loaded), failures: loaded.failures, held: loaded.held };
       },
-      call: ({ caller, id, func, input, hostContext }, seq) => runtime.call(caller, id, func, input, hostContext, seq),
+      call: ({ caller, id, func, input, hostContext, debug }, seq) => {
+        if (debug === undefined) return runtime.call(caller, id, func, input, hostContext, seq);
+        pauseOnEntry(debug.everyEntry);
+        engine.debugging = true;
+        try {
+          return runtime.call(caller, id, func, input, hostContext, seq);
+        } finally {
+          engine.debugging = false;
+          enterDirectly();
+        }
+      },
+      inspector: ({ open }) => {
+        if (!open) {
+          closeInspector();
+          return null;
+        }
+        if (!this.debuggable) throw new IpcError('host', 'only a plugin runtime in a child process of its own can be debugged');
+        return openInspector();
+      },
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
