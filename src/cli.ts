@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCall, USAGE, UsageError } from './cliArgs';
-import { CallFileError, formatTraceTree, IpcError, PluginHost, toChromeTrace } from './core';
+import { CallFileError, failureText, formatTraceTree, IpcError, PluginHost, toChromeTrace } from './core';
 import { errLine, errText, outBytes, outText } from './cliText';
 import { runTests } from './cliTest';
 
@@ -60,7 +60,8 @@ main(process.argv.slice(2)).then(
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    errText(`extism-ipc: ${error instanceof IpcError ? error.name + ': ' : ''}${message}\n`);
+    const text = error instanceof IpcError ? `${error.name}: ${failureText(message, error.frames, error.notes)}` : message;
+    errText(`extism-ipc: ${text}\n`);
     if (process.argv.includes('--verbose') && error instanceof Error && error.stack) errText(`${error.stack}\n`);
     process.exitCode = 1;
   },

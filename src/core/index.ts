@@ -2,6 +2,9 @@
 export { PluginHost } from './pluginHost';
 export type { HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
 export { IpcError, PolicyError, PluginError, TimeoutError } from './model/errors';
+export type { StackFrame } from './model/stackFrames';
+export { failureText, frameText, frameWhere, topFrame } from './model/stackFrames';
+export { demangle } from './model/demangle';
 export type { ErrorKind } from './model/errors';
 export type { MissingImport, Remedy } from './model/remedy';
 export { hostFunctionStub, isOldAbiImport } from './model/hostFunctionStub';

@@ -1,6 +1,7 @@
 import type { HostFunctionTable, PluginInstance, PluginMemory } from '../model/engine';
 import { internalError, IpcError, keepRemedy, PluginError } from '../model/errors';
 import { ExtismMemory } from './extismMemory';
+import { claimFrames, STACK_TRACE_LIMIT } from './pluginStack';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS } from './kernel';
 import { WasiEnvironment, WasiExit } from './wasi';
 
@@ -310,12 +311,16 @@ export class WasmInstance implements PluginInstance {
     const mem = this.mem;
     mem.begin(input);
     let rc: number | undefined;
+    // a failure's error keeps the frames of every plugin on the stack, nested ones included
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = STACK_TRACE_LIMIT;
     try {
       rc = fn();
     } catch (error) {
       if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
       rc = 0;
     } finally {
+      Error.stackTraceLimit = stackTraceLimit;
       if (this.wasiByModule.size) for (const wasi of this.wasiByModule.values()) wasi.env.flush();
     }
     if (rc !== undefined && typeof rc !== 'number') throw this.notAnExtismExport(func, `returned ${describeResult(rc)}`);
@@ -389,7 +394,14 @@ export class WasmInstance implements PluginInstance {
     return cut > 0 ? `${shown}… (${cut} more bytes cut)` : shown;
   }
 
+  /** What a call that threw fails with, carrying this plugin's frames of the stack. */
   private failure(func: string, error: unknown): Error {
+    const result = this.failureOf(func, error);
+    claimFrames(result, error, { label: this.label, module: this.module, linked: this.linked.values() });
+    return result;
+  }
+
+  private failureOf(func: string, error: unknown): Error {
     if (isBoundaryTypeError(error)) return this.notAnExtismExport(func, `cannot be called with no arguments (${error.message})`);
     if (error instanceof IpcError) return error;
     if (error instanceof WasiExit) return new PluginError(`${this.label}.${func} exited with code ${error.code}`);

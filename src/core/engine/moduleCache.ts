@@ -2,6 +2,7 @@ import type { CompiledModule, FunctionImport, ModuleBytes } from '../model/engin
 import { PluginError } from '../model/errors';
 import { functionImportTypes, importKey } from './importTypes';
 import { limitMemory } from './memoryLimit';
+import { recordModule } from './moduleSymbols';
 
 interface Entry {
   stamp: string;
@@ -58,7 +59,9 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
   }
   const limited = limitMemory(bytes, maxPages);
   try {
-    return new WebAssembly.Module(limited);
+    const module = new WebAssembly.Module(limited);
+    recordModule(module, limited);
+    return module;
   } catch (error) {
     throw invalid(label, file, error);
   }

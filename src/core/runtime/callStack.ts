@@ -1,5 +1,6 @@
 import { PluginError, PolicyError } from '../model/errors';
 import type { Policy } from '../model/policy';
+import { noteCrossing } from '../model/stackFrames';
 import { Caller, describePlugin } from '../model/registry';
 import { PREVIEW_BYTES, Span, TraceRecord } from '../../shared/traceRecords';
 import type { LivePlugin } from './livePlugin';
@@ -139,6 +140,7 @@ export class CallStack {
       callee.errors++;
       span.status = 'error';
       span.error = error instanceof Error ? error.message : String(error);
+      if (depth > 0) noteCrossing(error, who);
       throw error;
     } finally {
       this.plugins.pop();

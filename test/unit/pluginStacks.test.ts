@@ -1,0 +1,132 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IpcError, PluginHost, StackFrame } from '../../src/core';
+import { closeHosts, rejects, root, startHost, transports } from './helpers';
+
+/** The C plugins built with DWARF by scripts/build-c-plugins.mjs (clang, lld). */
+export const cDir = path.join(root, 'test', 'fixtures', 'c');
+export function cPlugin(name: string): string {
+  const file = path.join(cDir, 'build', `${name}.wasm`);
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: build it with node scripts/build-c-plugins.mjs (needs clang, lld: apt-get install -y clang lld wasi-libc)`);
+  return file;
+}
+
+/** The line of the first line of `file` (in the C fixtures) that contains `text`. */
+export function lineOf(file: string, text: string): number {
+  const lines = fs.readFileSync(path.join(cDir, file), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  assert.ok(i >= 0, `${text} not in ${file}`);
+  return i + 1;
+}
+
+export function relayInput(calleeId: number, func: string): Uint8Array {
+  const input = Buffer.alloc(8 + func.length);
+  input.writeBigUInt64LE(BigInt(calleeId), 0);
+  input.write(func, 8, 'latin1');
+  return input;
+}
+
+function framesOf(error: Error): StackFrame[] {
+  assert.ok(error instanceof IpcError);
+  assert.ok(error.frames, `no frames on ${error.message}`);
+  return error.frames;
+}
+
+describe('stacks of failures inside plugins', () => {
+  afterEach(closeHosts);
+  const callee = path.join(cDir, 'callee.c');
+  const caller = path.join(cDir, 'caller.c');
+
+  it('names the trap at its source line from DWARF 4, the export below it', async () => {
+    const host = startHost();
+    const p = await host.register(cPlugin('callee'));
+    const error = await rejects(host.call(p.id, 'boom', ''), 'PluginError', /plugin #1 \(callee\)\.boom trapped: unreachable/);
+    const frames = framesOf(error);
+    assert.deepEqual(
+      frames.map((f) => [f.plugin, f.function, f.file, f.line]),
+      [
+        ['plugin #1 (callee)', 'check_invariant', callee, lineOf('callee.c', '__builtin_trap')],
+        ['plugin #1 (callee)', 'boom', callee, lineOf('callee.c', 'int checked = check_invariant')],
+      ],
+    );
+    assert.equal(frames[0].column, 5);
+    assert.ok(frames.every((f) => f.offset > 0));
+    assert.equal((error as IpcError).notes, undefined);
+  });
+
+  it('gives one stack across plugins: the callee, the crossing, the caller (DWARF 5)', async () => {
+    const host = startHost();
+    const target = await host.register(cPlugin('callee'));
+    const relay = await host.register(cPlugin('caller'));
+    const error = await rejects(host.call(relay.id, 'relay', relayInput(target.id, 'boom')), 'PluginError', /plugin #1 \(callee\)\.boom trapped: unreachable/);
+    assert.deepEqual(
+      framesOf(error).map((f) => [f.plugin, f.crossing ?? f.function, f.file, f.line]),
+      [
+        ['plugin #1 (callee)', 'check_invariant', callee, lineOf('callee.c', '__builtin_trap')],
+        ['plugin #1 (callee)', 'boom', callee, lineOf('callee.c', 'int checked = check_invariant')],
+        ['plugin #2 (caller)', 'call_plugin', undefined, undefined],
+        ['plugin #2 (caller)', 'forward', caller, lineOf('caller.c', 'return call_plugin')],
+        ['plugin #2 (caller)', 'relay', caller, lineOf('caller.c', 'u64 out = forward')],
+      ],
+    );
+  });
+
+  it('keeps the frames of a failure raised by the host while a plugin runs (no callee frames, a crossing)', async () => {
+    const host = startHost();
+    const relay = await host.register(cPlugin('caller'));
+    // a call to a plugin that is not live fails in call_plugin itself
+    const error = await rejects(host.call(relay.id, 'relay', relayInput(99, 'boom')), 'PolicyError', /#99/);
+    assert.deepEqual(
+      framesOf(error).map((f) => [f.function, f.line]),
+      [
+        ['forward', lineOf('caller.c', 'return call_plugin')],
+        ['relay', lineOf('caller.c', 'u64 out = forward')],
+      ],
+    );
+  });
+
+  it('names functions and offsets in a module without DWARF, with one note on its debug info', async () => {
+    const host = startHost();
+    const p = await host.register(cPlugin('callee.stripped'));
+    const error = await rejects(host.call(p.id, 'boom', ''), 'PluginError', /trapped: unreachable/);
+    const frames = framesOf(error);
+    assert.deepEqual(frames.map((f) => [f.function, f.file]), [['check_invariant', undefined], ['boom', undefined]]);
+    // the same offsets as the module with DWARF: only custom sections after the code were removed
+    const full = await host.register(cPlugin('callee'));
+    const withDwarf = framesOf(await rejects(host.call(full.id, 'boom', ''), 'PluginError', /trapped/));
+    assert.deepEqual(frames.map((f) => f.offset), withDwarf.map((f) => f.offset));
+    const notes = (error as IpcError).notes ?? [];
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], /plugin #1 \(callee\.stripped\) has no DWARF line table.*clang keeps them with `-g`/);
+  });
+
+  it('names a function of a module without a name section by its index', async () => {
+    const host = startHost();
+    const p = await host.register(cPlugin('callee.nonames'));
+    const frames = framesOf(await rejects(host.call(p.id, 'boom', ''), 'PluginError', /trapped/));
+    assert.equal(frames.length, 2);
+    for (const f of frames) assert.match(f.function, /^wasm-function\[\d+\]$/);
+  });
+
+  it('carries the frames across the child-process transport', async () => {
+    const host = new PluginHost({}, transports.childProcess);
+    try {
+      const target = await host.register(cPlugin('callee'));
+      const relay = await host.register(cPlugin('caller'));
+      const error = await rejects(host.call(relay.id, 'relay', relayInput(target.id, 'boom')), 'PluginError', /trapped/);
+      const frames = framesOf(error);
+      assert.deepEqual(frames.map((f) => f.crossing ?? f.function), ['check_invariant', 'boom', 'call_plugin', 'forward', 'relay']);
+      assert.equal(frames[0].line, lineOf('callee.c', '__builtin_trap'));
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it('adds no frames to the errors of calls that never ran a plugin', async () => {
+    const host = startHost();
+    const p = await host.register(cPlugin('callee'));
+    const error = await rejects(host.call(p.id, 'nothing', ''), 'PluginError', /no export/);
+    assert.equal((error as IpcError).frames, undefined);
+  });
+});
