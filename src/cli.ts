@@ -28,7 +28,11 @@ async function main(argv: string[]): Promise<number> {
     try {
       for (let i = 0; i < command.loop; i++) {
         if (i > 0) await outBytes(Buffer.from('\n'));
-        await outBytes(await host.call(plugin.id, command.func, command.input, 'cli'));
+        if (command.profile) {
+          const { output, profile } = await host.profileCall(plugin.id, command.func, command.input, { caller: 'cli', intervalUs: command.profile.intervalUs });
+          fs.writeFileSync(command.profile.file, JSON.stringify(profile));
+          await outBytes(output);
+        } else await outBytes(await host.call(plugin.id, command.func, command.input, 'cli'));
       }
       // the bytes stay unchanged in a pipe; a terminal gets its prompt (or the trace) on a new line
       if (process.stdout.isTTY) await outBytes(Buffer.from('\n'));

@@ -5,6 +5,8 @@ export { IpcError, PolicyError, PluginError, TimeoutError } from './model/errors
 export type { StackFrame } from './model/stackFrames';
 export { failureText, frameText, frameWhere, topFrame } from './model/stackFrames';
 export { demangle } from './model/demangle';
+export type { CpuProfile, CpuProfileNode, ProfiledCall } from './model/cpuProfile';
+export { DEFAULT_PROFILE_INTERVAL_US } from './model/cpuProfile';
 export type { ErrorKind } from './model/errors';
 export type { MissingImport, Remedy } from './model/remedy';
 export { hostFunctionStub, isOldAbiImport } from './model/hostFunctionStub';

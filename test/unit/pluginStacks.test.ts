@@ -1,31 +1,8 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IpcError, PluginHost, StackFrame } from '../../src/core';
-import { closeHosts, rejects, root, startHost, transports } from './helpers';
-
-/** The C plugins built with DWARF by scripts/build-c-plugins.mjs (clang, lld). */
-export const cDir = path.join(root, 'test', 'fixtures', 'c');
-export function cPlugin(name: string): string {
-  const file = path.join(cDir, 'build', `${name}.wasm`);
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing: build it with node scripts/build-c-plugins.mjs (needs clang, lld: apt-get install -y clang lld wasi-libc)`);
-  return file;
-}
-
-/** The line of the first line of `file` (in the C fixtures) that contains `text`. */
-export function lineOf(file: string, text: string): number {
-  const lines = fs.readFileSync(path.join(cDir, file), 'utf8').split('\n');
-  const i = lines.findIndex((l) => l.includes(text));
-  assert.ok(i >= 0, `${text} not in ${file}`);
-  return i + 1;
-}
-
-export function relayInput(calleeId: number, func: string): Uint8Array {
-  const input = Buffer.alloc(8 + func.length);
-  input.writeBigUInt64LE(BigInt(calleeId), 0);
-  input.write(func, 8, 'latin1');
-  return input;
-}
+import { cDir, cPlugin, lineOf, relayInput } from './cPlugins';
+import { closeHosts, rejects, startHost, transports } from './helpers';
 
 function framesOf(error: Error): StackFrame[] {
   assert.ok(error instanceof IpcError);
@@ -72,7 +49,7 @@ describe('stacks of failures inside plugins', () => {
     );
   });
 
-  it('keeps the frames of a failure raised by the host while a plugin runs (no callee frames, a crossing)', async () => {
+  it('keeps the frames of a failure the host raised while a plugin ran', async () => {
     const host = startHost();
     const relay = await host.register(cPlugin('caller'));
     // a call to a plugin that is not live fails in call_plugin itself

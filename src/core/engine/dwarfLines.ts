@@ -69,6 +69,14 @@ export class DwarfLines {
     return { file: row.file, line: row.line, column: row.column };
   }
 
+  /** The position at `address`, or else of the first row after it (a function's start precedes its first row). */
+  lookupFrom(address: number): SourcePosition | null {
+    const at = this.lookup(address);
+    if (at) return at;
+    const row = this.rows.find((r) => r.address >= address && !r.end && r.line !== 0);
+    return row ? { file: row.file, line: row.line, column: row.column } : null;
+  }
+
   private readProgram(r: Reader, s: DwarfSections, compDir: string | undefined): boolean {
     let unitLength = r.u32();
     let offsetSize = 4;

@@ -11,7 +11,31 @@ export class ModuleSymbols {
   private lines: DwarfLines | null | undefined;
   private language: string | undefined;
 
-  constructor(readonly module: WebAssembly.Module, readonly codeStart: number, readonly codeEnd: number) {}
+  /**
+   * `functionStarts`: the module offset of each function body's first byte after its size (where
+   * V8's profiles place a function), ascending.
+   */
+  constructor(readonly module: WebAssembly.Module, readonly codeStart: number, readonly codeEnd: number, readonly functionStarts: Uint32Array = new Uint32Array(0)) {}
+
+  /** Whether a function body starts at this module offset. */
+  hasFunctionAt(offset: number): boolean {
+    const starts = this.functionStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] === offset) return true;
+      if (starts[mid] < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /** The source position of a function that starts at a module offset: its first line row. */
+  functionPosition(offset: number): SourcePosition | null {
+    const lines = this.dwarf();
+    return lines ? lines.lookupFrom(offset - this.codeStart) : null;
+  }
 
   /** Whether a module byte offset is in this module's code section. */
   hasCode(offset: number): boolean {
@@ -90,7 +114,7 @@ export function recordModule(module: WebAssembly.Module, bytes: Uint8Array): voi
       if (b < 0x80 || at >= bytes.length) break;
     }
     if (id === 10) {
-      symbols.set(module, new ModuleSymbols(module, at, at + size));
+      symbols.set(module, new ModuleSymbols(module, at, at + size, functionStarts(bytes, at, at + size)));
       return;
     }
     at += size;
@@ -99,4 +123,31 @@ export function recordModule(module: WebAssembly.Module, bytes: Uint8Array): voi
 
 export function symbolsOf(module: WebAssembly.Module): ModuleSymbols | undefined {
   return symbols.get(module);
+}
+
+function functionStarts(bytes: Uint8Array, start: number, end: number): Uint32Array {
+  let at = start;
+  const leb = (): number => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      if (at >= end) throw new RangeError('code section ends early');
+      const b = bytes[at++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) return value;
+    }
+  };
+  try {
+    const count = leb();
+    const starts = new Uint32Array(Math.min(count, end - start));
+    for (let i = 0; i < starts.length; i++) {
+      const size = leb();
+      starts[i] = at;
+      at += size;
+    }
+    return starts;
+  } catch {
+    return new Uint32Array(0);
+  }
 }

@@ -1,4 +1,7 @@
+import { WasmModule } from '../engine/moduleCache';
+import { ProfiledPlugin, symbolicateProfile } from '../engine/profileSymbols';
 import { WasmEngine } from '../engine/wasmEngine';
+import { profileWhile } from './profiler';
 import { internalError, serializeError } from '../model/errors';
 import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
@@ -91,6 +94,10 @@ export class RuntimeService {
         return { served: runtime.setHostFunctions(loaded), failures: loaded.failures, held: loaded.held };
       },
       call: ({ caller, id, func, input, hostContext }) => runtime.call(caller, id, func, input, hostContext),
+      profileCall: async ({ caller, id, func, input, hostContext, intervalUs }) => {
+        const { result, profile } = await profileWhile(intervalUs, () => runtime.call(caller, id, func, input, hostContext));
+        return { output: result, profile: symbolicateProfile(profile, profiledPlugins(runtime)) };
+      },
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
@@ -183,4 +190,13 @@ export class RuntimeService {
   private maybeFlush(): void {
     if (performance.now() - this.lastFlush > FLUSH_INTERVAL_MS) this.flush(true);
   }
+}
+
+/** The live plugins and their compiled modules, as a profile matches its wasm frames to them. */
+function profiledPlugins(runtime: Runtime): ProfiledPlugin[] {
+  return runtime.liveModules().map((p) => ({
+    id: p.id,
+    name: p.name,
+    modules: p.modules.filter((m): m is WasmModule => m instanceof WasmModule).map((m) => m.module),
+  }));
 }
