@@ -6,6 +6,8 @@ import { CallFileTests } from './vscode/callFileTests';
 import { ReloadOnChange } from './vscode/reloadOnChange';
 import { createApi, ExtismIpcApi } from './vscode/api';
 import { registerCommands } from './vscode/commands';
+import { registerProfileCommand } from './vscode/profileCommand';
+import { TrapDiagnostics } from './vscode/trapDiagnostics';
 import { watchHost } from './vscode/hostEvents';
 import { trackContextKeys } from './vscode/contextKeys';
 import { Log } from './vscode/log';
@@ -70,6 +72,8 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     vscode.window.registerWebviewViewProvider(CALLS_VIEW, panel),
     ...registerPanelCommands(panel, h),
     ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs }),
+    registerProfileCommand(h, log, vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'profiles')),
+    new TrapDiagnostics(h),
     vscode.window.registerCustomEditorProvider(OVERVIEW_VIEW_TYPE, new PluginOverviewProvider(h, context.extensionUri, overviewMessages), {
       supportsMultipleEditorsPerDocument: true,
     }),

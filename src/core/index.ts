@@ -1,6 +1,6 @@
 // The core's public API: what the VS Code face, the CLI and other extensions build on.
 export { PluginHost } from './pluginHost';
-export type { HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
+export type { FailedCall, HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
 export { IpcError, PolicyError, PluginError, TimeoutError } from './model/errors';
 export type { StackFrame } from './model/stackFrames';
 export { failureText, frameText, frameWhere, topFrame } from './model/stackFrames';

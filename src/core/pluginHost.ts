@@ -45,6 +45,13 @@ export type RuntimeTransport =
   | { kind: 'in-process' }
   | { kind: 'worker' | 'child-process'; entry: string; maxHeapMb?: number; onStderr?(text: string): void };
 
+/** A top-level call that failed. */
+export interface FailedCall {
+  pluginId: number;
+  func: string;
+  error: IpcError;
+}
+
 export type PluginsChange =
   | { kind: 'added'; plugin: PluginInfo }
   | { kind: 'removed'; plugin: PluginInfo }
@@ -88,6 +95,7 @@ export class PluginHost {
   private readonly logEmitter = new Emitter<LogEntry>();
   private readonly stopEmitter = new Emitter<RuntimeStop>();
   private readonly callsEmitter = new Emitter<number>();
+  private readonly failedCallEmitter = new Emitter<FailedCall>();
   private disposed = false;
   private callsRunning = 0;
   /** The last load of the host-function modules in the current runtime. */
@@ -110,6 +118,8 @@ export class PluginHost {
   readonly onDidStopRuntime = this.stopEmitter.event;
   /** How many top-level calls are under way, each time it changes. */
   readonly onDidChangeCallsRunning = this.callsEmitter.event;
+  /** A top-level call failed (from any face): its plugin, function and error, frames included. */
+  readonly onDidFailCall = this.failedCallEmitter.event;
 
   constructor(options: HostOptions = {}, transport: RuntimeTransport = { kind: 'in-process' }) {
     this.options = { ...options };
@@ -175,9 +185,7 @@ export class PluginHost {
   call(id: number, func: string, input: Uint8Array | string = new Uint8Array(0), caller: Exclude<Caller, number> = 'api', hostContext?: unknown): Promise<Uint8Array> {
     const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
     const done = this.connect((c) => c.request('call', { caller, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) }));
-    this.countCall(+1);
-    const end = () => this.countCall(-1);
-    done.then(end, end);
+    this.watchCall(id, func, done);
     return done;
   }
 
@@ -191,10 +199,20 @@ export class PluginHost {
     const intervalUs = options.intervalUs ?? DEFAULT_PROFILE_INTERVAL_US;
     const params = { caller: options.caller ?? 'api', id, func, input: bytes, intervalUs, ...(options.hostContext === undefined ? {} : { hostContext: options.hostContext }) };
     const done = this.connect((c) => c.request('profileCall', params));
-    this.countCall(+1);
-    const end = () => this.countCall(-1);
-    done.then(end, end);
+    this.watchCall(id, func, done);
     return done;
+  }
+
+  /** Counts a top-level call while it runs, and tells when it fails. */
+  private watchCall(pluginId: number, func: string, done: Promise<unknown>): void {
+    this.countCall(+1);
+    done.then(
+      () => this.countCall(-1),
+      (error: unknown) => {
+        this.countCall(-1);
+        if (error instanceof IpcError) this.failedCallEmitter.fire({ pluginId, func, error });
+      },
+    );
   }
 
   /** Loads a live plugin again from its changed files: same id, vars kept; on failure the old one runs on. */

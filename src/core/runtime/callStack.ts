@@ -140,6 +140,8 @@ export class CallStack {
       callee.errors++;
       span.status = 'error';
       span.error = error instanceof Error ? error.message : String(error);
+      const frames = (error as { frames?: unknown } | null)?.frames;
+      if (Array.isArray(frames) && frames.length) span.frames = frames.slice();
       if (depth > 0) noteCrossing(error, who);
       throw error;
     } finally {

@@ -7,11 +7,14 @@ import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
 import { SpanDataRing } from '../model/spanData';
+import type { StackFrame } from '../model/stackFrames';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
 import { cutName } from '../model/registry';
 import { boundSpan, MAX_ERROR_CHARS, SpanEncoder } from './spanCodec';
 
 const FLUSH_INTERVAL_MS = 100;
+/** Failed calls whose stacks the runtime keeps for the trace panel. */
+const FAILED_STACKS_KEPT = 64;
 
 /**
  * The runtime side of every transport: serves requests one at a time and reports what happened in
@@ -30,6 +33,8 @@ export class RuntimeService {
   private readonly described = new Set<number>();
   /** The heads of recent calls' input and output, fetched one call at a time by `spanData`. */
   private readonly spanData = new SpanDataRing();
+  /** The stacks of the last failed calls, by span. */
+  private readonly failedFrames = new Map<number, readonly StackFrame[]>();
   private lastFlush = performance.now();
   private readonly handlers: RequestHandlers;
   private readonly hostModules: HostModuleLoader;
@@ -63,6 +68,7 @@ export class RuntimeService {
         if (record.kind === 'call') {
           // the heads are views of plugin memory, valid only now: the ring copies them at once
           this.spanData.add(record.id, record.inputHead, record.outputHead);
+          if (record.frames) this.keepFrames(record.id, record.frames);
           this.spans.add(record);
           // reading the clock costs more than encoding a span: look every 64 spans
           if ((this.spans.size & 63) === 0) this.maybeFlush();
@@ -85,7 +91,10 @@ export class RuntimeService {
       },
       configure: (settings) => {
         this.callTimeoutMs = settings.policy.callTimeoutMs;
-        if (!settings.tracing) this.spanData.clear();
+        if (!settings.tracing) {
+          this.spanData.clear();
+          this.failedFrames.clear();
+        }
         runtime.configure(settings);
       },
       register: ({ target, options }) => runtime.register(target, options),
@@ -101,8 +110,17 @@ export class RuntimeService {
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
-      spanData: ({ spanId }) => this.spanData.get(spanId) ?? null,
+      spanData: ({ spanId }) => {
+        const data = this.spanData.get(spanId) ?? null;
+        const frames = this.failedFrames.get(spanId);
+        return data && frames ? { ...data, frames: [...frames] } : data;
+      },
     };
+  }
+
+  private keepFrames(spanId: number, frames: readonly StackFrame[]): void {
+    this.failedFrames.set(spanId, frames);
+    if (this.failedFrames.size > FAILED_STACKS_KEPT) this.failedFrames.delete(this.failedFrames.keys().next().value as number);
   }
 
   handle(request: RequestMessage): void {
