@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { IpcError, PluginHost, StackFrame } from '../../src/core';
+import { IpcError, parseCallFile, PluginHost, runCallFile, StackFrame } from '../../src/core';
 import { cDir, cPlugin, lineOf, relayInput } from './cPlugins';
-import { closeHosts, rejects, startHost, transports } from './helpers';
+import { cli, closeHosts, rejects, startHost, transports } from './helpers';
 
 function framesOf(error: Error): StackFrame[] {
   assert.ok(error instanceof IpcError);
@@ -98,6 +99,29 @@ describe('stacks of failures inside plugins', () => {
     } finally {
       await host.dispose();
     }
+  });
+
+  it('gives a call file\'s failed call the frames, for the Test Explorer\'s location', async () => {
+    const host = startHost();
+    const file = path.join(cDir, 'build', 'traps.extism-calls.json');
+    const calls = parseCallFile(file, JSON.stringify({ calls: [{ name: 'boom', plugin: 'callee.wasm', function: 'boom', expect: { output: 'ok' } }] }));
+    const [outcome] = await runCallFile(calls, host);
+    assert.equal(outcome.passed, false);
+    assert.deepEqual(outcome.frames?.map((f) => [f.function, f.line]), [
+      ['check_invariant', lineOf('callee.c', '__builtin_trap')],
+      ['boom', lineOf('callee.c', 'int checked = check_invariant')],
+    ]);
+  });
+
+  it('puts the top frame on the CLI\'s error line and the stack under it, a frame a line', () => {
+    const run = spawnSync(process.execPath, [cli, 'call', cPlugin('callee'), 'boom'], { encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    const trap = lineOf('callee.c', '__builtin_trap');
+    assert.deepEqual(run.stderr.trimEnd().split('\n'), [
+      `extism-ipc: PluginError: plugin #1 (callee).boom trapped: unreachable at check_invariant (${callee}:${trap}:5)`,
+      `    check_invariant (${callee}:${trap}:5)`,
+      `    boom (${callee}:${lineOf('callee.c', 'int checked = check_invariant')}:17)`,
+    ]);
   });
 
   it('adds no frames to the errors of calls that never ran a plugin', async () => {
