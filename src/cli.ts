@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCall, USAGE, UsageError } from './cliArgs';
-import { CallFileError, formatTraceTree, IpcError, kernelPathLine, PluginHost, toChromeTrace } from './core';
+import { CallFileError, failureText, formatTraceTree, IpcError, kernelPathLine, PluginHost, toChromeTrace } from './core';
 import { errLine, errText, outBytes, outText } from './cliText';
 import { runTests } from './cliTest';
 
@@ -41,7 +41,11 @@ async function main(argv: string[]): Promise<number> {
     try {
       for (let i = 0; i < command.loop; i++) {
         if (i > 0) await outBytes(Buffer.from('\n'));
-        await outBytes(await host.call(plugin.id, command.func, command.input, 'cli'));
+        if (command.profile) {
+          const { output, profile } = await host.profileCall(plugin.id, command.func, command.input, { caller: 'cli', intervalUs: command.profile.intervalUs });
+          fs.writeFileSync(command.profile.file, JSON.stringify(profile));
+          await outBytes(output);
+        } else await outBytes(await host.call(plugin.id, command.func, command.input, 'cli'));
       }
       // the bytes stay unchanged in a pipe; a terminal gets its prompt (or the trace) on a new line
       if (process.stdout.isTTY) await outBytes(Buffer.from('\n'));
@@ -73,7 +77,8 @@ main(process.argv.slice(2)).then(
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    errText(`extism-ipc: ${error instanceof IpcError ? error.name + ': ' : ''}${message}\n`);
+    const text = error instanceof IpcError ? `${error.name}: ${failureText(message, error.frames, error.notes)}` : message;
+    errText(`extism-ipc: ${text}\n`);
     if (process.argv.includes('--verbose') && error instanceof Error && error.stack) errText(`${error.stack}\n`);
     process.exitCode = 1;
   },

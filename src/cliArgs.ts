@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultPolicy, FileRefusal, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, wholeNumberIn } from './core';
+import { DEFAULT_PROFILE_INTERVAL_US, defaultPolicy, FileRefusal, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, wholeNumberIn } from './core';
 import type { BindingOptions, Range } from './core';
 import type { HostOptions, LoadOptions, LogThreshold } from './core';
 
@@ -55,6 +55,9 @@ where and what to show:
   -q, --quiet               nothing on stderr but an error: plugin logs (and WASI output) off
       --trace               print the call tree with timings to stderr
       --trace-out FILE      write the trace as Chrome Trace Event JSON (Perfetto, chrome://tracing)
+      --profile FILE        write a CPU profile of the call (V8 .cpuprofile: plugins' functions by name
+                            and source line, calls between plugins as frames of their own)
+      --profile-interval-us N  its sampling interval in microseconds (default 100)
       --verbose             print stack traces of errors
   -h, --help                this text
   -V, --version             the version, the Node and V8 it runs on, and how plugins reach the kernel
@@ -72,6 +75,8 @@ export interface CallCommand {
   load: LoadOptions;
   trace: boolean;
   traceOut?: string;
+  /** Where to write the call's CPU profile, and its sampling interval. */
+  profile?: { file: string; intervalUs: number };
 }
 
 const LOG_LEVEL_NAMES: string[] = [...LOG_LEVELS, 'off'];
@@ -84,6 +89,7 @@ function integer(value: string | undefined, flag: string, range: Range): number 
 }
 
 const LOOP_RANGE = { min: 1, max: 1_000_000 };
+const PROFILE_INTERVAL_RANGE = { min: 1, max: 1_000_000 };
 
 /** A file a flag names: a regular file no larger than `max`; anything else is refused before it is read. */
 function readRegularFile(file: string, flag: string, max: number, limitName: string): Uint8Array {
@@ -236,6 +242,8 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       'log-level': { type: 'string' },
       trace: { type: 'boolean' },
       'trace-out': { type: 'string' },
+      profile: { type: 'string' },
+      'profile-interval-us': { type: 'string' },
       verbose: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -253,6 +261,9 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
   const logLevel = values['log-level'] ?? (values.quiet ? 'off' : 'info');
   if (!LOG_LEVEL_NAMES.includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVEL_NAMES.join(', ')}, got "${logLevel}"`);
   const loop = integer(values.loop, '--loop', LOOP_RANGE) ?? 1;
+  if (values.profile !== undefined && loop > 1) throw new UsageError('--profile profiles one call: it does not go with --loop');
+  if (values['profile-interval-us'] !== undefined && values.profile === undefined) throw new UsageError('--profile-interval-us needs --profile FILE');
+  const profileInterval = integer(values['profile-interval-us'], '--profile-interval-us', PROFILE_INTERVAL_RANGE) ?? DEFAULT_PROFILE_INTERVAL_US;
   const r = POLICY_RANGES;
 
   const input = readInput({ positional: inputArg, input: values.input, file: values['input-file'], stdin: values.stdin });
@@ -286,5 +297,6 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
     load: { config: configOf(values.config, values['set-config']), link: linksOf(values.link) },
     trace: values.trace ?? false,
     traceOut: values['trace-out'],
+    ...(values.profile !== undefined ? { profile: { file: path.resolve(values.profile), intervalUs: profileInterval } } : {}),
   };
 }

@@ -7,6 +7,8 @@ import { ReloadOnChange } from './vscode/reloadOnChange';
 import { createApi, ExtismIpcApi } from './vscode/api';
 import { registerCommands } from './vscode/commands';
 import { registerDebugCall } from './vscode/debugCall';
+import { registerProfileCommand } from './vscode/profileCommand';
+import { TrapDiagnostics } from './vscode/trapDiagnostics';
 import { watchHost } from './vscode/hostEvents';
 import { trackContextKeys } from './vscode/contextKeys';
 import { Log } from './vscode/log';
@@ -82,6 +84,8 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     inputEditors,
     ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs, history, inputEditors, applySettings: applyNow }),
     ...registerDebugCall({ host: h, log, extensionPath: context.extensionPath }),
+    registerProfileCommand(h, log, vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'profiles')),
+    new TrapDiagnostics(h),
     vscode.window.registerCustomEditorProvider(OVERVIEW_VIEW_TYPE, new PluginOverviewProvider(h, context.extensionUri, overviewMessages), {
       supportsMultipleEditorsPerDocument: true,
     }),

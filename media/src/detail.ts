@@ -1,6 +1,6 @@
 // The detail of the selected call: what it was, its full input and output (as far as they were kept),
 // and what can be done with it. Plugin text goes in through textContent only.
-import type { BytesDetail, CallDetail, SpanView } from '../../src/shared/protocol';
+import type { BytesDetail, CallDetail, FrameView, SpanView } from '../../src/shared/protocol';
 import { calleeLabel } from '../../src/shared/traceRecords';
 import { formatBytes, formatFuel, formatMs, span } from './format';
 
@@ -40,6 +40,24 @@ function part(name: 'input' | 'output', s: SpanView, bytes: BytesDetail | null, 
   return section;
 }
 
+/** A failed call's stack, a frame a line; a frame whose source is in the workspace is a button that opens it. */
+function stackOf(frames: readonly FrameView[]): HTMLElement {
+  const list = document.createElement('ol');
+  list.className = 'detail-stack';
+  list.setAttribute('aria-label', 'stack');
+  frames.forEach((f, index) => {
+    const item = document.createElement('li');
+    item.className = f.crossing ? 'detail-frame crossing' : 'detail-frame';
+    if (f.openable) {
+      const open = button('open-frame', f.text, 'Open the source at this line');
+      open.dataset.frame = String(index);
+      item.append(open);
+    } else item.textContent = f.text;
+    list.append(item);
+  });
+  return list;
+}
+
 /** The detail pane's content for a call; `detail` is null until the extension has sent it. */
 export function detailOf(s: SpanView, detail: CallDetail | null): HTMLElement[] {
   const head = document.createElement('div');
@@ -53,6 +71,7 @@ export function detailOf(s: SpanView, detail: CallDetail | null): HTMLElement[] 
     err.setAttribute('role', 'note');
     out.push(err);
   }
+  if (detail?.frames?.length) out.push(stackOf(detail.frames));
   const loading = detail === null && s.status !== 'running';
   out.push(part('input', s, detail?.input ?? null, loading));
   if (s.status !== 'error' || (detail?.output && detail.output.bytes > 0)) out.push(part('output', s, detail?.output ?? null, loading));

@@ -591,6 +591,7 @@ detailEl.addEventListener('click', (e) => {
     case 'copy-output': vscode.postMessage({ type: 'copy', spanId, part: 'output' }); break;
     case 'rerun': vscode.postMessage({ type: 'rerun', spanId }); break;
     case 'add': vscode.postMessage({ type: 'addToCallFile', spanId }); break;
+    case 'open-frame': vscode.postMessage({ type: 'openFrame', spanId, index: Number(button.dataset.frame) }); break;
   }
 });
 

@@ -4,6 +4,8 @@ import * as vm from 'node:vm';
 import { CALL_FILE_SUFFIX, CallFile, CallFileError, CallSpec, containsJson, parseCallFile } from './model/callFile';
 import type { LoadOptions } from './model/loadOptions';
 import type { Span } from '../shared/traceRecords';
+import { IpcError } from './model/errors';
+import type { StackFrame } from './model/stackFrames';
 import type { PluginHost } from './pluginHost';
 import { jsonDeeperThan } from './model/jsonDepth';
 import { formatBytes } from './model/numbers';
@@ -23,6 +25,8 @@ export interface CallOutcome {
   output?: Uint8Array;
   /** The call's error, when it failed. */
   error?: string;
+  /** Where inside plugins it failed (when it failed there): innermost frame first. */
+  frames?: StackFrame[];
   /** Why it did not pass, in one line. */
   reason?: string;
   /** What was expected and what came, as text, for a diff. */
@@ -144,6 +148,7 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
   const t0 = performance.now();
   let output: Uint8Array | undefined;
   let error: string | undefined;
+  let frames: StackFrame[] | undefined;
   let input: Uint8Array;
   try {
     input = inputBytes(call, base, host.currentPolicy.maxMessageBytes);
@@ -165,11 +170,12 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
   } catch (e) {
     if (e instanceof CallFileError) throw e;
     error = e instanceof Error ? e.message : String(e);
+    if (e instanceof IpcError && e.frames?.length) frames = e.frames;
   } finally {
     listening.dispose();
   }
   const durationMs = performance.now() - t0;
-  return withFuel({ call, durationMs, output, error, spans, ...judge(call, output, error) });
+  return withFuel({ call, durationMs, output, error, spans, ...(frames ? { frames } : {}), ...judge(call, output, error) });
 }
 
 /** The call's fuel from its top-level span, and `expect.maxFuel` checked when the rest passed. */

@@ -1,7 +1,12 @@
 // The core's public API: what the VS Code face, the CLI and other extensions build on.
 export { PluginHost } from './pluginHost';
-export type { CallOptions, HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
+export type { CallOptions, FailedCall, HostOptions, PluginsChange, RuntimeStop, RuntimeTransport } from './pluginHost';
 export { CancelledError, IpcError, PolicyError, PluginError, TimeoutError } from './model/errors';
+export type { StackFrame } from './model/stackFrames';
+export { failureText, frameText, frameWhere, topFrame } from './model/stackFrames';
+export { demangle } from './model/demangle';
+export type { CpuProfile, CpuProfileNode, ProfiledCall } from './model/cpuProfile';
+export { DEFAULT_PROFILE_INTERVAL_US } from './model/cpuProfile';
 export type { ErrorKind } from './model/errors';
 export type { MissingImport, Remedy } from './model/remedy';
 export { hostFunctionStub, isOldAbiImport } from './model/hostFunctionStub';

@@ -1,3 +1,4 @@
+import { DEFAULT_PROFILE_INTERVAL_US, ProfiledCall } from './model/cpuProfile';
 import { IpcError, PluginError, PolicyError } from './model/errors';
 import { wholeNumberIn } from './model/numbers';
 import { Emitter } from './model/events';
@@ -44,6 +45,13 @@ export interface HostOptions extends PolicyOptions {
 export type RuntimeTransport =
   | { kind: 'in-process' }
   | { kind: 'worker' | 'child-process'; entry: string; maxHeapMb?: number; onStderr?(text: string): void };
+
+/** A top-level call that failed. */
+export interface FailedCall {
+  pluginId: number;
+  func: string;
+  error: IpcError;
+}
 
 export type PluginsChange =
   | { kind: 'added'; plugin: PluginInfo }
@@ -93,6 +101,7 @@ export class PluginHost {
   private readonly logEmitter = new Emitter<LogEntry>();
   private readonly stopEmitter = new Emitter<RuntimeStop>();
   private readonly callsEmitter = new Emitter<number>();
+  private readonly failedCallEmitter = new Emitter<FailedCall>();
   private disposed = false;
   private callsRunning = 0;
   /** The runtime whose inspector is open, and its process. */
@@ -117,6 +126,8 @@ export class PluginHost {
   readonly onDidStopRuntime = this.stopEmitter.event;
   /** How many top-level calls are under way, each time it changes. */
   readonly onDidChangeCallsRunning = this.callsEmitter.event;
+  /** A top-level call failed (from any face): its plugin, function and error, frames included. */
+  readonly onDidFailCall = this.failedCallEmitter.event;
 
   constructor(options: HostOptions = {}, transport: RuntimeTransport = { kind: 'in-process' }) {
     this.options = { ...options };
@@ -197,9 +208,7 @@ export class PluginHost {
     const params = { caller, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) };
     const signal = options.signal;
     const done = this.connect((c) => (signal ? c.cancellableCall(params, signal) : c.request('call', params)));
-    this.countCall(+1);
-    const end = () => this.countCall(-1);
-    done.then(end, end);
+    this.watchCall(id, func, done);
     return done;
   }
 
@@ -245,6 +254,32 @@ export class PluginHost {
     if (!inspected || inspected.client !== this.client || !this.client?.alive || this.callsRunning === 0) return false;
     process.kill(inspected.pid, 'SIGINT');
     return true;
+  }
+
+  /**
+   * Calls an export as `call` does, under a CPU profile of the runtime (sampled every `intervalUs`
+   * µs, default 100): its output and the profile, with plugins' frames named, crossings between
+   * plugins as frames of their own, the runtime's own frames folded into their caller.
+   */
+  profileCall(id: number, func: string, input: Uint8Array | string = new Uint8Array(0), options: { intervalUs?: number; caller?: Exclude<Caller, number>; hostContext?: unknown } = {}): Promise<ProfiledCall> {
+    const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
+    const intervalUs = options.intervalUs ?? DEFAULT_PROFILE_INTERVAL_US;
+    const params = { caller: options.caller ?? 'api', id, func, input: bytes, intervalUs, ...(options.hostContext === undefined ? {} : { hostContext: options.hostContext }) };
+    const done = this.connect((c) => c.request('profileCall', params));
+    this.watchCall(id, func, done);
+    return done;
+  }
+
+  /** Counts a top-level call while it runs, and tells when it fails. */
+  private watchCall(pluginId: number, func: string, done: Promise<unknown>): void {
+    this.countCall(+1);
+    done.then(
+      () => this.countCall(-1),
+      (error: unknown) => {
+        this.countCall(-1);
+        if (error instanceof IpcError) this.failedCallEmitter.fire({ pluginId, func, error });
+      },
+    );
   }
 
   /** Loads a live plugin again from its changed files: same id, vars kept; on failure the old one runs on. */

@@ -38,6 +38,15 @@ export interface CallDetail {
   output: BytesDetail | null;
   /** Why it cannot be run again or added to a call file (a host function, its input cut or gone); null when it can. */
   noRerun: string | null;
+  /** A failed call's stack inside plugins, innermost first; absent when none was kept. */
+  frames?: FrameView[];
+}
+
+/** One line of a failed call's stack: its text, and whether its source file is in the workspace (it opens at the line). */
+export interface FrameView {
+  text: string;
+  crossing: boolean;
+  openable: boolean;
 }
 
 /** Extension -> webview. */
@@ -95,7 +104,9 @@ export type FromWebview =
   /** Call the same plugin and function with the same input again. */
   | { type: 'rerun'; spanId: number }
   /** Append the call (plugin, function, input) to a call file. */
-  | { type: 'addToCallFile'; spanId: number };
+  | { type: 'addToCallFile'; spanId: number }
+  /** Open the source of frame `index` of a failed call's stack at its line. */
+  | { type: 'openFrame'; spanId: number; index: number };
 
 /** A handler for each message type, checked at compile time on both sides. */
 export type Handlers<M extends { type: string }> = { [K in M['type']]: (message: Extract<M, { type: K }>) => void };

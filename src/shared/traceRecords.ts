@@ -1,5 +1,6 @@
 // The trace as plain data: what the runtime records and every view renders, the webview included.
 // No Node, vscode or DOM imports.
+import type { StackFrame } from '../core/model/stackFrames';
 
 /** Who asked for a call or a spawn: a live plugin's id, or a face of the host. */
 export type Caller = number | 'command' | 'cli' | 'api';
@@ -24,6 +25,8 @@ export interface Span {
   durationMs: number;
   status: 'running' | 'ok' | 'error';
   error?: string;
+  /** A failed call's stack inside plugins (kept in the runtime; it never crosses with the span). */
+  frames?: readonly StackFrame[];
   /** A call through a binding: the import it came through, such as `extism:host/user.count_vowels`. */
   bound?: string;
   /**

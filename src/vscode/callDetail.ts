@@ -1,7 +1,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { pickCallFileTarget } from './pickers';
-import { CALL_FILE_SUFFIX, SPAN_DATA_BYTES } from '../core';
+import * as fs from 'node:fs';
+import { CALL_FILE_SUFFIX, frameText, SPAN_DATA_BYTES } from '../core';
+import type { StackFrame } from '../core';
+import { rangeOf } from './trapDiagnostics';
 import type { PluginHost, Span, SpanData } from '../core';
 import type { BytesDetail, CallDetail } from '../shared/protocol';
 import type { Log } from './log';
@@ -61,7 +64,9 @@ export class CallDetails {
       bytes: total,
       kept: bytes.length,
     });
+    const frames = data?.frames;
     return {
+      ...(frames?.length ? { frames: frames.map((f) => ({ text: frameText(f), crossing: f.crossing !== undefined, openable: workspaceFileOf(f) !== undefined })) } : {}),
       spanId,
       input: data ? part(data.input, data.inputBytes, 'input') : null,
       output: data ? part(data.output, data.outputBytes, 'output') : null,
@@ -75,6 +80,15 @@ export class CallDetails {
               ? `its input (${data.inputBytes} bytes) was kept only in part`
               : null,
     };
+  }
+
+  /** Opens the source of a frame of a failed call's stack at its line, when the file is in the workspace. */
+  async openFrame(spanId: number, index: number): Promise<void> {
+    const frame = Number.isInteger(index) ? (await this.data(spanId))?.frames?.[index] : undefined;
+    const file = frame && workspaceFileOf(frame);
+    if (!frame || !file) return;
+    const range = rangeOf(frame);
+    await vscode.window.showTextDocument(vscode.Uri.file(file), { selection: new vscode.Range(range.start, range.start), preview: true });
   }
 
   /** Copies a call's input or output: as text when it reads as text, else in base64 (said in the status bar). */
@@ -200,4 +214,12 @@ function pluginRef(span: Span, file: vscode.Uri, host: PluginHost): string {
     return rel.startsWith('.') ? rel : `./${rel}`;
   }
   return span.calleeName;
+}
+
+/** A frame's source file when it exists inside a workspace folder: the one kind of file the panel opens. */
+function workspaceFileOf(frame: StackFrame): string | undefined {
+  const file = frame.file;
+  if (file === undefined || frame.line === undefined || !path.isAbsolute(file)) return undefined;
+  if (!vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))) return undefined;
+  return fs.existsSync(file) ? file : undefined;
 }

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { CALL_FILE_SUFFIX, callOffsets, CallFile, CallFileError, formatTraceTree, parseCallFile, PluginHost, runCallFile, RuntimeTransport, terminalText, visibleText } from '../core';
+import { CALL_FILE_SUFFIX, callOffsets, CallFile, CallFileError, formatTraceTree, parseCallFile, PluginHost, runCallFile, RuntimeTransport, terminalText, topFrame, visibleText } from '../core';
+import { rangeOf } from './trapDiagnostics';
 import type { CallOutcome } from '../core';
 import type { Log } from './log';
 import { markdownString, md } from './markdown';
@@ -181,6 +183,9 @@ function report(run: vscode.TestRun, item: vscode.TestItem, o: CallOutcome): voi
     o.expected !== undefined && o.actual !== undefined
       ? vscode.TestMessage.diff(visibleText(o.reason ?? 'failed', true), visibleText(o.expected, true), visibleText(o.actual, true))
       : testMessage(o.reason ?? 'failed');
-  if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
+  // a failure inside a plugin points at its source line (from DWARF) when that file exists
+  const top = topFrame(o.frames);
+  if (top?.file !== undefined && top.line !== undefined && fs.existsSync(top.file)) message.location = new vscode.Location(vscode.Uri.file(top.file), rangeOf(top));
+  else if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
   run.failed(item, message, o.durationMs);
 }

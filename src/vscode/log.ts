@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { visibleText } from '../core';
+import { failureText, IpcError, visibleText } from '../core';
 import type { LogEntry, LogLevel } from '../core';
 import { showError } from './notify';
 
@@ -59,6 +59,10 @@ export class Log implements vscode.Disposable {
     const message = errorMessage(error);
     const kind = error instanceof Error ? error.name : 'Error';
     this.write('error', `${context}: ${kind}: ${message}`);
+    // a failure inside plugins: its stack under it, a frame a line (the top frame is on the first)
+    if (error instanceof IpcError && error.frames?.length) {
+      for (const line of failureText(message, error.frames, error.notes).split('\n').slice(1)) this.write('error', line);
+    }
     if (error instanceof Error && error.stack) for (const line of error.stack.split('\n')) this.write('debug', line);
     return message;
   }

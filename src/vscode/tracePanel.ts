@@ -111,6 +111,7 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       copy: (m) => void this.details.copy(m.spanId, m.part),
       rerun: (m) => void this.details.rerun(m.spanId),
       addToCallFile: (m) => void this.details.addToCallFile(m.spanId),
+      openFrame: (m) => void this.details.openFrame(m.spanId, m.index),
     };
     this.disposeView();
     this.viewDisposables = [

@@ -6,6 +6,7 @@ import { FUEL_MODULE } from './fuelRewrite';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS, splitMergedExports } from './kernel';
 import { KERNEL_EXPORT, KERNEL_MODULE } from './kernelMerge';
 import { pluginEntry } from './pluginEntry';
+import { claimFrames, STACK_TRACE_LIMIT } from './pluginStack';
 import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
@@ -341,6 +342,9 @@ export class WasmInstance implements PluginInstance {
     const mem = this.mem;
     mem.begin(input);
     let rc: number | undefined;
+    // a failure's error keeps the frames of every plugin on the stack, nested ones included
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = STACK_TRACE_LIMIT;
     try {
       // only while a call is debugged does an export run through the debugger's entry
       rc = pluginEntry.through === null ? fn() : (pluginEntry.through(fn) as number | undefined);
@@ -348,6 +352,7 @@ export class WasmInstance implements PluginInstance {
       if (!(error instanceof WasiExit && error.code === 0)) throw this.failure(func, error);
       rc = 0;
     } finally {
+      Error.stackTraceLimit = stackTraceLimit;
       if (this.wasiByModule.size) for (const wasi of this.wasiByModule.values()) wasi.env.flush();
     }
     if (rc !== undefined && typeof rc !== 'number') throw this.notAnExtismExport(func, `returned ${describeResult(rc)}`);
@@ -421,7 +426,14 @@ export class WasmInstance implements PluginInstance {
     return cut > 0 ? `${shown}… (${cut} more bytes cut)` : shown;
   }
 
+  /** What a call that threw fails with, carrying this plugin's frames of the stack. */
   private failure(func: string, error: unknown): Error {
+    const result = this.failureOf(func, error);
+    claimFrames(result, error, { label: this.label, module: this.module, linked: this.linked.values() });
+    return result;
+  }
+
+  private failureOf(func: string, error: unknown): Error {
     const outOfFuel = this.options.fuel.ranOut(this.label, func, error);
     if (outOfFuel) return outOfFuel;
     if (isBoundaryTypeError(error)) return this.notAnExtismExport(func, `cannot be called with no arguments (${error.message})`);

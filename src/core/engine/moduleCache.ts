@@ -7,6 +7,7 @@ import { kernelBytes } from './kernel';
 import { kernelPath } from './kernelPath';
 import { mergeKernel } from './kernelMerge';
 import { limitMemory } from './memoryLimit';
+import { recordModule, symbolsOf } from './moduleSymbols';
 
 interface Entry {
   stamp: string;
@@ -24,10 +25,12 @@ export class WasmModule implements CompiledModule {
   private limited: Uint8Array | null;
   /** Why this module was not merged with the kernel where it could have been; told once. */
   private note: string | null;
+  private readonly metered: boolean;
 
   /** `source` is the file it was read from (a manifest's, for inline `data`), for messages. */
   constructor(compiled: Compiled, bytes: Uint8Array, readonly source = '') {
     this.plain = compiled.plain;
+    this.metered = compiled.metered;
     this.limited = compiled.plain ? null : compiled.limited;
     this.merged = compiled.merged;
     this.note = compiled.note;
@@ -45,6 +48,7 @@ export class WasmModule implements CompiledModule {
   get module(): WebAssembly.Module {
     if (!this.plain) {
       this.plain = new WebAssembly.Module(this.limited as Uint8Array);
+      symbolize(this.plain, this.limited as Uint8Array, this.metered);
       this.limited = null;
     }
     return this.plain;
@@ -69,6 +73,8 @@ interface Compiled {
   imports: WebAssembly.ModuleImportDescriptor[];
   limited: Uint8Array;
   note: string | null;
+  /** Rewritten for fuel: its code moved, so its DWARF lines no longer hold. */
+  metered: boolean;
 }
 
 /**
@@ -114,19 +120,24 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     }
   }
   let note: string | null = null;
-  if (kernelPath().path === 'merged') {
+  // a module with DWARF keeps its kernel apart: merging moves its code, and its traps and the
+  // debugger are to show source lines (a debug build trades the faster path for them)
+  if (kernelPath().path === 'merged' && !hasCustomSection(limited, '.debug_line')) {
     const result = mergeKernel(limited, kernelBytes(), maxPages);
     if (result.merged) {
       try {
         const merged = new WebAssembly.Module(result.merged);
-        return { plain: null, merged, imports: result.imports, limited, note };
+        symbolize(merged, result.merged, true);
+        return { plain: null, merged, imports: result.imports, limited, note, metered: fuel };
       } catch (error) {
         note = `the module with the kernel merged in did not compile (${error instanceof Error ? error.message : String(error)})`;
       }
     } else if (result.notable) note = result.reason;
   }
   try {
-    return { plain: new WebAssembly.Module(limited), merged: null, imports: [], limited, note };
+    const plain = new WebAssembly.Module(limited);
+    symbolize(plain, limited, fuel);
+    return { plain, merged: null, imports: [], limited, note, metered: fuel };
   } catch (error) {
     throw invalid(label, file, error);
   }
@@ -135,4 +146,29 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
 function invalid(label: string, file: string, error: unknown): PluginError {
   const reason = error instanceof Error ? error.message.replace(/^WebAssembly\.Module\(\): /, '') : String(error);
   return new PluginError(`${label}: ${file} is not a valid WebAssembly module (${reason})`);
+}
+
+/** Records where a module's code is, for its stacks and profiles; its DWARF lines only where they hold. */
+function symbolize(module: WebAssembly.Module, bytes: Uint8Array, moved: boolean): void {
+  recordModule(module, bytes);
+  if (moved) symbolsOf(module)?.withoutLines();
+}
+
+/** Whether a module (already validated) has a custom section of that name: a walk over its section headers. */
+function hasCustomSection(bytes: Uint8Array, name: string): boolean {
+  const wanted = new TextEncoder().encode(name);
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    let size = 0;
+    for (let shift = 0; at < bytes.length; shift += 7) {
+      const b = bytes[at++];
+      size += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    const end = at + size;
+    if (id === 0 && bytes[at] === wanted.length && wanted.every((c, i) => bytes[at + 1 + i] === c)) return true;
+    at = end;
+  }
+  return false;
 }

@@ -1,4 +1,5 @@
 import { checkedRemedy, Remedy } from './remedy';
+import { checkedFrames, StackFrame } from './stackFrames';
 
 /** Why an operation failed: refused by policy, failed inside a plugin, or a fault of the host. */
 export type ErrorKind = 'policy' | 'plugin' | 'timeout' | 'cancelled' | 'host';
@@ -6,6 +7,10 @@ export type ErrorKind = 'policy' | 'plugin' | 'timeout' | 'cancelled' | 'host';
 export class IpcError extends Error {
   /** What would let it succeed, when the host knows (a grant, a host-function module). */
   remedy?: Remedy;
+  /** Where inside plugins it failed: innermost frame first, crossings between plugins included. */
+  frames?: StackFrame[];
+  /** Notes on the stack, once per plugin (one built without debug info, say). */
+  notes?: string[];
 
   constructor(readonly kind: ErrorKind, message: string, remedy?: Remedy) {
     super(message);
@@ -87,11 +92,22 @@ export interface SerializedError {
   message: string;
   stack?: string;
   remedy?: Remedy;
+  frames?: StackFrame[];
+  notes?: string[];
 }
 
 export function serializeError(error: unknown): SerializedError {
   try {
-    if (error instanceof IpcError) return { kind: error.kind, message: error.message, stack: error.stack, ...(error.remedy ? { remedy: error.remedy } : {}) };
+    if (error instanceof IpcError) {
+      return {
+        kind: error.kind,
+        message: error.message,
+        stack: error.stack,
+        ...(error.remedy ? { remedy: error.remedy } : {}),
+        ...(error.frames ? { frames: error.frames } : {}),
+        ...(error.notes ? { notes: error.notes } : {}),
+      };
+    }
     if (error instanceof Error) return { kind: 'host', message: String(error.message), stack: typeof error.stack === 'string' ? error.stack : undefined };
     return { kind: 'host', message: String(error) };
   } catch {
@@ -102,5 +118,8 @@ export function serializeError(error: unknown): SerializedError {
 export function deserializeError(e: SerializedError): IpcError {
   const error = new IpcError(e.kind, e.message, checkedRemedy(e.remedy));
   if (e.stack) error.stack = e.stack;
+  const frames = checkedFrames(e.frames);
+  if (frames) error.frames = frames;
+  if (Array.isArray(e.notes)) error.notes = e.notes.filter((n): n is string => typeof n === 'string');
   return error;
 }

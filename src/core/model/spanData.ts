@@ -1,3 +1,4 @@
+import type { StackFrame } from './stackFrames';
 // The input and output of recent calls, kept bounded in the runtime so a view can show a nested
 // call's bytes on demand: nothing more crosses to the face per call than the span's preview.
 
@@ -8,6 +9,8 @@ export interface SpanData {
   inputBytes: number;
   output: Uint8Array;
   outputBytes: number;
+  /** A failed call's stack inside plugins. */
+  frames?: StackFrame[];
 }
 
 /** How much of each of a call's input and output is kept (the rest is counted, not kept). */

@@ -1,6 +1,7 @@
 import { PluginError, PolicyError } from '../model/errors';
 import type { FuelCounter } from '../model/engine';
 import type { Policy } from '../model/policy';
+import { noteCrossing } from '../model/stackFrames';
 import { Caller, describePlugin } from '../model/registry';
 import { PREVIEW_BYTES, Span, TraceRecord } from '../../shared/traceRecords';
 import type { LivePlugin } from './livePlugin';
@@ -151,6 +152,9 @@ export class CallStack {
       callee.errors++;
       span.status = 'error';
       span.error = error instanceof Error ? error.message : String(error);
+      const frames = (error as { frames?: unknown } | null)?.frames;
+      if (Array.isArray(frames) && frames.length) span.frames = frames.slice();
+      if (depth > 0) noteCrossing(error, who);
       throw error;
     } finally {
       this.plugins.pop();

@@ -1,4 +1,4 @@
-import type { Engine, PluginInstance } from '../model/engine';
+import type { CompiledModule, Engine, PluginInstance } from '../model/engine';
 import { CancelledError, internalError, IpcError, keepRemedy, PluginError, PolicyError, TimeoutError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import { minLimit } from '../model/loadOptions';
@@ -113,6 +113,11 @@ export class Runtime {
   continueAfter(lastPluginId: number, lastSpanId: number): void {
     this.registry.skipPast(lastPluginId);
     this.stack.continueAfter(lastSpanId);
+  }
+
+  /** Each live plugin's modules (main first, then linked): what a profile's wasm frames are matched to. */
+  liveModules(): { id: number; name: string; modules: CompiledModule[] }[] {
+    return this.registry.all().map((p) => ({ id: p.id, name: p.name, modules: [p.module, ...p.linked.values()] }));
   }
 
   plugins(): PluginInfo[] {

@@ -1,5 +1,6 @@
 // The protocol between a face's PluginHost and the runtime, whatever carries it (a direct call, a
 // worker thread, a child process): a request map typed both ways, and batched events.
+import type { ProfiledCall } from '../model/cpuProfile';
 import type { SerializedError } from '../model/errors';
 import type { LoadOptions } from '../model/loadOptions';
 import type { LogEntry } from '../model/logging';
@@ -27,6 +28,11 @@ export interface Requests {
   hostFunctions: { params: { files: string[]; held?: HeldModule[] }; result: HostFunctionsLoad };
   /** Call an export of a live plugin; `hostContext` is what its host functions' `hostContext()` gives. */
   call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown; debug?: DebugCallOptions }; result: Uint8Array };
+  /** A call as `call`, under the inspector's CPU profiler (sampling every `intervalUs`): its output and the profile. */
+  profileCall: {
+    params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown; intervalUs: number };
+    result: ProfiledCall;
+  };
   /** Load a live plugin again from its (changed) files, keeping its id and vars. */
   reload: { params: { id: number }; result: PluginInfo };
   unregister: { params: { id: number }; result: void };
@@ -50,7 +56,7 @@ export type Result<M extends Method> = Requests[M]['result'];
  * request's number, by which a call is cancelled: that travels beside the protocol, since the
  * runtime's thread is busy with the call (see `Carrier.cancel`).
  */
-export type RequestHandlers = { [M in Method]: (params: Params<M>, seq: number) => M extends 'hostFunctions' ? Promise<Result<M>> : Result<M> };
+export type RequestHandlers = { [M in Method]: (params: Params<M>, seq: number) => M extends 'hostFunctions' | 'profileCall' ? Promise<Result<M>> : Result<M> };
 
 export type RequestMessage = { [M in Method]: { seq: number; method: M; params: Params<M> } }[Method];
 

@@ -1,9 +1,13 @@
+import { WasmModule } from '../engine/moduleCache';
+import { ProfiledPlugin, symbolicateProfile } from '../engine/profileSymbols';
 import { WasmEngine } from '../engine/wasmEngine';
 import { CancelledError, internalError, IpcError, serializeError } from '../model/errors';
+import { profileWhile } from './profiler';
 import { HostModuleLoader } from '../runtime/hostModules';
 import type { TraceRecord } from '../../shared/traceRecords';
 import { Runtime } from '../runtime/runtime';
 import { SpanDataRing } from '../model/spanData';
+import type { StackFrame } from '../model/stackFrames';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
 import { cutName, describePlugin } from '../model/registry';
 import { boundSpan, MAX_ERROR_CHARS, SpanEncoder } from './spanCodec';
@@ -11,6 +15,8 @@ import { enterDirectly, pauseOnEntry } from '../engine/pluginEntry';
 import { closeInspector, openInspector } from './runtimeInspector';
 
 const FLUSH_INTERVAL_MS = 100;
+/** Failed calls whose stacks the runtime keeps for the trace panel. */
+const FAILED_STACKS_KEPT = 64;
 
 /**
  * The runtime side of every transport: serves requests one at a time and reports what happened in
@@ -29,6 +35,8 @@ export class RuntimeService {
   private readonly described = new Set<number>();
   /** The heads of recent calls' input and output, fetched one call at a time by `spanData`. */
   private readonly spanData = new SpanDataRing();
+  /** The stacks of the last failed calls, by span. */
+  private readonly failedFrames = new Map<number, readonly StackFrame[]>();
   private lastFlush = performance.now();
   private readonly handlers: RequestHandlers;
   private readonly hostModules: HostModuleLoader;
@@ -71,6 +79,7 @@ export class RuntimeService {
         if (record.kind === 'call') {
           // the heads are views of plugin memory, valid only now: the ring copies them at once
           this.spanData.add(record.id, record.inputHead, record.outputHead);
+          if (record.frames) this.keepFrames(record.id, record.frames);
           this.spans.add(record);
           // reading the clock costs more than encoding a span: look every 64 spans
           if ((this.spans.size & 63) === 0) this.maybeFlush();
@@ -93,7 +102,10 @@ export class RuntimeService {
       },
       configure: (settings) => {
         this.callTimeoutMs = settings.policy.callTimeoutMs;
-        if (!settings.tracing) this.spanData.clear();
+        if (!settings.tracing) {
+          this.spanData.clear();
+          this.failedFrames.clear();
+        }
         runtime.configure(settings);
       },
       register: ({ target, options }) => runtime.register(target, options),
@@ -120,10 +132,18 @@ export class RuntimeService {
         if (!this.debuggable) throw new IpcError('host', 'only a plugin runtime in a child process of its own can be debugged');
         return openInspector();
       },
+      profileCall: async ({ caller, id, func, input, hostContext, intervalUs }, seq) => {
+        const { result, profile } = await profileWhile(intervalUs, () => runtime.call(caller, id, func, input, hostContext, seq));
+        return { output: result, profile: symbolicateProfile(profile, profiledPlugins(runtime)) };
+      },
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),
-      spanData: ({ spanId }) => this.spanData.get(spanId) ?? null,
+      spanData: ({ spanId }) => {
+        const data = this.spanData.get(spanId) ?? null;
+        const frames = this.failedFrames.get(spanId);
+        return data && frames ? { ...data, frames: [...frames] } : data;
+      },
     };
   }
 
@@ -132,6 +152,11 @@ export class RuntimeService {
     const p = request.method === 'call' ? this.runtime.plugin(request.params.id) : undefined;
     const what = request.method === 'call' ? `call to ${p ? describePlugin(p) : `plugin #${request.params.id}`}.${request.params.func}` : request.method;
     this.fail(request, new CancelledError(`${what} was cancelled before it started`));
+  }
+
+  private keepFrames(spanId: number, frames: readonly StackFrame[]): void {
+    this.failedFrames.set(spanId, frames);
+    if (this.failedFrames.size > FAILED_STACKS_KEPT) this.failedFrames.delete(this.failedFrames.keys().next().value as number);
   }
 
   handle(request: RequestMessage): void {
@@ -219,4 +244,13 @@ export class RuntimeService {
   private maybeFlush(): void {
     if (performance.now() - this.lastFlush > FLUSH_INTERVAL_MS) this.flush(true);
   }
+}
+
+/** The live plugins and their compiled modules, as a profile matches its wasm frames to them. */
+function profiledPlugins(runtime: Runtime): ProfiledPlugin[] {
+  return runtime.liveModules().map((p) => ({
+    id: p.id,
+    name: p.name,
+    modules: p.modules.filter((m): m is WasmModule => m instanceof WasmModule).map((m) => m.module),
+  }));
 }

@@ -1,0 +1,158 @@
+import { DwarfLines, SourcePosition } from './dwarfLines';
+
+/**
+ * What turns a module's byte offsets into source positions, kept with the compiled module: where
+ * its code section is (recorded when it is compiled, from the bytes compiled), and its DWARF line
+ * table, read on the first failure that needs it.
+ */
+export class ModuleSymbols {
+  /** The `wasm://wasm/<hash>` V8 names the module by in stack frames, once a frame showed it. */
+  url: string | null = null;
+  private lines: DwarfLines | null | undefined;
+  private language: string | undefined;
+
+  /**
+   * `functionStarts`: the module offset of each function body's first byte after its size (where
+   * V8's profiles place a function), ascending.
+   */
+  constructor(readonly module: WebAssembly.Module, readonly codeStart: number, readonly codeEnd: number, readonly functionStarts: Uint32Array = new Uint32Array(0)) {}
+
+  /** This module's code was moved (rewritten for fuel, merged with the kernel): its DWARF lines no longer hold. */
+  withoutLines(): void {
+    this.lines = null;
+  }
+
+  /** Whether a function body starts at this module offset. */
+  hasFunctionAt(offset: number): boolean {
+    const starts = this.functionStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] === offset) return true;
+      if (starts[mid] < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /** The source position of a function that starts at a module offset: its first line row. */
+  functionPosition(offset: number): SourcePosition | null {
+    const lines = this.dwarf();
+    return lines ? lines.lookupFrom(offset - this.codeStart) : null;
+  }
+
+  /** Whether a module byte offset is in this module's code section. */
+  hasCode(offset: number): boolean {
+    return offset >= this.codeStart && offset < this.codeEnd;
+  }
+
+  /** The source position of a module byte offset, from DWARF; null without DWARF or a row for it. */
+  position(offset: number): SourcePosition | null {
+    const lines = this.dwarf();
+    return lines ? lines.lookup(offset - this.codeStart) : null;
+  }
+
+  hasDwarf(): boolean {
+    return this.dwarf() !== null;
+  }
+
+  private dwarf(): DwarfLines | null {
+    if (this.lines !== undefined) return this.lines;
+    const section = (name: string) => {
+      const found = WebAssembly.Module.customSections(this.module, name);
+      return found.length ? new Uint8Array(found[0]) : undefined;
+    };
+    const line = section('.debug_line');
+    let lines: DwarfLines | null = null;
+    if (line) {
+      const read = new DwarfLines({ line, info: section('.debug_info'), abbrev: section('.debug_abbrev'), str: section('.debug_str'), lineStr: section('.debug_line_str') });
+      if (!read.empty) lines = read;
+    }
+    this.lines = lines;
+    return lines;
+  }
+
+  /** The toolchain that built the module, from its `producers` section or its function names. */
+  producer(names: readonly (string | null)[]): string {
+    if (this.language === undefined) {
+      const producers = WebAssembly.Module.customSections(this.module, 'producers');
+      this.language = producers.length ? Buffer.from(producers[0]).toString('latin1') : '';
+    }
+    const p = this.language;
+    if (/rustc|\bRust\b/.test(p) || names.some((n) => n !== null && /^(_ZN|_R[0-9A-Za-z_])/.test(n))) return 'rust';
+    if (/TinyGo/i.test(p) || names.some((n) => n !== null && /^(runtime\.|main\.)/.test(n))) return 'go';
+    if (/\bZig\b/i.test(p)) return 'zig';
+    if (/clang|\bC\b|C\+\+/.test(p)) return 'c';
+    if (names.some((n) => n !== null && n.startsWith('~lib/'))) return 'assemblyscript';
+    return '';
+  }
+}
+
+const HINTS = new Map([
+  ['rust', 'Rust keeps them with `debug = true` (or `debug = "line-tables-only"`) and no `strip` in the Cargo profile it is built with.'],
+  ['go', 'TinyGo keeps them unless built with `-no-debug`; Go unless linked with `-ldflags="-s -w"`.'],
+  ['zig', 'Zig keeps them unless built with `-fstrip` (ReleaseSmall strips).'],
+  ['c', 'clang keeps them with `-g`, unless the module is stripped afterwards (`wasm-opt --strip-debug`, `llvm-strip`).'],
+  ['assemblyscript', 'AssemblyScript does not write DWARF: `--debug` keeps function names, `--sourceMap` writes a source map.'],
+  ['', 'The Rust, Go/TinyGo, C and Zig PDKs keep them unless stripped (Rust: `debug = true`; TinyGo: no `-no-debug`; C: `-g`); Haskell and JS PDK builds carry none.'],
+]);
+
+/** The note a stack carries once for a plugin without DWARF: how its PDK keeps line tables. */
+export function debugInfoNote(label: string, producer: string): string {
+  return `${label} has no DWARF line table (.debug_line), so its frames show function names and byte offsets. ${HINTS.get(producer) ?? HINTS.get('')}`;
+}
+
+const symbols = new WeakMap<WebAssembly.Module, ModuleSymbols>();
+
+/** Records where the code section of a module compiled from `bytes` is: a walk over its section headers. */
+export function recordModule(module: WebAssembly.Module, bytes: Uint8Array): void {
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    let size = 0;
+    let shift = 0;
+    for (;;) {
+      const b = bytes[at++];
+      size += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80 || at >= bytes.length) break;
+    }
+    if (id === 10) {
+      symbols.set(module, new ModuleSymbols(module, at, at + size, functionStarts(bytes, at, at + size)));
+      return;
+    }
+    at += size;
+  }
+}
+
+export function symbolsOf(module: WebAssembly.Module): ModuleSymbols | undefined {
+  return symbols.get(module);
+}
+
+function functionStarts(bytes: Uint8Array, start: number, end: number): Uint32Array {
+  let at = start;
+  const leb = (): number => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      if (at >= end) throw new RangeError('code section ends early');
+      const b = bytes[at++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) return value;
+    }
+  };
+  try {
+    const count = leb();
+    const starts = new Uint32Array(Math.min(count, end - start));
+    for (let i = 0; i < starts.length; i++) {
+      const size = leb();
+      starts[i] = at;
+      at += size;
+    }
+    return starts;
+  } catch {
+    return new Uint32Array(0);
+  }
+}

@@ -1,0 +1,133 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { IpcError, parseCallFile, PluginHost, runCallFile, StackFrame } from '../../src/core';
+import { cDir, cPlugin, lineOf, relayInput } from './cPlugins';
+import { cli, closeHosts, rejects, startHost, transports } from './helpers';
+
+function framesOf(error: Error): StackFrame[] {
+  assert.ok(error instanceof IpcError);
+  assert.ok(error.frames, `no frames on ${error.message}`);
+  return error.frames;
+}
+
+describe('stacks of failures inside plugins', () => {
+  afterEach(closeHosts);
+  const callee = path.join(cDir, 'callee.c');
+  const caller = path.join(cDir, 'caller.c');
+
+  it('names the trap at its source line from DWARF 4, the export below it', async () => {
+    const host = startHost();
+    const p = await host.register(cPlugin('callee'));
+    const error = await rejects(host.call(p.id, 'boom', ''), 'PluginError', /plugin #1 \(callee\)\.boom trapped: unreachable/);
+    const frames = framesOf(error);
+    assert.deepEqual(
+      frames.map((f) => [f.plugin, f.function, f.file, f.line]),
+      [
+        ['plugin #1 (callee)', 'check_invariant', callee, lineOf('callee.c', '__builtin_trap')],
+        ['plugin #1 (callee)', 'boom', callee, lineOf('callee.c', 'int checked = check_invariant')],
+      ],
+    );
+    assert.equal(frames[0].column, 5);
+    assert.ok(frames.every((f) => f.offset > 0));
+    assert.equal((error as IpcError).notes, undefined);
+  });
+
+  it('gives one stack across plugins: the callee, the crossing, the caller (DWARF 5)', async () => {
+    const host = startHost();
+    const target = await host.register(cPlugin('callee'));
+    const relay = await host.register(cPlugin('caller'));
+    const error = await rejects(host.call(relay.id, 'relay', relayInput(target.id, 'boom')), 'PluginError', /plugin #1 \(callee\)\.boom trapped: unreachable/);
+    assert.deepEqual(
+      framesOf(error).map((f) => [f.plugin, f.crossing ?? f.function, f.file, f.line]),
+      [
+        ['plugin #1 (callee)', 'check_invariant', callee, lineOf('callee.c', '__builtin_trap')],
+        ['plugin #1 (callee)', 'boom', callee, lineOf('callee.c', 'int checked = check_invariant')],
+        ['plugin #2 (caller)', 'call_plugin', undefined, undefined],
+        ['plugin #2 (caller)', 'forward', caller, lineOf('caller.c', 'return call_plugin')],
+        ['plugin #2 (caller)', 'relay', caller, lineOf('caller.c', 'u64 out = forward')],
+      ],
+    );
+  });
+
+  it('keeps the frames of a failure the host raised while a plugin ran', async () => {
+    const host = startHost();
+    const relay = await host.register(cPlugin('caller'));
+    // a call to a plugin that is not live fails in call_plugin itself
+    const error = await rejects(host.call(relay.id, 'relay', relayInput(99, 'boom')), 'PolicyError', /#99/);
+    assert.deepEqual(
+      framesOf(error).map((f) => [f.function, f.line]),
+      [
+        ['forward', lineOf('caller.c', 'return call_plugin')],
+        ['relay', lineOf('caller.c', 'u64 out = forward')],
+      ],
+    );
+  });
+
+  it('names functions and offsets in a module without DWARF, with one note on its debug info', async () => {
+    const host = startHost();
+    const p = await host.register(cPlugin('callee.stripped'));
+    const error = await rejects(host.call(p.id, 'boom', ''), 'PluginError', /trapped: unreachable/);
+    const frames = framesOf(error);
+    assert.deepEqual(frames.map((f) => [f.function, f.file]), [['check_invariant', undefined], ['boom', undefined]]);
+    // the same offsets as the module with DWARF: only custom sections after the code were removed
+    const full = await host.register(cPlugin('callee'));
+    const withDwarf = framesOf(await rejects(host.call(full.id, 'boom', ''), 'PluginError', /trapped/));
+    assert.deepEqual(frames.map((f) => f.offset), withDwarf.map((f) => f.offset));
+    const notes = (error as IpcError).notes ?? [];
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], /plugin #1 \(callee\.stripped\) has no DWARF line table.*clang keeps them with `-g`/);
+  });
+
+  it('names a function of a module without a name section by its index', async () => {
+    const host = startHost();
+    const p = await host.register(cPlugin('callee.nonames'));
+    const frames = framesOf(await rejects(host.call(p.id, 'boom', ''), 'PluginError', /trapped/));
+    assert.equal(frames.length, 2);
+    for (const f of frames) assert.match(f.function, /^wasm-function\[\d+\]$/);
+  });
+
+  it('carries the frames across the child-process transport', async () => {
+    const host = new PluginHost({}, transports.childProcess);
+    try {
+      const target = await host.register(cPlugin('callee'));
+      const relay = await host.register(cPlugin('caller'));
+      const error = await rejects(host.call(relay.id, 'relay', relayInput(target.id, 'boom')), 'PluginError', /trapped/);
+      const frames = framesOf(error);
+      assert.deepEqual(frames.map((f) => f.crossing ?? f.function), ['check_invariant', 'boom', 'call_plugin', 'forward', 'relay']);
+      assert.equal(frames[0].line, lineOf('callee.c', '__builtin_trap'));
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it('gives a call file\'s failed call the frames, for the Test Explorer\'s location', async () => {
+    const host = startHost();
+    const file = path.join(cDir, 'build', 'traps.extism-calls.json');
+    const calls = parseCallFile(file, JSON.stringify({ calls: [{ name: 'boom', plugin: 'callee.wasm', function: 'boom', expect: { output: 'ok' } }] }));
+    const [outcome] = await runCallFile(calls, host);
+    assert.equal(outcome.passed, false);
+    assert.deepEqual(outcome.frames?.map((f) => [f.function, f.line]), [
+      ['check_invariant', lineOf('callee.c', '__builtin_trap')],
+      ['boom', lineOf('callee.c', 'int checked = check_invariant')],
+    ]);
+  });
+
+  it('puts the top frame on the CLI\'s error line and the stack under it, a frame a line', () => {
+    const run = spawnSync(process.execPath, [cli, 'call', cPlugin('callee'), 'boom'], { encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    const trap = lineOf('callee.c', '__builtin_trap');
+    assert.deepEqual(run.stderr.trimEnd().split('\n'), [
+      `extism-ipc: PluginError: plugin #1 (callee).boom trapped: unreachable at check_invariant (${callee}:${trap}:5)`,
+      `    check_invariant (${callee}:${trap}:5)`,
+      `    boom (${callee}:${lineOf('callee.c', 'int checked = check_invariant')}:17)`,
+    ]);
+  });
+
+  it('adds no frames to the errors of calls that never ran a plugin', async () => {
+    const host = startHost();
+    const p = await host.register(cPlugin('callee'));
+    const error = await rejects(host.call(p.id, 'nothing', ''), 'PluginError', /no export/);
+    assert.equal((error as IpcError).frames, undefined);
+  });
+});
