@@ -7,7 +7,10 @@ export const TEST_USAGE = `usage: extism-ipc test [FILE|DIR...]
 Runs the calls of Extism call files (*.extism-calls.json; default: every one under the current
 directory) and checks each call's "expect". Prints a line per call, then "N passed, M failed".
 
-exit status: 0 every call passed, 1 a call failed, 2 a file is not a call file`;
+A call that is not one (a bad field) fails where it is, naming the file, the call and the field;
+the file's other calls still run.
+
+exit status: 0 every call passed, 1 a call failed, 2 a file is not a call file (not JSON, or not an object)`;
 
 function line(o: CallOutcome): string {
   const ms = `${o.durationMs.toFixed(0)} ms`;
@@ -42,6 +45,11 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
       continue;
     }
     if (files.length > 1) out(`${path.relative(process.cwd(), file) || file}\n`);
+    // a bad field of the file fails as one test of its own; its calls still run
+    for (const problem of calls.problems) {
+      out(`${files.length > 1 ? '  ' : ''}✗ ${problem.message}\n`);
+      failed++;
+    }
     const host = new PluginHost({
       pluginDirs: [...calls.pluginDirs, samplesDir],
       wasiHint: 'set "wasi": true on the call',

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { CALL_FILE_SUFFIX, CallFile, CallFileError, CallSpec, containsJson, parseCallFile } from './model/callFile';
+import { CALL_FILE_SUFFIX, CallFile, CallFileError, CallSpec, containsJson, OutputCheck, parseCallFile } from './model/callFile';
 import type { LoadOptions } from './model/loadOptions';
 import type { Span } from '../shared/traceRecords';
 import type { PluginHost } from './pluginHost';
@@ -14,22 +14,46 @@ export const ERROR_MATCH_TIMEOUT_MS = 1000;
 /** The largest call file read: it is JSON a person writes, inputs included. */
 export const MAX_CALL_FILE_BYTES = 64 * 1024 * 1024;
 
-/** How one call of a call file went. */
-export interface CallOutcome {
-  call: CallSpec;
-  /** The call did what its `expect` says (a call without one: it did not fail). */
+/** How one assertion (one `expect` of a call, or the call's not failing) went. */
+export interface CheckOutcome {
+  /** The `expect`'s name, when it has one. */
+  name?: string;
+  /** Where the `expect` is in the file (`calls[0].expect[1]`), or the call's place for a call without one. */
+  at: string;
   passed: boolean;
-  durationMs: number;
-  output?: Uint8Array;
-  /** The call's error, when it failed. */
-  error?: string;
   /** Why it did not pass, in one line. */
   reason?: string;
   /** What was expected and what came, as text, for a diff. */
   expected?: string;
   actual?: string;
+}
+
+/** How one call of a call file went. */
+export interface CallOutcome {
+  call: CallSpec;
+  /** Every `expect` of the call held (a call without one: it did not fail). */
+  passed: boolean;
+  /** The call is not a call that can run (its `problem`): it was not run. */
+  invalid?: boolean;
+  durationMs: number;
+  output?: Uint8Array;
+  /** The call's error, when it failed. */
+  error?: string;
+  /** Why it did not pass, in one line: the first failed check's, after its name. */
+  reason?: string;
+  /** What was expected and what came, as text, for a diff: the first failed check's. */
+  expected?: string;
+  actual?: string;
+  /** Each `expect` of the call (one for a call without any: that it did not fail). */
+  checks: CheckOutcome[];
   /** The spans of this call, its nested calls included. */
   spans: Span[];
+}
+
+/** How a run of a call file goes beyond its calls. */
+export interface RunOptions {
+  /** Calls picked by index: the calls before them in their group (or the file's own calls) still run, for their state. */
+  only?: ReadonlySet<number>;
 }
 
 /** Reads and checks a call file. */
@@ -90,18 +114,28 @@ function loadOptions(call: CallSpec): LoadOptions {
 }
 
 /**
- * Runs the calls of a file in order on one host. A call naming the same plugin with the same
- * options as an earlier one reuses its live plugin, so vars carry over. `only` picks calls by
- * index; the others are still run when they come before one picked, so the state a picked call
- * sees is the state it would see in a whole run.
+ * Runs the calls of a file: its own calls in order on one session, then each group in order on a
+ * session of its own (fresh plugins: nothing carried in from another group). A call naming the
+ * same plugin with the same options as an earlier one of its session reuses its live plugin, so
+ * vars carry over. `only` picks calls by index; the calls before a picked one in its session still
+ * run, so the state a picked call sees is the state it would see in a whole run. A call with a
+ * `problem` is reported as failed without running.
  */
-export async function runCallFile(calls: CallFile, host: PluginHost, only?: ReadonlySet<number>): Promise<CallOutcome[]> {
-  const session = new CallSession(host);
-  const last = only ? Math.max(-1, ...only) : calls.calls.length - 1;
+export async function runCallFile(calls: CallFile, host: PluginHost, only?: ReadonlySet<number>, options: RunOptions = {}): Promise<CallOutcome[]> {
+  const picked = only ?? options.only;
   const outcomes: CallOutcome[] = [];
-  for (const call of calls.calls.slice(0, last + 1)) {
-    const outcome = await session.run(calls, call);
-    if (!only || only.has(call.index)) outcomes.push(outcome);
+  for (const list of [calls.calls, ...calls.groups.map((g) => g.calls)]) {
+    const last = picked ? Math.max(-1, ...list.filter((c) => picked.has(c.index)).map((c) => list.indexOf(c))) : list.length - 1;
+    if (last < 0) continue;
+    const session = new CallSession(host);
+    try {
+      for (const call of list.slice(0, last + 1)) {
+        const outcome = await session.run(calls, call);
+        if (!picked || picked.has(call.index)) outcomes.push(outcome);
+      }
+    } finally {
+      if (list !== calls.calls) await session.close();
+    }
   }
   return outcomes;
 }
@@ -116,8 +150,20 @@ export class CallSession {
   constructor(private readonly host: PluginHost) {}
 
   run(calls: CallFile, call: CallSpec): Promise<CallOutcome> {
+    if (call.problem !== undefined) return Promise.resolve(invalidOutcome(call));
     return runOne(call, calls, this.host, this.live);
   }
+
+  /** Unloads the plugins this session loaded (those still live). */
+  async close(): Promise<void> {
+    for (const id of this.live.values()) if (this.host.plugin(id)) await this.host.unregister(id).catch(() => undefined);
+    this.live.clear();
+  }
+}
+
+function invalidOutcome(call: CallSpec): CallOutcome {
+  const reason = call.problem ?? 'is not a call';
+  return { call, passed: false, invalid: true, durationMs: 0, reason, spans: [], checks: [{ at: call.at, passed: false, reason }] };
 }
 
 /** A plugin name in the file's own plugin directories first (as a path), else as the host finds it. */
@@ -148,7 +194,7 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
   } catch (e) {
     listening.dispose();
     if (!(e instanceof InputRefusal)) throw e;
-    return { call, durationMs: performance.now() - t0, spans, passed: false, reason: e.message };
+    return { call, durationMs: performance.now() - t0, spans, passed: false, reason: e.message, checks: [{ at: call.at, passed: false, reason: e.message }] };
   }
   try {
     const options = loadOptions(call);
@@ -159,7 +205,7 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
       id = (await host.register(target, options)).id;
       live.set(key, id);
     }
-    output = await host.call(id, call.function, input, 'api');
+    output = await host.call(id, call.function, input, { callFile: calls.file, name: callerNameOf(call, calls) });
   } catch (e) {
     if (e instanceof CallFileError) throw e;
     error = e instanceof Error ? e.message : String(e);
@@ -167,12 +213,41 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
     listening.dispose();
   }
   const durationMs = performance.now() - t0;
-  return { call, durationMs, output, error, spans, ...judge(call, output, error) };
+  return { call, durationMs, output, error, spans, ...summary(judgeAll(call, output, error)) };
 }
 
-function judge(call: CallSpec, output: Uint8Array | undefined, error: string | undefined): Pick<CallOutcome, 'passed' | 'reason' | 'expected' | 'actual'> {
-  const expect = call.expect;
-  if (expect && 'error' in expect) {
+/** The call's name as its spans show it: in a group, after the group's name. */
+function callerNameOf(call: CallSpec, calls: CallFile): string {
+  return call.group === undefined ? call.name : `${calls.groups[call.group].name} › ${call.name}`;
+}
+
+type Verdict = Omit<CheckOutcome, 'name' | 'at'>;
+
+/** Each `expect` of the call judged; a call without one passes when it did not fail. */
+function judgeAll(call: CallSpec, output: Uint8Array | undefined, error: string | undefined): CheckOutcome[] {
+  if (!call.expect.length) return [{ at: call.at, ...(error === undefined ? { passed: true } : { passed: false, reason: error }) }];
+  // a failure is what the call should do when one of its expects asks for it
+  const failureExpected = call.expect.some((e) => e.output !== undefined && 'error' in e.output);
+  return call.expect.map((e) => {
+    const verdicts: Verdict[] = [];
+    if (e.output) verdicts.push(judgeOutput(e.output, output, error));
+    else if (error !== undefined && !failureExpected) verdicts.push({ passed: false, reason: error });
+    const failed = verdicts.find((v) => !v.passed);
+    return { ...(e.name === undefined ? {} : { name: e.name }), at: e.at, ...(failed ?? { passed: true }) };
+  });
+}
+
+/** The outcome's own verdict: every check passed, else the first failed one's reason (after its name). */
+function summary(checks: CheckOutcome[]): Pick<CallOutcome, 'passed' | 'reason' | 'expected' | 'actual' | 'checks'> {
+  const failed = checks.find((c) => !c.passed);
+  if (!failed) return { passed: true, checks };
+  const more = checks.filter((c) => !c.passed).length - 1;
+  const reason = `${failed.name !== undefined ? `${failed.name}: ` : ''}${failed.reason ?? 'failed'}${more ? ` (and ${more} more failed expect${more > 1 ? 's' : ''})` : ''}`;
+  return { passed: false, reason, checks, ...(failed.expected !== undefined ? { expected: failed.expected } : {}), ...(failed.actual !== undefined ? { actual: failed.actual } : {}) };
+}
+
+function judgeOutput(expect: OutputCheck, output: Uint8Array | undefined, error: string | undefined): Verdict {
+  if ('error' in expect) {
     if (error === undefined) return { passed: false, reason: `expected it to fail matching /${expect.error}/, but it succeeded`, expected: expect.error, actual: text(output) };
     const passed = matchesWithin(expect.error, error, ERROR_MATCH_TIMEOUT_MS);
     if (passed === 'too slow') {
@@ -189,7 +264,6 @@ function judge(call: CallSpec, output: Uint8Array | undefined, error: string | u
     return passed ? { passed } : { passed, reason: `its error does not match /${expect.error}/: ${error}`, expected: expect.error, actual: error };
   }
   if (error !== undefined) return { passed: false, reason: error };
-  if (!expect) return { passed: true };
   const actual = text(output);
   if ('output' in expect) return actual === expect.output ? { passed: true } : { passed: false, reason: 'the output differs', expected: expect.output, actual };
   if ('contains' in expect) {

@@ -8,6 +8,8 @@ import type { Caller, PluginInfo } from './model/registry';
 import type { HostFunctionsLoad, ServedImport } from './model/userHostFunctions';
 import type { SpanData } from './model/spanData';
 import { TraceStore } from './model/trace';
+import { callFileCallerName } from '../shared/traceRecords';
+import type { CallFileCaller } from '../shared/traceRecords';
 import type { RuntimeSettings } from './model/runtimeSettings';
 import { childProcess } from './transport/childProcess';
 import { CarrierFactory, RuntimeClient } from './transport/client';
@@ -170,10 +172,14 @@ export class PluginHost {
     return this.connect((c) => c.request('register', { target, options }));
   }
 
-  /** Calls an export; `hostContext` (structured-cloneable data) is what host functions' `hostContext()` returns during it. */
-  call(id: number, func: string, input: Uint8Array | string = new Uint8Array(0), caller: Exclude<Caller, number> = 'api', hostContext?: unknown): Promise<Uint8Array> {
+  /**
+   * Calls an export; `hostContext` (structured-cloneable data) is what host functions' `hostContext()`
+   * returns during it. A call file's call names itself as the caller (`{ callFile, name }`).
+   */
+  call(id: number, func: string, input: Uint8Array | string = new Uint8Array(0), caller: Exclude<Caller, number | 'callFile'> | CallFileCaller = 'api', hostContext?: unknown): Promise<Uint8Array> {
     const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
-    const done = this.connect((c) => c.request('call', { caller, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) }));
+    const who = typeof caller === 'string' ? { caller } : { caller: 'callFile' as const, callerName: callFileCallerName(caller) };
+    const done = this.connect((c) => c.request('call', { ...who, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) }));
     this.countCall(+1);
     const end = () => this.countCall(-1);
     done.then(end, end);

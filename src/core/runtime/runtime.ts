@@ -138,8 +138,8 @@ export class Runtime {
     }
   }
 
-  /** A top-level call, guarded by the call timeout; returns a copy of the output. */
-  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array, hostContext: unknown = null): Uint8Array {
+  /** A top-level call, guarded by the call timeout; returns a copy of the output. `callerName` names a `callFile` caller. */
+  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array, hostContext: unknown = null, callerName?: string): Uint8Array {
     if (this.stack.depth) throw new Error('runtime: a top-level call started while another is running');
     this.hostContext = hostContext;
     const plugin = this.registry.get(id);
@@ -147,7 +147,7 @@ export class Runtime {
     const timeout = minLimit(this.settings.policy.callTimeoutMs, plugin.timeoutMs);
     this.callDeadline = timeout > 0 ? Date.now() + timeout : Infinity;
     try {
-      return this.engine.runGuarded(timeout, () => this.stack.invoke(this.settings.policy, caller, plugin, func, input).slice());
+      return this.engine.runGuarded(timeout, () => this.stack.invoke(this.settings.policy, caller, plugin, func, input, undefined, callerName).slice());
     } catch (error) {
       if (this.engine.isTimeout(error)) {
         const running = this.stack.top();

@@ -25,7 +25,7 @@ export interface Requests {
    */
   hostFunctions: { params: { files: string[]; held?: HeldModule[] }; result: HostFunctionsLoad };
   /** Call an export of a live plugin; `hostContext` is what its host functions' `hostContext()` gives. */
-  call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown }; result: Uint8Array };
+  call: { params: { caller: Exclude<Caller, number>; callerName?: string; id: number; func: string; input: Uint8Array; hostContext?: unknown }; result: Uint8Array };
   /** Load a live plugin again from its (changed) files, keeping its id and vars. */
   reload: { params: { id: number }; result: PluginInfo };
   unregister: { params: { id: number }; result: void };

@@ -90,7 +90,7 @@ export class RuntimeService {
         const loaded = await this.hostModules.load(files, { timeoutMs: this.callTimeoutMs, held });
         return { served: runtime.setHostFunctions(loaded), failures: loaded.failures, held: loaded.held };
       },
-      call: ({ caller, id, func, input, hostContext }) => runtime.call(caller, id, func, input, hostContext),
+      call: ({ caller, callerName, id, func, input, hostContext }) => runtime.call(caller, id, func, input, hostContext, callerName),
       reload: ({ id }) => runtime.reload(id),
       unregister: ({ id }) => runtime.unregister(id),
       unregisterAll: () => runtime.unregisterAll(),

@@ -53,7 +53,7 @@ const BOUND = 13; // 0 for none, 1 + a bound import's string, -1 - a user host f
 const FIELDS = 14;
 /** The most slots one span takes: its mask, every field, start and duration. */
 const MAX_SLOTS = 1 + FIELDS + 2;
-const CALLERS: Exclude<Caller, number>[] = ['command', 'cli', 'api'];
+const CALLERS: Exclude<Caller, number>[] = ['command', 'cli', 'api', 'callFile'];
 
 export class SpanEncoder {
   private numbers = new Float64Array(MAX_SLOTS * 256);
