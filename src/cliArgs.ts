@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPolicy, FileRefusal, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, wholeNumberIn } from './core';
 import type { BindingOptions, Range } from './core';
-import type { HostOptions, LoadOptions, LogThreshold } from './core';
+import type { HostOptions, LoadOptions, LogThreshold, SnapshotMode } from './core';
 
 export const USAGE = `usage: extism-ipc call <plugin.wasm|manifest.json|name> <function> [input] [options]
 
@@ -280,5 +280,42 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
     load: { config: configOf(values.config, values['set-config']), link: linksOf(values.link) },
     trace: values.trace ?? false,
     traceOut: values['trace-out'],
+  };
+}
+
+/** `extism-ipc test`'s flags and its files. */
+export interface TestCommand {
+  targets: string[];
+  snapshots: SnapshotMode;
+  junit?: string;
+  engine: 'runtime' | 'sdk' | 'both';
+}
+
+const ENGINES = ['runtime', 'sdk', 'both'] as const;
+
+/** `extism-ipc test [FILE|DIR...] [-u] [--ci] [--junit FILE] [--engine E]`; `CI` in the environment is --ci. */
+export function parseTest(argv: string[], env: NodeJS.ProcessEnv = process.env): TestCommand | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'update-snapshots': { type: 'boolean', short: 'u' },
+      ci: { type: 'boolean' },
+      junit: { type: 'string' },
+      engine: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const ci = values.ci ?? (env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0');
+  if (values['update-snapshots'] && values.ci) throw new UsageError('give --update-snapshots or --ci, not both (in CI snapshots are compared, never written)');
+  const engine = values.engine ?? 'runtime';
+  if (!(ENGINES as readonly string[]).includes(engine)) throw new UsageError(`--engine takes one of ${ENGINES.join(', ')}, got "${engine}"`);
+  if (values.junit === '') throw new UsageError('--junit takes a file to write');
+  return {
+    targets: positionals.length ? positionals : ['.'],
+    snapshots: values['update-snapshots'] ? 'update' : ci ? 'ci' : 'check',
+    ...(values.junit !== undefined ? { junit: path.resolve(values.junit) } : {}),
+    engine: engine as TestCommand['engine'],
   };
 }

@@ -1,36 +1,63 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CallFileError, CallOutcome, findCallFiles, PluginHost, readCallFile, runCallFile } from './core';
+import type { CheckOutcome } from './core';
+import { parseTest, UsageError } from './cliArgs';
 
-export const TEST_USAGE = `usage: extism-ipc test [FILE|DIR...]
+export const TEST_USAGE = `usage: extism-ipc test [FILE|DIR...] [options]
 
 Runs the calls of Extism call files (*.extism-calls.json; default: every one under the current
 directory) and checks each call's "expect". Prints a line per call, then "N passed, M failed".
-
 A call that is not one (a bad field) fails where it is, naming the file, the call and the field;
 the file's other calls still run.
 
+options:
+  -u, --update-snapshots  write the snapshot of every call whose output differs from it
+      --ci                compare snapshots, never write them: a missing one fails (the default
+                          when CI is set in the environment)
+  -h, --help              this text
+
 exit status: 0 every call passed, 1 a call failed, 2 a file is not a call file (not JSON, or not an object)`;
 
-function line(o: CallOutcome): string {
+const indent = (text: string, by: string): string => text.replace(/\n/g, `\n${by}`);
+
+function detail(c: Pick<CheckOutcome, 'expected' | 'actual' | 'reason' | 'diff'>, pad: string): string {
+  if (c.diff !== undefined) return `\n${pad}${indent(c.diff, pad)}`;
+  if (c.expected === undefined || c.reason === undefined || c.reason.includes(c.actual ?? '\0')) return '';
+  return `\n${pad}expected: ${indent(c.expected, `${pad}          `)}\n${pad}actual:   ${indent(c.actual ?? '', `${pad}          `)}`;
+}
+
+/** A call's lines: its verdict, its notes, and each named (or listed) expect on a line of its own. */
+export function outcomeLines(o: CallOutcome): string {
   const ms = `${o.durationMs.toFixed(0)} ms`;
-  if (o.passed) return `✓ ${o.call.name} (${ms})`;
-  const detail = o.expected !== undefined && o.reason !== undefined && !o.reason.includes(o.actual ?? '\0')
-    ? `\n    expected: ${o.expected.replace(/\n/g, '\n              ')}\n    actual:   ${(o.actual ?? '').replace(/\n/g, '\n              ')}`
-    : '';
-  return `✗ ${o.call.name}: ${o.reason ?? 'failed'} (${ms})${detail}`;
+  const notes = o.notes.length ? `: ${o.notes.join('; ')}` : '';
+  const each = o.checks.length > 1 || o.checks.some((c) => c.name !== undefined);
+  if (each) {
+    const lines = o.checks.map((c) => {
+      const label = c.name ?? c.at;
+      return c.passed ? `    ✓ ${label}${c.note ? `: ${c.note}` : ''}` : `    ✗ ${label}: ${c.reason ?? 'failed'}${detail(c, '        ')}`;
+    });
+    return `${o.passed ? '✓' : '✗'} ${o.call.name} (${ms})\n${lines.join('\n')}`;
+  }
+  if (o.passed) return `✓ ${o.call.name} (${ms})${notes}`;
+  const first = o.checks.find((c) => !c.passed) ?? o;
+  return `✗ ${o.call.name}: ${o.reason ?? 'failed'} (${ms})${detail(first, '    ')}`;
 }
 
 /** `extism-ipc test`: returns the exit status. */
 export async function runTests(args: string[], samplesDir: string, out: (text: string) => void): Promise<number> {
-  if (args.includes('-h') || args.includes('--help')) {
+  let command;
+  try {
+    command = parseTest(args);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new CallFileError(`test: ${(error as Error).message}`);
+    throw error;
+  }
+  if (command === 'help') {
     out(`${TEST_USAGE}\n`);
     return 0;
   }
-  const flag = args.find((a) => a.startsWith('-'));
-  if (flag) throw new CallFileError(`test: unknown option ${flag}`);
-  const targets = args.length ? args : ['.'];
-  const files = targets.flatMap((t) => (fs.existsSync(t) && fs.statSync(t).isDirectory() ? findCallFiles(t) : [path.resolve(t)]));
+  const files = command.targets.flatMap((t) => (fs.existsSync(t) && fs.statSync(t).isDirectory() ? findCallFiles(t) : [path.resolve(t)]));
   let passed = 0;
   let failed = 0;
   let malformed = 0;
@@ -44,10 +71,11 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
       malformed++;
       continue;
     }
+    const pad = files.length > 1 ? '  ' : '';
     if (files.length > 1) out(`${path.relative(process.cwd(), file) || file}\n`);
     // a bad field of the file fails as one test of its own; its calls still run
     for (const problem of calls.problems) {
-      out(`${files.length > 1 ? '  ' : ''}✗ ${problem.message}\n`);
+      out(`${pad}✗ ${problem.message}\n`);
       failed++;
     }
     const host = new PluginHost({
@@ -57,8 +85,14 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
       hostFunctionsHint: 'list a module that supplies host functions in the call file\'s "hostFunctions"',
     });
     try {
-      for (const outcome of await runCallFile(calls, host)) {
-        out(`${files.length > 1 ? '  ' : ''}${line(outcome)}\n`);
+      let group: number | undefined;
+      for (const outcome of await runCallFile(calls, host, undefined, { snapshots: command.snapshots })) {
+        if (outcome.call.group !== group) {
+          group = outcome.call.group;
+          if (group !== undefined) out(`${pad}${calls.groups[group].name}\n`);
+        }
+        const by = pad + (group !== undefined ? '  ' : '');
+        out(`${by}${indent(outcomeLines(outcome), by)}\n`);
         if (outcome.passed) passed++;
         else failed++;
       }

@@ -1,7 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { CALL_FILE_SUFFIX, CallFile, CallFileError, CallSpec, containsJson, OutputCheck, parseCallFile } from './model/callFile';
+import { CALL_FILE_SUFFIX, CallCheck, CallFile, CallFileError, CallInput, CallSpec, containsJson, OutputCheck, parseCallFile } from './model/callFile';
+import { calleeOf, CrossedCall, matchCalls, nestedSpans } from './model/callTree';
+import { SPAN_DATA_BYTES } from './model/spanData';
+import { snapshotFileOf } from './model/snapshots';
+import { SnapshotMode, SnapshotStore } from './snapshotStore';
 import type { LoadOptions } from './model/loadOptions';
 import type { Span } from '../shared/traceRecords';
 import type { PluginHost } from './pluginHost';
@@ -26,6 +30,12 @@ export interface CheckOutcome {
   /** What was expected and what came, as text, for a diff. */
   expected?: string;
   actual?: string;
+  /** A line diff of them, or where bytes first differ (a snapshot's). */
+  diff?: string;
+  /** What it did besides passing or failing: a snapshot written or updated, the time measured. */
+  note?: string;
+  /** It compares with a snapshot (which the editor can update). */
+  snapshot?: boolean;
 }
 
 /** How one call of a call file went. */
@@ -46,6 +56,8 @@ export interface CallOutcome {
   actual?: string;
   /** Each `expect` of the call (one for a call without any: that it did not fail). */
   checks: CheckOutcome[];
+  /** The checks' notes: snapshots written or updated, times measured. */
+  notes: string[];
   /** The spans of this call, its nested calls included. */
   spans: Span[];
 }
@@ -54,6 +66,11 @@ export interface CallOutcome {
 export interface RunOptions {
   /** Calls picked by index: the calls before them in their group (or the file's own calls) still run, for their state. */
   only?: ReadonlySet<number>;
+  /**
+   * Snapshots: `check` compares and writes the missing ones (the default), `update` writes every
+   * one that differs, `ci` compares and fails where one is missing.
+   */
+  snapshots?: SnapshotMode;
 }
 
 /** Reads and checks a call file. */
@@ -86,9 +103,8 @@ function isPath(plugin: string): boolean {
   return /[\\/]/.test(plugin) || /\.(wasm|json)$/i.test(plugin);
 }
 
-/** A call's input as bytes; a file's through the bounded reader (regular files only, within maxMessageBytes). */
-function inputBytes(call: CallSpec, base: string, maxBytes: number): Uint8Array {
-  const input = call.input;
+/** An input (of a call, or of an expected nested call) as bytes; a file's through the bounded reader (regular files only, within maxMessageBytes). */
+function inputBytes(input: CallInput, at: string, base: string, maxBytes: number): Uint8Array {
   if ('text' in input) return Buffer.from(input.text, 'utf8');
   if ('base64' in input) return Buffer.from(input.base64, 'base64');
   if ('json' in input) return Buffer.from(JSON.stringify(input.json), 'utf8');
@@ -96,7 +112,7 @@ function inputBytes(call: CallSpec, base: string, maxBytes: number): Uint8Array 
   try {
     return readFileChecked(file, maxBytes, 'maxMessageBytes');
   } catch (error) {
-    throw new InputRefusal(`calls[${call.index}].input.file ${file}: ${error instanceof FileRefusal ? error.reason : 'cannot be read'}`);
+    throw new InputRefusal(`${at}.file ${file}: ${error instanceof FileRefusal ? error.reason : 'cannot be read'}`);
   }
 }
 
@@ -124,10 +140,11 @@ function loadOptions(call: CallSpec): LoadOptions {
 export async function runCallFile(calls: CallFile, host: PluginHost, only?: ReadonlySet<number>, options: RunOptions = {}): Promise<CallOutcome[]> {
   const picked = only ?? options.only;
   const outcomes: CallOutcome[] = [];
+  const snapshots = new SnapshotStore(snapshotFileOf(calls.file), options.snapshots ?? 'check');
   for (const list of [calls.calls, ...calls.groups.map((g) => g.calls)]) {
     const last = picked ? Math.max(-1, ...list.filter((c) => picked.has(c.index)).map((c) => list.indexOf(c))) : list.length - 1;
     if (last < 0) continue;
-    const session = new CallSession(host);
+    const session = new CallSession(host, snapshots);
     try {
       for (const call of list.slice(0, last + 1)) {
         const outcome = await session.run(calls, call);
@@ -137,6 +154,7 @@ export async function runCallFile(calls: CallFile, host: PluginHost, only?: Read
       if (list !== calls.calls) await session.close();
     }
   }
+  snapshots.save();
   return outcomes;
 }
 
@@ -147,11 +165,18 @@ export async function runCallFile(calls: CallFile, host: PluginHost, only?: Read
 export class CallSession {
   private readonly live = new Map<string, number>();
 
-  constructor(private readonly host: PluginHost) {}
+  /** Snapshots are written when the session's caller saves them (a file run: at its end; a session of its own: after each call). */
+  constructor(
+    private readonly host: PluginHost,
+    private readonly snapshots?: SnapshotStore,
+  ) {}
 
-  run(calls: CallFile, call: CallSpec): Promise<CallOutcome> {
-    if (call.problem !== undefined) return Promise.resolve(invalidOutcome(call));
-    return runOne(call, calls, this.host, this.live);
+  async run(calls: CallFile, call: CallSpec): Promise<CallOutcome> {
+    if (call.problem !== undefined) return invalidOutcome(call);
+    const own = this.snapshots ?? new SnapshotStore(snapshotFileOf(calls.file), 'check');
+    const outcome = await runOne(call, calls, this.host, this.live, own);
+    if (!this.snapshots) own.save();
+    return outcome;
   }
 
   /** Unloads the plugins this session loaded (those still live). */
@@ -163,7 +188,7 @@ export class CallSession {
 
 function invalidOutcome(call: CallSpec): CallOutcome {
   const reason = call.problem ?? 'is not a call';
-  return { call, passed: false, invalid: true, durationMs: 0, reason, spans: [], checks: [{ at: call.at, passed: false, reason }] };
+  return { call, passed: false, invalid: true, durationMs: 0, reason, spans: [], checks: [{ at: call.at, passed: false, reason }], notes: [] };
 }
 
 /** A plugin name in the file's own plugin directories first (as a path), else as the host finds it. */
@@ -179,8 +204,52 @@ function targetOf(plugin: string, calls: CallFile): string {
   return plugin;
 }
 
-async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: Map<string, number>): Promise<CallOutcome> {
+/** What one run of a call gave. */
+interface RunResult {
+  output?: Uint8Array;
+  error?: string;
+  spans: Span[];
+  /** Its time in the plugin (its outermost span's), or the time it took here when it has no span. */
+  ms: number;
+}
+
+async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: Map<string, number>, snapshots: SnapshotStore): Promise<CallOutcome> {
   const base = path.dirname(calls.file);
+  const t0 = performance.now();
+  let input: Uint8Array;
+  try {
+    input = inputBytes(call.input, `${call.at}.input`, base, host.currentPolicy.maxMessageBytes);
+  } catch (e) {
+    if (!(e instanceof InputRefusal)) throw e;
+    return { call, durationMs: performance.now() - t0, spans: [], passed: false, reason: e.message, checks: [{ at: call.at, passed: false, reason: e.message }], notes: [] };
+  }
+  let id: number | undefined;
+  let loadError: string | undefined;
+  try {
+    const options = loadOptions(call);
+    const target = targetOf(call.plugin, calls);
+    const key = JSON.stringify([target, options]);
+    id = live.get(key);
+    if (id === undefined || !host.plugin(id)) {
+      id = (await host.register(target, options)).id;
+      live.set(key, id);
+    }
+  } catch (e) {
+    if (e instanceof CallFileError) throw e;
+    loadError = e instanceof Error ? e.message : String(e);
+  }
+  const runs: RunResult[] = [];
+  for (let i = 0; i < (loadError === undefined ? call.repeat : 1); i++) {
+    runs.push(loadError === undefined ? await runOnce(host, id!, call, calls, input) : { error: loadError, spans: [], ms: 0 });
+    if (runs[i].error !== undefined) break; // a failed run is the answer: more runs only time it
+  }
+  const first = runs[0];
+  const durationMs = performance.now() - t0;
+  const checks = await judgeAll({ call, calls, host, base, first, runs, snapshots });
+  return { call, durationMs, output: first.output, error: first.error, spans: first.spans, ...summary(checks) };
+}
+
+async function runOnce(host: PluginHost, id: number, call: CallSpec, calls: CallFile, input: Uint8Array): Promise<RunResult> {
   const spans: Span[] = [];
   const listening = host.trace.onRecord((r) => {
     if (r.kind === 'call' && r.status !== 'running') spans.push(r);
@@ -188,32 +257,21 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
   const t0 = performance.now();
   let output: Uint8Array | undefined;
   let error: string | undefined;
-  let input: Uint8Array;
   try {
-    input = inputBytes(call, base, host.currentPolicy.maxMessageBytes);
-  } catch (e) {
-    listening.dispose();
-    if (!(e instanceof InputRefusal)) throw e;
-    return { call, durationMs: performance.now() - t0, spans, passed: false, reason: e.message, checks: [{ at: call.at, passed: false, reason: e.message }] };
-  }
-  try {
-    const options = loadOptions(call);
-    const target = targetOf(call.plugin, calls);
-    const key = JSON.stringify([target, options]);
-    let id = live.get(key);
-    if (id === undefined || !host.plugin(id)) {
-      id = (await host.register(target, options)).id;
-      live.set(key, id);
-    }
     output = await host.call(id, call.function, input, { callFile: calls.file, name: callerNameOf(call, calls) });
   } catch (e) {
-    if (e instanceof CallFileError) throw e;
     error = e instanceof Error ? e.message : String(e);
   } finally {
     listening.dispose();
   }
-  const durationMs = performance.now() - t0;
-  return { call, durationMs, output, error, spans, ...summary(judgeAll(call, output, error)) };
+  const wall = performance.now() - t0;
+  const root = rootOf(spans);
+  return { output, error, spans, ms: root ? root.durationMs : wall };
+}
+
+/** The outermost of a call's spans: the call itself. */
+function rootOf(spans: readonly Span[]): Span | undefined {
+  return spans.reduce<Span | undefined>((top, s) => (!top || s.depth < top.depth ? s : top), undefined);
 }
 
 /** The call's name as its spans show it: in a group, after the group's name. */
@@ -223,30 +281,95 @@ function callerNameOf(call: CallSpec, calls: CallFile): string {
 
 type Verdict = Omit<CheckOutcome, 'name' | 'at'>;
 
+interface Judging {
+  call: CallSpec;
+  calls: CallFile;
+  host: PluginHost;
+  base: string;
+  first: RunResult;
+  runs: RunResult[];
+  snapshots: SnapshotStore;
+}
+
 /** Each `expect` of the call judged; a call without one passes when it did not fail. */
-function judgeAll(call: CallSpec, output: Uint8Array | undefined, error: string | undefined): CheckOutcome[] {
+async function judgeAll(j: Judging): Promise<CheckOutcome[]> {
+  const { call, first } = j;
+  const { output, error } = first;
   if (!call.expect.length) return [{ at: call.at, ...(error === undefined ? { passed: true } : { passed: false, reason: error }) }];
   // a failure is what the call should do when one of its expects asks for it
   const failureExpected = call.expect.some((e) => e.output !== undefined && 'error' in e.output);
-  return call.expect.map((e) => {
+  const checks: CheckOutcome[] = [];
+  for (const e of call.expect) {
     const verdicts: Verdict[] = [];
-    if (e.output) verdicts.push(judgeOutput(e.output, output, error));
+    if (e.output && 'snapshot' in e.output) verdicts.push(error !== undefined ? { passed: false, reason: error, snapshot: true } : j.snapshots.check(callerNameOf(call, j.calls), output ?? new Uint8Array(0)));
+    else if (e.output) verdicts.push(judgeOutput(e.output as Exclude<OutputCheck, { snapshot: true }>, output, error));
     else if (error !== undefined && !failureExpected) verdicts.push({ passed: false, reason: error });
+    if (e.calls) verdicts.push(await judgeCalls(j, e.calls, false));
+    if (e.hostCalls) verdicts.push(await judgeCalls(j, e.hostCalls, true));
+    if (e.noCalls) verdicts.push(judgeNoCalls(first.spans));
+    if (e.maxMs !== undefined) verdicts.push(judgeTime(j.runs, e.maxMs, call.repeat));
     const failed = verdicts.find((v) => !v.passed);
-    return { ...(e.name === undefined ? {} : { name: e.name }), at: e.at, ...(failed ?? { passed: true }) };
-  });
+    const notes = verdicts.map((v) => v.note).filter((n): n is string => n !== undefined);
+    checks.push({
+      ...(e.name === undefined ? {} : { name: e.name }),
+      at: e.at,
+      ...(failed ?? { passed: true }),
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+      ...(verdicts.some((v) => v.snapshot) ? { snapshot: true } : {}),
+    });
+  }
+  return checks;
+}
+
+async function judgeCalls(j: Judging, expected: CallCheck[], host: boolean): Promise<Verdict> {
+  const root = rootOf(j.first.spans);
+  if (!root) return { passed: false, reason: `the call made no span to read its ${host ? 'host function calls' : 'calls'} from${j.first.error ? `: ${j.first.error}` : ''}` };
+  const wantBytes = expected.some((e) => e.input !== undefined || e.output !== undefined);
+  const crossed: CrossedCall[] = [];
+  for (const s of nestedSpans(j.first.spans, root.id, host)) {
+    const c: CrossedCall = { callee: calleeOf(s), spanId: s.id };
+    if (wantBytes && expected.some((e) => e.callee === c.callee)) {
+      const data = await j.host.spanData(s.id);
+      if (!data) c.bytesMissing = 'its bytes were not kept (too many calls since)';
+      else if (data.input.length < data.inputBytes || data.output.length < data.outputBytes) c.bytesMissing = `its bytes were kept only in part (${SPAN_DATA_BYTES} bytes each way)`;
+      else {
+        c.input = data.input;
+        c.output = data.output;
+      }
+    }
+    crossed.push(c);
+  }
+  const bytesOf = (check: CallCheck, field: 'input' | 'output'): Uint8Array => inputBytes(check[field]!, field, j.base, j.host.currentPolicy.maxMessageBytes);
+  const r = matchCalls(expected, crossed, bytesOf);
+  return r.passed ? { passed: true } : { passed: false, reason: r.reason, expected: r.expected, actual: r.actual };
+}
+
+function judgeNoCalls(spans: readonly Span[]): Verdict {
+  const root = rootOf(spans);
+  const nested = root ? [...nestedSpans(spans, root.id, false), ...nestedSpans(spans, root.id, true)] : [];
+  return nested.length ? { passed: false, reason: `expected no calls, but it called ${nested.map(calleeOf).join(', ')}`, expected: '', actual: nested.map(calleeOf).join('\n') } : { passed: true };
+}
+
+/** The median of the runs' times against `maxMs`. */
+function judgeTime(runs: readonly RunResult[], maxMs: number, repeat: number): Verdict {
+  const times = runs.map((r) => r.ms).sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  const of = repeat > 1 ? `the median of ${times.length} runs` : 'it';
+  return median <= maxMs ? { passed: true, note: `${of}: ${median.toFixed(2)} ms` } : { passed: false, reason: `${of} took ${median.toFixed(2)} ms, over maxMs ${maxMs}`, expected: `≤ ${maxMs} ms`, actual: `${median.toFixed(2)} ms` };
 }
 
 /** The outcome's own verdict: every check passed, else the first failed one's reason (after its name). */
-function summary(checks: CheckOutcome[]): Pick<CallOutcome, 'passed' | 'reason' | 'expected' | 'actual' | 'checks'> {
+function summary(checks: CheckOutcome[]): Pick<CallOutcome, 'passed' | 'reason' | 'expected' | 'actual' | 'checks' | 'notes'> {
   const failed = checks.find((c) => !c.passed);
-  if (!failed) return { passed: true, checks };
+  const notes = checks.map((c) => c.note).filter((n): n is string => n !== undefined);
+  if (!failed) return { passed: true, checks, notes };
   const more = checks.filter((c) => !c.passed).length - 1;
   const reason = `${failed.name !== undefined ? `${failed.name}: ` : ''}${failed.reason ?? 'failed'}${more ? ` (and ${more} more failed expect${more > 1 ? 's' : ''})` : ''}`;
-  return { passed: false, reason, checks, ...(failed.expected !== undefined ? { expected: failed.expected } : {}), ...(failed.actual !== undefined ? { actual: failed.actual } : {}) };
+  return { passed: false, reason, checks, notes, ...(failed.expected !== undefined ? { expected: failed.expected } : {}), ...(failed.actual !== undefined ? { actual: failed.actual } : {}) };
 }
 
-function judgeOutput(expect: OutputCheck, output: Uint8Array | undefined, error: string | undefined): Verdict {
+function judgeOutput(expect: Exclude<OutputCheck, { snapshot: true }>, output: Uint8Array | undefined, error: string | undefined): Verdict {
   if ('error' in expect) {
     if (error === undefined) return { passed: false, reason: `expected it to fail matching /${expect.error}/, but it succeeded`, expected: expect.error, actual: text(output) };
     const passed = matchesWithin(expect.error, error, ERROR_MATCH_TIMEOUT_MS);

@@ -29,8 +29,11 @@ export { FileRefusal, readFileChecked } from './runtime/files';
 export { CallSession, findCallFiles, readCallFile, runCallFile } from './callRunner';
 export type { CallOutcome, CheckOutcome, RunOptions } from './callRunner';
 export { allCalls, CALL_FILE_SUFFIX, callOffsets, CallFileError, parseCallFile } from './model/callFile';
-export type { CallFile, CallGroup, CallInput, CallSpec, Expectation, FileProblem, OutputCheck } from './model/callFile';
+export type { CallCheck, CallFile, CallGroup, CallInput, CallSpec, Expectation, FileProblem, OutputCheck } from './model/callFile';
 export { jsonPlaces, placeOf } from './model/jsonPlaces';
+export { firstByteDiff, lineDiff, parseSnapshots, snapshotFileOf, snapshotOf } from './model/snapshots';
+export type { Snapshot } from './model/snapshots';
+export type { SnapshotMode } from './snapshotStore';
 export type { JsonPlace } from './model/jsonPlaces';
 export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeExports';
 // the one reading of the engine's a face may do: pure, bytes in and plain data out, no engine state

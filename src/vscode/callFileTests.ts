@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { CALL_FILE_SUFFIX, CallFile, CallFileError, formatTraceTree, PluginHost, runCallFile, RuntimeTransport, terminalText, visibleText } from '../core';
-import type { CallOutcome, CallSpec } from '../core';
+import type { CallOutcome, CallSpec, SnapshotMode } from '../core';
 import { callFileDiagnostics, placedCallFile } from './callFilePlaces';
 import type { PlacedCallFile } from './callFilePlaces';
 import type { Log } from './log';
@@ -8,6 +8,9 @@ import { markdownString, md } from './markdown';
 import { readSettings } from './settings';
 
 const GLOB = `**/*${CALL_FILE_SUFFIX}`;
+/** The contextValue of a failed snapshot's message: its context menu offers Update Snapshot. */
+export const SNAPSHOT_MESSAGE = 'extismIpc.snapshot';
+export const UPDATE_SNAPSHOT = 'extismIpc.updateSnapshot';
 
 /**
  * Calls with an `expect` in the workspace's call files, as tests in the Test Explorer: a file, then
@@ -41,9 +44,14 @@ export class CallFileTests implements vscode.Disposable {
     this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, async (request, token) => {
       await this.run(request, token);
     }, true);
+    this.controller.createRunProfile('Update Snapshots', vscode.TestRunProfileKind.Run, async (request, token) => {
+      await this.run(request, token, 'update');
+    }, false);
     const watcher = vscode.workspace.createFileSystemWatcher(GLOB);
     this.disposables.push(
       this.reported,
+      // on a failed snapshot's message in the Test Results (testing/message/context): the test and the message come as one argument
+      vscode.commands.registerCommand(UPDATE_SNAPSHOT, (arg?: { test?: vscode.TestItem }) => (arg?.test ? this.updateSnapshot(arg.test) : false)),
       this.onDidReport(({ outcome: o }) => this.log.info(`call file: ${o.call.name} ${o.passed ? 'passed' : `failed: ${o.reason}`} (${o.durationMs.toFixed(0)} ms)`)),
       watcher,
       watcher.onDidCreate((uri) => this.load(uri)),
@@ -126,7 +134,17 @@ export class CallFileTests implements vscode.Disposable {
     }
   }
 
-  private async run(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<boolean> {
+  /** Runs a test again with its snapshots written from what it gives now (Update Snapshot on a failed snapshot's message). */
+  async updateSnapshot(item: vscode.TestItem): Promise<boolean> {
+    const source = new vscode.CancellationTokenSource();
+    try {
+      return await this.run(new vscode.TestRunRequest([item]), source.token, 'update');
+    } finally {
+      source.dispose();
+    }
+  }
+
+  private async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, snapshots: SnapshotMode = 'check'): Promise<boolean> {
     const run = this.controller.createTestRun(request);
     const byFile = new Map<string, Set<number> | undefined>();
     const add = (item: vscode.TestItem): void => {
@@ -147,7 +165,7 @@ export class CallFileTests implements vscode.Disposable {
     try {
       for (const [fileKey, only] of byFile) {
         if (token.isCancellationRequested) break;
-        if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? []))) allPassed = false;
+        if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? [], snapshots))) allPassed = false;
       }
     } finally {
       run.end();
@@ -155,7 +173,7 @@ export class CallFileTests implements vscode.Disposable {
     return allPassed;
   }
 
-  private async runFileItems(run: vscode.TestRun, fileKey: string, only: Set<number> | undefined, exclude: readonly vscode.TestItem[]): Promise<boolean> {
+  private async runFileItems(run: vscode.TestRun, fileKey: string, only: Set<number> | undefined, exclude: readonly vscode.TestItem[], snapshots: SnapshotMode): Promise<boolean> {
     const file = this.controller.items.get(fileKey);
     const calls = this.parsed.get(fileKey);
     if (!file || !calls) return false;
@@ -187,7 +205,7 @@ export class CallFileTests implements vscode.Disposable {
     );
     let allPassed = true;
     try {
-      for (const outcome of await runCallFile(calls, host, new Set(items.keys()))) {
+      for (const outcome of await runCallFile(calls, host, new Set(items.keys()), { snapshots })) {
         const item = items.get(outcome.call.index);
         if (!item) continue;
         if (!outcome.passed) allPassed = false;
@@ -236,14 +254,21 @@ function report(run: vscode.TestRun, item: vscode.TestItem, o: CallOutcome): voi
     return;
   }
   if (o.spans.length) appendTerminal(run, `${o.call.name}\n${formatTraceTree(o.spans)}\n`, item);
+  if (o.notes.length) appendTerminal(run, `${o.call.name}: ${o.notes.join('; ')}\n`, item);
   if (o.passed) {
     run.passed(item, o.durationMs);
     return;
   }
-  const message =
-    o.expected !== undefined && o.actual !== undefined
-      ? vscode.TestMessage.diff(visibleText(o.reason ?? 'failed', true), visibleText(o.expected, true), visibleText(o.actual, true))
-      : testMessage(o.reason ?? 'failed');
-  if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
-  run.failed(item, message, o.durationMs);
+  // every failed expect is a message of its own, named; a snapshot's offers Update Snapshot
+  const messages = o.checks.filter((c) => !c.passed).map((c) => {
+    const reason = `${c.name !== undefined ? `${c.name}: ` : ''}${c.reason ?? 'failed'}`;
+    const message =
+      c.expected !== undefined && c.actual !== undefined
+        ? vscode.TestMessage.diff(visibleText(reason, true), visibleText(c.expected, true), visibleText(c.actual, true))
+        : testMessage(reason);
+    if (c.snapshot) message.contextValue = SNAPSHOT_MESSAGE;
+    if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
+    return message;
+  });
+  run.failed(item, messages.length ? messages : testMessage(o.reason ?? 'failed'), o.durationMs);
 }

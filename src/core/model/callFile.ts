@@ -5,8 +5,20 @@ import { jsonDeeperThan, MAX_JSON_DEPTH, tooDeep } from './jsonDepth';
 /** What a call sends: text, bytes in base64, a file's bytes, or a JSON value as text. */
 export type CallInput = { text: string } | { base64: string } | { file: string } | { json: unknown };
 
-/** What the output of a call must be: exact text or bytes, JSON containing fields, text within, or a failure. */
-export type OutputCheck = { output: string } | { base64: string } | { json: unknown } | { contains: string } | { error: string };
+/**
+ * What the output of a call must be: exact text or bytes, JSON containing fields, text within, a
+ * failure, or the output stored in the file's snapshots.
+ */
+export type OutputCheck = { output: string } | { base64: string } | { json: unknown } | { contains: string } | { error: string } | { snapshot: true };
+
+/** A nested call (or host function call) the call must make: `plugin.function` or `module.name`. */
+export interface CallCheck {
+  callee: string;
+  input?: CallInput;
+  output?: CallInput;
+  /** How many calls in a row match it; default 1. */
+  count?: number;
+}
 
 /** One `expect` of a call: every assertion it holds must hold. */
 export interface Expectation {
@@ -15,6 +27,15 @@ export interface Expectation {
   /** Where it is in the file: `calls[0].expect`, or `calls[0].expect[1]` in a list. */
   at: string;
   output?: OutputCheck;
+  /** The calls to other plugins it makes, in order (others may come between). */
+  calls?: CallCheck[];
+  /** The host functions it calls, in order (others may come between). */
+  hostCalls?: CallCheck[];
+  /** It calls no other plugin and no host function. */
+  noCalls?: boolean;
+  /** The median time of the call's runs (`repeat`) in the plugin is at most this many ms. */
+  maxMs?: number;
+  // maxFuel?: number — with fuel
 }
 
 export interface CallSpec {
@@ -34,6 +55,8 @@ export interface CallSpec {
   allowedHosts?: string[];
   allowedPaths?: Record<string, string>;
   timeoutMs?: number;
+  /** How many times it runs (for `maxMs`, the median); its first run's output and calls are checked. */
+  repeat: number;
   /** What it must do; empty: it must not fail. */
   expect: Expectation[];
   /**
@@ -85,9 +108,12 @@ export class CallFileError extends Error {
 export const CALL_FILE_SUFFIX = '.extism-calls.json';
 const FILE_FIELDS = ['plugins', 'hostFunctions', 'calls', 'groups'];
 const GROUP_FIELDS = ['name', 'calls'];
-const CALL_FIELDS = new Set(['name', 'plugin', 'function', 'input', 'config', 'wasi', 'allowedHosts', 'allowedPaths', 'timeoutMs', 'expect']);
-const OUTPUT_KINDS = ['output', 'base64', 'json', 'contains', 'error'] as const;
-const EXPECT_FIELDS = new Set<string>(['name', ...OUTPUT_KINDS]);
+const CALL_FIELDS = new Set(['name', 'plugin', 'function', 'input', 'config', 'wasi', 'allowedHosts', 'allowedPaths', 'timeoutMs', 'repeat', 'expect']);
+const OUTPUT_KINDS = ['output', 'base64', 'json', 'contains', 'error', 'snapshot'] as const;
+const EXPECT_FIELDS = new Set<string>(['name', ...OUTPUT_KINDS, 'calls', 'hostCalls', 'noCalls', 'maxMs']);
+const CALL_CHECK_FIELDS = ['callee', 'input', 'output', 'count'];
+/** The most runs of one call (`repeat`). */
+export const MAX_REPEAT = 1000;
 const INPUT_KINDS = ['base64', 'file', 'json'] as const;
 
 type Json = Record<string, unknown>;
@@ -219,7 +245,7 @@ function parseCall(value: unknown, at: string, index: number, group: number | un
   const func = typeof given.function === 'string' ? given.function : '';
   const defaultName = plugin && func ? `${plugin}.${func}` : at;
   const rawName = given.name === undefined ? defaultName : given.name;
-  const spec: CallSpec = { index, at, name: typeof rawName === 'string' && rawName !== '' ? rawName : at, plugin, function: func, input: { text: '' }, expect: [] };
+  const spec: CallSpec = { index, at, name: typeof rawName === 'string' && rawName !== '' ? rawName : at, plugin, function: func, input: { text: '' }, repeat: 1, expect: [] };
   if (group !== undefined) spec.group = group;
   try {
     if (!isObject(value)) fail(at, 'must be an object with "plugin" and "function"');
@@ -253,6 +279,10 @@ function parseCall(value: unknown, at: string, index: number, group: number | un
     if (given.timeoutMs !== undefined) {
       const t = given.timeoutMs;
       spec.timeoutMs = typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= 2 ** 31 - 1 ? t : fail(`${at}.timeoutMs`, 'must be a whole number of ms from 0 to 2147483647');
+    }
+    if (given.repeat !== undefined) {
+      const r = given.repeat;
+      spec.repeat = typeof r === 'number' && Number.isInteger(r) && r >= 1 && r <= MAX_REPEAT ? r : fail(`${at}.repeat`, `must be a whole number from 1 to ${MAX_REPEAT}`);
     }
     if (given.expect !== undefined) spec.expect = parseExpectations(given.expect, `${at}.expect`, fail);
   } catch (error) {
@@ -298,6 +328,7 @@ function parseExpectation(v: unknown, at: string, fail: Fail): Expectation {
   if (kinds.length > 1) fail(at, `must have at most one of ${OUTPUT_KINDS.map((k) => `"${k}"`).join(', ')} (it has ${kinds.map((k) => `"${k}"`).join(' and ')})`);
   const kind = kinds[0];
   if (kind === 'json') e.output = { json: v.json };
+  else if (kind === 'snapshot') e.output = v.snapshot === true ? { snapshot: true } : fail(`${at}.snapshot`, 'must be true');
   else if (kind !== undefined) {
     const value = v[kind];
     if (typeof value !== 'string') fail(`${at}.${kind}`, 'must be a string');
@@ -310,8 +341,42 @@ function parseExpectation(v: unknown, at: string, fail: Fail): Expectation {
     }
     e.output = { [kind]: value } as OutputCheck;
   }
+  for (const field of ['calls', 'hostCalls'] as const) {
+    if (v[field] !== undefined) e[field] = parseCallChecks(v[field], `${at}.${field}`, field === 'hostCalls', fail);
+  }
+  if (v.noCalls !== undefined) {
+    if (v.noCalls !== true) fail(`${at}.noCalls`, 'must be true');
+    if (e.calls?.length || e.hostCalls?.length) fail(`${at}.noCalls`, 'cannot go with "calls" or "hostCalls"');
+    e.noCalls = true;
+  }
+  if (v.maxMs !== undefined) {
+    const ms = v.maxMs;
+    e.maxMs = typeof ms === 'number' && Number.isFinite(ms) && ms > 0 && ms <= 2 ** 31 - 1 ? ms : fail(`${at}.maxMs`, 'must be a number of ms above 0');
+  }
   if (!Object.keys(e).some((k) => k !== 'at' && k !== 'name')) fail(at, `must assert something: one of ${[...EXPECT_FIELDS].filter((k) => k !== 'name').map((k) => `"${k}"`).join(', ')}`);
   return e;
+}
+
+/** `expect.calls` / `expect.hostCalls`: a list of callees, each a string or `{callee, input?, output?, count?}`. */
+function parseCallChecks(v: unknown, at: string, host: boolean, fail: Fail): CallCheck[] {
+  if (!Array.isArray(v)) return fail(at, 'must be a list of calls, such as ' + (host ? '["extism:host/user.kv_write"]' : '[{"callee": "count_vowels.count_vowels"}]'));
+  return v.map((item: unknown, i: number) => {
+    const here = `${at}[${i}]`;
+    const o = typeof item === 'string' ? { callee: item } : item;
+    if (!isObject(o)) return fail(here, 'must be a callee or {"callee": ..., "input"?: ..., "output"?: ..., "count"?: n}');
+    const extra = Object.keys(o).filter((k) => !CALL_CHECK_FIELDS.includes(k));
+    if (extra.length) fail(`${here}.${extra[0]}`, `is not a field of an expected call (fields: ${CALL_CHECK_FIELDS.join(', ')})`);
+    const callee = o.callee;
+    if (typeof callee !== 'string' || !/^[^.]+.*\.[^.]+$/.test(callee)) fail(`${here}.callee`, host ? 'must name a host function as module.name, such as "extism:host/user.kv_write"' : 'must name a call as plugin.function');
+    const check: CallCheck = { callee: callee as string };
+    if (o.input !== undefined) check.input = parseInput(o.input, `${here}.input`, fail);
+    if (o.output !== undefined) check.output = parseInput(o.output, `${here}.output`, fail);
+    if (o.count !== undefined) {
+      const n = o.count;
+      check.count = typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1_000_000 ? n : fail(`${here}.count`, 'must be a whole number from 1');
+    }
+    return check;
+  });
 }
 
 /**
