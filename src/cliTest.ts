@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CallFileError, CallOutcome, findCallFiles, PluginHost, readCallFile, runCallFile } from './core';
-import type { CheckOutcome } from './core';
+import { junitXml } from './core';
+import type { CheckOutcome, JunitCase, JunitFile } from './core';
 import { parseTest, UsageError } from './cliArgs';
 
 export const TEST_USAGE = `usage: extism-ipc test [FILE|DIR...] [options]
@@ -15,6 +16,9 @@ options:
   -u, --update-snapshots  write the snapshot of every call whose output differs from it
       --ci                compare snapshots, never write them: a missing one fails (the default
                           when CI is set in the environment)
+      --junit FILE        write a JUnit XML report to FILE: a testsuite per call file (nested per
+                          group), a testcase per call with its time, failures with the diff, and
+                          the call's trace as its system-out
   -h, --help              this text
 
 exit status: 0 every call passed, 1 a call failed, 2 a file is not a call file (not JSON, or not an object)`;
@@ -61,7 +65,9 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
   let passed = 0;
   let failed = 0;
   let malformed = 0;
+  const report: JunitFile[] = [];
   for (const file of files) {
+    const name = path.relative(process.cwd(), file) || file;
     let calls;
     try {
       calls = readCallFile(file);
@@ -69,8 +75,11 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
       if (!(error instanceof CallFileError)) throw error;
       out(`✗ ${error.message}\n`);
       malformed++;
+      report.push({ name, cases: [], problems: [], error: error.message });
       continue;
     }
+    const cases: JunitCase[] = [];
+    report.push({ name, cases, problems: calls.problems.map((p) => p.message) });
     const pad = files.length > 1 ? '  ' : '';
     if (files.length > 1) out(`${path.relative(process.cwd(), file) || file}\n`);
     // a bad field of the file fails as one test of its own; its calls still run
@@ -93,6 +102,7 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
         }
         const by = pad + (group !== undefined ? '  ' : '');
         out(`${by}${indent(outcomeLines(outcome), by)}\n`);
+        cases.push(junitCase(outcome, group === undefined ? undefined : calls.groups[group].name));
         if (outcome.passed) passed++;
         else failed++;
       }
@@ -100,11 +110,34 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
       if (!(error instanceof CallFileError)) throw error;
       out(`✗ ${error.message}\n`);
       malformed++;
+      report[report.length - 1].error = error.message;
     } finally {
       await host.dispose();
     }
   }
   if (!files.length) out('no call files (*.extism-calls.json) found\n');
   out(`${passed} passed, ${failed} failed\n`);
+  if (command.junit !== undefined) fs.writeFileSync(command.junit, junitXml(report));
   return malformed ? 2 : failed ? 1 : 0;
+}
+
+function junitCase(o: CallOutcome, group: string | undefined): JunitCase {
+  const failedChecks = o.checks.filter((c) => !c.passed);
+  const detail = failedChecks.map((c) => `${c.name ?? c.at}: ${c.reason ?? 'failed'}${detailOf(c)}`).join('\n');
+  return {
+    name: o.call.name,
+    ...(group !== undefined ? { group } : {}),
+    durationMs: o.durationMs,
+    passed: o.passed,
+    ...(o.invalid ? { invalid: true } : {}),
+    ...(o.reason !== undefined ? { reason: o.reason } : {}),
+    ...(detail ? { detail } : {}),
+    spans: o.spans,
+  };
+}
+
+function detailOf(c: CheckOutcome): string {
+  if (c.diff !== undefined) return `\n${c.diff}`;
+  if (c.expected === undefined) return '';
+  return `\nexpected: ${c.expected}\nactual:   ${c.actual ?? ''}`;
 }

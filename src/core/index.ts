@@ -34,6 +34,8 @@ export { jsonPlaces, placeOf } from './model/jsonPlaces';
 export { firstByteDiff, lineDiff, parseSnapshots, snapshotFileOf, snapshotOf } from './model/snapshots';
 export type { Snapshot } from './model/snapshots';
 export type { SnapshotMode } from './snapshotStore';
+export { junitXml, xmlText } from './model/junit';
+export type { JunitCase, JunitFile } from './model/junit';
 export type { JsonPlace } from './model/jsonPlaces';
 export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeExports';
 // the one reading of the engine's a face may do: pure, bytes in and plain data out, no engine state
