@@ -53,6 +53,8 @@ where and what to show:
       --trace               print the call tree with timings to stderr
       --trace-out FILE      write the trace as Chrome Trace Event JSON (Perfetto, chrome://tracing)
       --verbose             print stack traces of errors
+      --record FILE         append the call, with its output as what it must give back, to the call
+                            file FILE (created if missing), for extism-ipc test to replay
   -h, --help                this text
 
 exit status: 0 success, 1 the call failed or the policy refused it, 2 usage error`;
@@ -68,6 +70,8 @@ export interface CallCommand {
   load: LoadOptions;
   trace: boolean;
   traceOut?: string;
+  /** The call file to append the call to. */
+  record?: string;
 }
 
 const LOG_LEVEL_NAMES: string[] = [...LOG_LEVELS, 'off'];
@@ -231,6 +235,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       'log-level': { type: 'string' },
       trace: { type: 'boolean' },
       'trace-out': { type: 'string' },
+      record: { type: 'string' },
       verbose: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -246,6 +251,11 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
   if (values.timeout !== undefined && values['timeout-ms'] !== undefined) throw new UsageError('give --timeout or --timeout-ms, not both');
   if (values.quiet && values['log-level'] !== undefined) throw new UsageError('give --quiet or --log-level, not both (--quiet is --log-level off)');
   if (values.quiet && values.trace) throw new UsageError('--quiet shows nothing on stderr but an error: it does not go with --trace (use --trace-out FILE)');
+  if (values.record !== undefined) {
+    if (!values.record.endsWith('.json')) throw new UsageError(`--record takes a call file (*.extism-calls.json), got "${values.record}"`);
+    const unrecordable = (['bind', 'bindings', 'link', 'manifest-grants', 'stdin'] as const).find((f) => values[f] !== undefined && values[f] !== false);
+    if (unrecordable) throw new UsageError(`--record cannot write --${unrecordable} into a call file: give the call without it`);
+  }
   const logLevel = values['log-level'] ?? (values.quiet ? 'off' : 'info');
   if (!LOG_LEVEL_NAMES.includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVEL_NAMES.join(', ')}, got "${logLevel}"`);
   const loop = integer(values.loop, '--loop', LOOP_RANGE) ?? 1;
@@ -280,6 +290,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
     load: { config: configOf(values.config, values['set-config']), link: linksOf(values.link) },
     trace: values.trace ?? false,
     traceOut: values['trace-out'],
+    ...(values.record !== undefined ? { record: path.resolve(values.record) } : {}),
   };
 }
 

@@ -35,6 +35,8 @@ export { firstByteDiff, lineDiff, parseSnapshots, snapshotFileOf, snapshotOf } f
 export type { Snapshot } from './model/snapshots';
 export type { SnapshotMode } from './snapshotStore';
 export { junitXml, xmlText } from './model/junit';
+export { appendRecordedCall } from './model/recordCall';
+export type { RecordedCall } from './model/recordCall';
 export type { JunitCase, JunitFile } from './model/junit';
 export type { JsonPlace } from './model/jsonPlaces';
 export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeExports';
