@@ -1,9 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CallFileError, CallOutcome, findCallFiles, PluginHost, readCallFile, runCallFile } from './core';
+import type { CallFile } from './core';
 import { junitXml } from './core';
 import type { CheckOutcome, JunitCase, JunitFile } from './core';
 import { parseTest, UsageError } from './cliArgs';
+import type { TestCommand } from './cliArgs';
+import { runCallFileOnSdk } from './core/sdkEngine';
+import type { SdkOutcome } from './core/sdkEngine';
 
 export const TEST_USAGE = `usage: extism-ipc test [FILE|DIR...] [options]
 
@@ -16,6 +20,10 @@ options:
   -u, --update-snapshots  write the snapshot of every call whose output differs from it
       --ci                compare snapshots, never write them: a missing one fails (the default
                           when CI is set in the environment)
+      --engine ENGINE     where the calls run: runtime (this host, the default), sdk (@extism/extism,
+                          the official JS SDK), or both (each call on both: it fails where their
+                          bytes or pass/fail differ); calls whose plugins import register_plugin,
+                          call_plugin or unregister_plugin are skipped on the SDK, saying why
       --junit FILE        write a JUnit XML report to FILE: a testsuite per call file (nested per
                           group), a testcase per call with its time, failures with the diff, and
                           the call's trace as its system-out
@@ -32,7 +40,8 @@ function detail(c: Pick<CheckOutcome, 'expected' | 'actual' | 'reason' | 'diff'>
 }
 
 /** A call's lines: its verdict, its notes, and each named (or listed) expect on a line of its own. */
-export function outcomeLines(o: CallOutcome): string {
+export function outcomeLines(o: SdkOutcome): string {
+  if (o.skipped !== undefined) return `- ${o.call.name}: ${o.skipped}`;
   const ms = `${o.durationMs.toFixed(0)} ms`;
   const notes = o.notes.length ? `: ${o.notes.join('; ')}` : '';
   const each = o.checks.length > 1 || o.checks.some((c) => c.name !== undefined);
@@ -64,6 +73,7 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
   const files = command.targets.flatMap((t) => (fs.existsSync(t) && fs.statSync(t).isDirectory() ? findCallFiles(t) : [path.resolve(t)]));
   let passed = 0;
   let failed = 0;
+  let skipped = 0;
   let malformed = 0;
   const report: JunitFile[] = [];
   for (const file of files) {
@@ -95,7 +105,7 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
     });
     try {
       let group: number | undefined;
-      for (const outcome of await runCallFile(calls, host, undefined, { snapshots: command.snapshots })) {
+      for (const outcome of await runOn(command, calls, host, samplesDir)) {
         if (outcome.call.group !== group) {
           group = outcome.call.group;
           if (group !== undefined) out(`${pad}${calls.groups[group].name}\n`);
@@ -103,7 +113,8 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
         const by = pad + (group !== undefined ? '  ' : '');
         out(`${by}${indent(outcomeLines(outcome), by)}\n`);
         cases.push(junitCase(outcome, group === undefined ? undefined : calls.groups[group].name));
-        if (outcome.passed) passed++;
+        if (outcome.skipped !== undefined) skipped++;
+        else if (outcome.passed) passed++;
         else failed++;
       }
     } catch (error) {
@@ -116,12 +127,45 @@ export async function runTests(args: string[], samplesDir: string, out: (text: s
     }
   }
   if (!files.length) out('no call files (*.extism-calls.json) found\n');
-  out(`${passed} passed, ${failed} failed\n`);
+  out(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   if (command.junit !== undefined) fs.writeFileSync(command.junit, junitXml(report));
   return malformed ? 2 : failed ? 1 : 0;
 }
 
-function junitCase(o: CallOutcome, group: string | undefined): JunitCase {
+/** A file's calls on the engine the command names; on both, each call's outcomes compared. */
+async function runOn(command: TestCommand, calls: CallFile, host: PluginHost, samplesDir: string): Promise<SdkOutcome[]> {
+  if (command.engine === 'sdk') return runCallFileOnSdk(calls, { snapshots: command.snapshots, samplesDir });
+  const ours = await runCallFile(calls, host, undefined, { snapshots: command.snapshots });
+  if (command.engine === 'runtime') return ours;
+  // the runtime wrote and updated snapshots; the SDK compares with them
+  const theirs = new Map((await runCallFileOnSdk(calls, { snapshots: command.snapshots === 'ci' ? 'ci' : 'check', samplesDir })).map((o) => [o.call.index, o]));
+  return ours.map((o) => compareEngines(o, theirs.get(o.call.index)));
+}
+
+function described(o: CallOutcome): string {
+  const bytes = (b: Uint8Array | undefined) => JSON.stringify(Buffer.from(b ?? new Uint8Array(0)).toString('utf8'));
+  const what = o.error !== undefined ? `failed (${o.error})` : `gave ${bytes(o.output)}`;
+  return `${what}, ${o.passed ? 'passed' : 'did not pass'}`;
+}
+
+/**
+ * One call on both engines: the runtime's outcome, failed where the verdicts differ, or where the
+ * bytes differ and the call's expect pins them (no expect, output, base64, snapshot); an expect
+ * that allows other bytes (json, contains, error) lets them differ, with a note.
+ */
+export function compareEngines(ours: CallOutcome, theirs: SdkOutcome | undefined): SdkOutcome {
+  if (!theirs || ours.invalid) return ours;
+  if (theirs.skipped !== undefined) return { ...ours, notes: [...ours.notes, theirs.skipped] };
+  const sameFate = (ours.error === undefined) === (theirs.error === undefined);
+  const sameBytes = sameFate && Buffer.compare(Buffer.from(ours.output ?? []), Buffer.from(theirs.output ?? [])) === 0;
+  const pinned = !ours.call.expect.length || ours.call.expect.some((e) => e.output !== undefined && ('output' in e.output || 'base64' in e.output || 'snapshot' in e.output));
+  if (sameBytes && ours.passed === theirs.passed) return { ...ours, notes: [...ours.notes, 'the SDK agrees'] };
+  if (sameFate && !pinned && ours.passed === theirs.passed) return { ...ours, notes: [...ours.notes, 'the SDK agrees on the verdict; its bytes differ, which the expect allows'] };
+  const reason = `the engines differ: the runtime ${described(ours)}; the SDK ${described(theirs)}`;
+  return { ...ours, passed: false, reason, checks: [...ours.checks, { at: ours.call.at, passed: false, reason }] };
+}
+
+function junitCase(o: SdkOutcome, group: string | undefined): JunitCase {
   const failedChecks = o.checks.filter((c) => !c.passed);
   const detail = failedChecks.map((c) => `${c.name ?? c.at}: ${c.reason ?? 'failed'}${detailOf(c)}`).join('\n');
   return {
@@ -133,6 +177,7 @@ function junitCase(o: CallOutcome, group: string | undefined): JunitCase {
     ...(o.reason !== undefined ? { reason: o.reason } : {}),
     ...(detail ? { detail } : {}),
     spans: o.spans,
+    ...(o.skipped !== undefined ? { skipped: o.skipped } : {}),
   };
 }
 

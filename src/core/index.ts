@@ -32,8 +32,7 @@ export { allCalls, CALL_FILE_SUFFIX, callOffsets, CallFileError, parseCallFile }
 export type { CallCheck, CallFile, CallGroup, CallInput, CallSpec, Expectation, FileProblem, OutputCheck } from './model/callFile';
 export { jsonPlaces, placeOf } from './model/jsonPlaces';
 export { firstByteDiff, lineDiff, parseSnapshots, snapshotFileOf, snapshotOf } from './model/snapshots';
-export type { Snapshot } from './model/snapshots';
-export type { SnapshotMode } from './snapshotStore';
+export type { Snapshot, SnapshotMode } from './model/snapshots';
 export { junitXml, xmlText } from './model/junit';
 export { appendRecordedCall } from './model/recordCall';
 export type { RecordedCall } from './model/recordCall';

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import { FileRefusal, readFileChecked } from './runtime/files';
-import { firstByteDiff, formatSnapshots, lineDiff, parseSnapshots, Snapshot, snapshotBytes, snapshotOf } from './model/snapshots';
+import { firstByteDiff, formatSnapshots, lineDiff, parseSnapshots, Snapshot, snapshotBytes, SnapshotMode, snapshotOf } from './model/snapshots';
 
-/** `check`: compare, write what is missing; `update`: write what differs too; `ci`: compare, a missing one fails. */
-export type SnapshotMode = 'check' | 'update' | 'ci';
+export type { SnapshotMode } from './model/snapshots';
 
 /** The largest snapshot file read. */
 const MAX_SNAPSHOT_FILE_BYTES = 256 * 1024 * 1024;

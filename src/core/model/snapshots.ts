@@ -2,6 +2,9 @@
 // (a group's calls after the group's name), text as text and other bytes as base64.
 import { jsonDeeperThan } from './jsonDepth';
 
+/** `check`: compare, write what is missing; `update`: write what differs too; `ci`: compare, a missing one fails. */
+export type SnapshotMode = 'check' | 'update' | 'ci';
+
 /** A stored output: text, or bytes that are not text. */
 export type Snapshot = { output: string } | { base64: string };
 
