@@ -77,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     callTests,
     new ReloadOnChange(h, log),
     hostFunctionsWatch,
-    ...registerCallFileLens(h, log, outputs, panel, callTests),
+    ...registerCallFileLens(h, log, outputs, panel, callTests, samplesDir),
     trackContextKeys(h),
     onDidChangeSettings(update),
   );

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { allCalls, CALL_FILE_SUFFIX, CallFileError, CallSession, parseCallFile, PluginHost } from '../core';
+import { registerCallFileCompletion } from './callFileCompletion';
 import { placedCallFile } from './callFilePlaces';
 import type { CallFileTests } from './callFileTests';
 import { runCommand } from './commands';
@@ -40,9 +41,10 @@ export class CallFileLens implements vscode.CodeLensProvider {
  * Runs one call of a call file on the extension's host, so its plugins appear in Live Plugins and
  * its spans in the panel; the plugins stay live between clicks, so vars carry over as in a file run.
  */
-export function registerCallFileLens(host: PluginHost, log: Log, outputs: OutputDocuments, panel: TracePanel, tests: CallFileTests): vscode.Disposable[] {
+export function registerCallFileLens(host: PluginHost, log: Log, outputs: OutputDocuments, panel: TracePanel, tests: CallFileTests, samplesDir: string): vscode.Disposable[] {
   const sessions = new Map<string, CallSession>();
   return [
+    registerCallFileCompletion(samplesDir),
     vscode.languages.registerCodeLensProvider({ pattern: `**/*${CALL_FILE_SUFFIX}` }, new CallFileLens()),
     // A CodeLens's command (hidden from the palette): a person clicked it, so a failure is one
     // toast and the command resolves (true when the call passed, false when it failed).
