@@ -50,7 +50,9 @@ export function outcomeLines(o: SdkOutcome): string {
       const label = c.name ?? c.at;
       return c.passed ? `    ✓ ${label}${c.note ? `: ${c.note}` : ''}` : `    ✗ ${label}: ${c.reason ?? 'failed'}${detail(c, '        ')}`;
     });
-    return `${o.passed ? '✓' : '✗'} ${o.call.name} (${ms})\n${lines.join('\n')}`;
+    // notes of the call itself (an engine's), not of one expect
+    const own = o.notes.filter((n) => !o.checks.some((c) => c.note === n));
+    return `${o.passed ? '✓' : '✗'} ${o.call.name} (${ms})${own.length ? `: ${own.join('; ')}` : ''}\n${lines.join('\n')}`;
   }
   if (o.passed) return `✓ ${o.call.name} (${ms})${notes}`;
   const first = o.checks.find((c) => !c.passed) ?? o;
