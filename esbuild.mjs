@@ -19,7 +19,8 @@ const tests = (dir) => (existsSync(dir) ? readdirSync(dir) : []).filter((f) => f
 
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/core/transport/runtimeMain.ts'], outfile: 'dist/runtime.js' }),
-  esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' }),
+  // @extism/extism (a dependency) is loaded from node_modules, and only for test --engine sdk|both
+  esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: ['@extism/extism'] }),
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   esbuild.build({
     ...common,

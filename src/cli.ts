@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCall, USAGE, UsageError } from './cliArgs';
-import { CallFileError, failureText, formatTraceTree, IpcError, kernelPathLine, PluginHost, toChromeTrace } from './core';
+import type { CallCommand } from './cliArgs';
+import { appendRecordedCall, CallFileError, failureText, formatTraceTree, IpcError, kernelPathLine, PluginHost, toChromeTrace } from './core';
 import { errLine, errText, outBytes, outText } from './cliText';
 import { runTests } from './cliTest';
 
@@ -45,12 +46,18 @@ async function main(argv: string[]): Promise<number> {
           const { output, profile } = await host.profileCall(plugin.id, command.func, command.input, { caller: 'cli', intervalUs: command.profile.intervalUs });
           fs.writeFileSync(command.profile.file, JSON.stringify(profile));
           await outBytes(output);
-        } else await outBytes(await host.call(plugin.id, command.func, command.input, 'cli'));
+          if (i === 0 && command.record) record(command, plugin.source, output);
+        } else {
+          const output = await host.call(plugin.id, command.func, command.input, 'cli');
+          await outBytes(output);
+          if (i === 0 && command.record) record(command, plugin.source, output);
+        }
       }
       // the bytes stay unchanged in a pipe; a terminal gets its prompt (or the trace) on a new line
       if (process.stdout.isTTY) await outBytes(Buffer.from('\n'));
     } catch (error) {
       failure = error;
+      if (command.record) errLine(`not recorded in ${command.record}: the call failed`);
     }
     if (command.trace) errText(`${formatTraceTree(host.trace.all())}\n`);
     if (command.traceOut) fs.writeFileSync(command.traceOut, JSON.stringify(toChromeTrace(host.trace.all()), null, 1));
@@ -59,6 +66,34 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await host.dispose();
   }
+}
+
+/** Appends the call made, with its output, to the call file of --record (creating it). */
+function record(command: CallCommand, source: string, output: Uint8Array): void {
+  const file = command.record!;
+  const base = path.dirname(file);
+  // a bundled sample by its name (the test command searches them too), any other plugin by its path from the file
+  const plugin = path.dirname(source) === samplesDir && !/[\\/]/.test(command.target) ? command.target : path.relative(base, source);
+  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  const h = command.host;
+  const text = appendRecordedCall(
+    file,
+    existing,
+    {
+      plugin,
+      function: command.func,
+      input: command.input,
+      output,
+      config: command.load.config,
+      wasi: h.wasi,
+      allowedHosts: h.allowedHosts,
+      allowedPaths: h.allowedPaths,
+      ...(h.callTimeoutMs !== undefined ? { timeoutMs: h.callTimeoutMs } : {}),
+    },
+    (h.hostFunctions ?? []).map((m) => path.relative(base, m)),
+  );
+  fs.writeFileSync(file, text);
+  errLine(`recorded in ${file}`);
 }
 
 main(process.argv.slice(2)).then(

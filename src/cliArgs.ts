@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PROFILE_INTERVAL_US, defaultPolicy, FileRefusal, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, wholeNumberIn } from './core';
 import type { BindingOptions, Range } from './core';
-import type { HostOptions, LoadOptions, LogThreshold } from './core';
+import type { HostOptions, LoadOptions, LogThreshold, SnapshotMode } from './core';
 
 export const USAGE = `usage: extism-ipc call <plugin.wasm|manifest.json|name> <function> [input] [options]
 
@@ -59,6 +59,8 @@ where and what to show:
                             and source line, calls between plugins as frames of their own)
       --profile-interval-us N  its sampling interval in microseconds (default 100)
       --verbose             print stack traces of errors
+      --record FILE         append the call, with its output as what it must give back, to the call
+                            file FILE (created if missing), for extism-ipc test to replay
   -h, --help                this text
   -V, --version             the version, the Node and V8 it runs on, and how plugins reach the kernel
 
@@ -77,6 +79,8 @@ export interface CallCommand {
   traceOut?: string;
   /** Where to write the call's CPU profile, and its sampling interval. */
   profile?: { file: string; intervalUs: number };
+  /** The call file to append the call to. */
+  record?: string;
 }
 
 const LOG_LEVEL_NAMES: string[] = [...LOG_LEVELS, 'off'];
@@ -244,6 +248,7 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
       'trace-out': { type: 'string' },
       profile: { type: 'string' },
       'profile-interval-us': { type: 'string' },
+      record: { type: 'string' },
       verbose: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -258,6 +263,11 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
   if (values.timeout !== undefined && values['timeout-ms'] !== undefined) throw new UsageError('give --timeout or --timeout-ms, not both');
   if (values.quiet && values['log-level'] !== undefined) throw new UsageError('give --quiet or --log-level, not both (--quiet is --log-level off)');
   if (values.quiet && values.trace) throw new UsageError('--quiet shows nothing on stderr but an error: it does not go with --trace (use --trace-out FILE)');
+  if (values.record !== undefined) {
+    if (!values.record.endsWith('.json')) throw new UsageError(`--record takes a call file (*.extism-calls.json), got "${values.record}"`);
+    const unrecordable = (['bind', 'bindings', 'link', 'manifest-grants', 'stdin'] as const).find((f) => values[f] !== undefined && values[f] !== false);
+    if (unrecordable) throw new UsageError(`--record cannot write --${unrecordable} into a call file: give the call without it`);
+  }
   const logLevel = values['log-level'] ?? (values.quiet ? 'off' : 'info');
   if (!LOG_LEVEL_NAMES.includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVEL_NAMES.join(', ')}, got "${logLevel}"`);
   const loop = integer(values.loop, '--loop', LOOP_RANGE) ?? 1;
@@ -298,5 +308,54 @@ export function parseCall(argv: string[], samplesDir: string): CallCommand | 'he
     trace: values.trace ?? false,
     traceOut: values['trace-out'],
     ...(values.profile !== undefined ? { profile: { file: path.resolve(values.profile), intervalUs: profileInterval } } : {}),
+    ...(values.record !== undefined ? { record: path.resolve(values.record) } : {}),
+  };
+}
+
+/** `extism-ipc test`'s flags and its files. */
+export interface TestCommand {
+  targets: string[];
+  snapshots: SnapshotMode;
+  junit?: string;
+  engine: 'runtime' | 'sdk' | 'both';
+  /** The file of each call's fuel to compare with (written when missing), and the growth allowed in percent. */
+  fuelBaseline?: string;
+  fuelTolerance: number;
+}
+
+const ENGINES = ['runtime', 'sdk', 'both'] as const;
+
+/** `extism-ipc test [FILE|DIR...] [-u] [--ci] [--junit FILE] [--engine E]`; `CI` in the environment is --ci. */
+export function parseTest(argv: string[], env: NodeJS.ProcessEnv = process.env): TestCommand | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'update-snapshots': { type: 'boolean', short: 'u' },
+      ci: { type: 'boolean' },
+      junit: { type: 'string' },
+      engine: { type: 'string' },
+      'fuel-baseline': { type: 'string' },
+      'fuel-tolerance': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const ci = values.ci ?? (env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0');
+  if (values['update-snapshots'] && values.ci) throw new UsageError('give --update-snapshots or --ci, not both (in CI snapshots are compared, never written)');
+  const engine = values.engine ?? 'runtime';
+  if (!(ENGINES as readonly string[]).includes(engine)) throw new UsageError(`--engine takes one of ${ENGINES.join(', ')}, got "${engine}"`);
+  if (values.junit === '') throw new UsageError('--junit takes a file to write');
+  const tolerance = values['fuel-tolerance'];
+  if (tolerance !== undefined && !/^[0-9]+(\.[0-9]+)?$/.test(tolerance)) throw new UsageError(`--fuel-tolerance takes a percentage such as 0 or 2.5, got "${tolerance}"`);
+  if (tolerance !== undefined && values['fuel-baseline'] === undefined) throw new UsageError('--fuel-tolerance goes with --fuel-baseline FILE');
+  if (values['fuel-baseline'] === '') throw new UsageError('--fuel-baseline takes a file');
+  return {
+    targets: positionals.length ? positionals : ['.'],
+    snapshots: values['update-snapshots'] ? 'update' : ci ? 'ci' : 'check',
+    ...(values.junit !== undefined ? { junit: path.resolve(values.junit) } : {}),
+    engine: engine as TestCommand['engine'],
+    ...(values['fuel-baseline'] !== undefined ? { fuelBaseline: path.resolve(values['fuel-baseline']) } : {}),
+    fuelTolerance: tolerance === undefined ? 0 : Number(tolerance),
   };
 }

@@ -93,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     callTests,
     new ReloadOnChange(h, log),
     hostFunctionsWatch,
-    ...registerCallFileLens(h, log, outputs, panel),
+    ...registerCallFileLens(h, log, outputs, panel, callTests, samplesDir),
     trackContextKeys(h),
     onDidChangeSettings(update),
   );

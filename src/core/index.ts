@@ -27,13 +27,22 @@ export { SPAN_DATA_ARENA, SPAN_DATA_BYTES, SPAN_DATA_CALLS } from './model/spanD
 export type { SpanData } from './model/spanData';
 export { iconLabelText, markdownCode, markdownText, notificationText, terminalText, visibleText } from './model/displayText';
 export { TraceStore, formatTraceTree, toChromeTrace, preview } from './model/trace';
-export type { Span, LifeEvent, TraceRecord } from '../shared/traceRecords';
+export type { CallFileCaller, Span, LifeEvent, TraceRecord } from '../shared/traceRecords';
+export { callerText } from '../shared/traceRecords';
 // the one bounded reader of files a user names: regular files only, size-limited, never blocking on a FIFO
 export { FileRefusal, readFileChecked } from './runtime/files';
 export { CallSession, findCallFiles, readCallFile, runCallFile } from './callRunner';
-export type { CallOutcome } from './callRunner';
-export { CALL_FILE_SUFFIX, callOffsets, CallFileError, parseCallFile } from './model/callFile';
-export type { CallFile, CallSpec, Expectation } from './model/callFile';
+export type { CallOutcome, CheckOutcome, RunOptions } from './callRunner';
+export { allCalls, CALL_FILE_SUFFIX, callOffsets, CallFileError, parseCallFile } from './model/callFile';
+export type { CallCheck, CallFile, CallGroup, CallInput, CallSpec, Expectation, FileProblem, OutputCheck } from './model/callFile';
+export { jsonPlaces, placeOf } from './model/jsonPlaces';
+export { firstByteDiff, lineDiff, parseSnapshots, snapshotFileOf, snapshotOf } from './model/snapshots';
+export type { Snapshot, SnapshotMode } from './model/snapshots';
+export { junitXml, xmlText } from './model/junit';
+export { appendRecordedCall } from './model/recordCall';
+export type { RecordedCall } from './model/recordCall';
+export type { JunitCase, JunitFile } from './model/junit';
+export type { JsonPlace } from './model/jsonPlaces';
 export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeExports';
 // the one reading of the engine's a face may do: pure, bytes in and plain data out, no engine state
 export { summarizeModule } from './engine/moduleSummary';

@@ -9,6 +9,8 @@ import type { Caller, PluginInfo } from './model/registry';
 import type { HostFunctionsLoad, ServedImport } from './model/userHostFunctions';
 import type { SpanData } from './model/spanData';
 import { TraceStore } from './model/trace';
+import { callFileCallerName } from '../shared/traceRecords';
+import type { CallFileCaller } from '../shared/traceRecords';
 import type { RuntimeSettings } from './model/runtimeSettings';
 import { childProcess } from './transport/childProcess';
 import { CarrierFactory, RuntimeClient } from './transport/client';
@@ -194,18 +196,20 @@ export class PluginHost {
    * `hostContext()` returns during it. `options.signal` cancels it: the call stops as its time limit
    * would stop it (a CancelledError; the plugins it ran get fresh instances, their vars kept; every
    * other plugin is untouched). On the in-process transport a running call holds the thread, so only
-   * a call still waiting its turn can be cancelled.
+   * a call still waiting its turn can be cancelled. A call file's call names itself as the caller
+   * (`{ callFile, name }`).
    */
   call(
     id: number,
     func: string,
     input: Uint8Array | string = new Uint8Array(0),
-    caller: Exclude<Caller, number> = 'api',
+    caller: Exclude<Caller, number | 'callFile'> | CallFileCaller = 'api',
     hostContext?: unknown,
     options: CallOptions = {},
   ): Promise<Uint8Array> {
     const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
-    const params = { caller, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) };
+    const who = typeof caller === 'string' ? { caller } : { caller: 'callFile' as const, callerName: callFileCallerName(caller) };
+    const params = { ...who, id, func, input: bytes, ...(hostContext === undefined ? {} : { hostContext }) };
     const signal = options.signal;
     const done = this.connect((c) => (signal ? c.cancellableCall(params, signal) : c.request('call', params)));
     this.watchCall(id, func, done);

@@ -2,8 +2,27 @@
 // No Node, vscode or DOM imports.
 import type { StackFrame } from '../core/model/stackFrames';
 
-/** Who asked for a call or a spawn: a live plugin's id, or a face of the host. */
-export type Caller = number | 'command' | 'cli' | 'api';
+/**
+ * Who asked for a call or a spawn: a live plugin's id, or a face of the host; `callFile` is a call
+ * of a call file, whose span's `callerName` names the call and its file.
+ */
+export type Caller = number | 'command' | 'cli' | 'api' | 'callFile';
+
+/** A top-level call made for a call of a call file: the file's path and the call's name. */
+export interface CallFileCaller {
+  callFile: string;
+  name: string;
+}
+
+/** The `callerName` of a call file's span: `samples.extism-calls.json › vowels`. */
+export function callFileCallerName(c: CallFileCaller): string {
+  return `${c.callFile.replace(/^.*[\\/]/, '')} › ${c.name}`;
+}
+
+/** Who called, in words: `#3 run` for a plugin, the call file and call's name, or the face. */
+export function callerText(s: { caller: Caller; callerName: string }): string {
+  return typeof s.caller === 'number' ? `#${s.caller} ${s.callerName}` : s.caller === 'callFile' ? s.callerName : s.caller;
+}
 
 /** One call into a plugin, by a person, the API or another plugin. Times are ms since the epoch. */
 export interface Span {

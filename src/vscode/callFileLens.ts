@@ -1,34 +1,39 @@
 import * as vscode from 'vscode';
-import { CALL_FILE_SUFFIX, callOffsets, CallFileError, CallSession, parseCallFile, PluginHost } from '../core';
+import { allCalls, CALL_FILE_SUFFIX, CallFileError, CallSession, parseCallFile, PluginHost } from '../core';
+import { registerCallFileCompletion } from './callFileCompletion';
+import { placedCallFile } from './callFilePlaces';
+import type { CallFileTests } from './callFileTests';
 import { runCommand } from './commands';
 import type { Span } from '../core';
 import type { Log } from './log';
 import type { OutputDocuments } from './output';
 import type { TracePanel } from './tracePanel';
-import { lineStarts, positionOf } from './textPositions';
 
 export const RUN_CALL = 'extismIpc.runCallFromFile';
 
-/** "Call" and "Call with Trace" above each call of a call file. */
+export const RUN_ALL = 'extismIpc.runCallFile';
+
+/** "Run All" at the top of a call file, and "Call" and "Call with Trace" above each of its calls (a bad one too: it says why). */
 export class CallFileLens implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    let count: number;
+    let placed;
     try {
-      count = parseCallFile(document.uri.fsPath, document.getText()).calls.length;
+      placed = placedCallFile(document.uri.fsPath, document.getText());
     } catch {
-      return []; // the JSON schema and the Test Explorer say what is wrong
+      return []; // the diagnostics and the Test Explorer say what is wrong
     }
-    const lines = lineStarts(document.getText());
-    return callOffsets(document.getText())
-      .slice(0, count)
-      .flatMap((offset, index) => {
-        const at = positionOf(lines, offset);
+    const top = new vscode.Range(0, 0, 0, 0);
+    return [
+      new vscode.CodeLens(top, { title: '$(run-all) Run All', command: RUN_ALL, arguments: [document.uri] }),
+      ...allCalls(placed.calls).flatMap((call) => {
+        const at = placed.range(call.at).start;
         const range = new vscode.Range(at, at);
         return [
-          new vscode.CodeLens(range, { title: '$(play) Call', command: RUN_CALL, arguments: [document.uri, index, false] }),
-          new vscode.CodeLens(range, { title: '$(pulse) Call with Trace', command: RUN_CALL, arguments: [document.uri, index, true] }),
+          new vscode.CodeLens(range, { title: '$(play) Call', command: RUN_CALL, arguments: [document.uri, call.index, false] }),
+          new vscode.CodeLens(range, { title: '$(pulse) Call with Trace', command: RUN_CALL, arguments: [document.uri, call.index, true] }),
         ];
-      });
+      }),
+    ];
   }
 }
 
@@ -36,9 +41,10 @@ export class CallFileLens implements vscode.CodeLensProvider {
  * Runs one call of a call file on the extension's host, so its plugins appear in Live Plugins and
  * its spans in the panel; the plugins stay live between clicks, so vars carry over as in a file run.
  */
-export function registerCallFileLens(host: PluginHost, log: Log, outputs: OutputDocuments, panel: TracePanel): vscode.Disposable[] {
+export function registerCallFileLens(host: PluginHost, log: Log, outputs: OutputDocuments, panel: TracePanel, tests: CallFileTests, samplesDir: string): vscode.Disposable[] {
   const sessions = new Map<string, CallSession>();
   return [
+    registerCallFileCompletion(samplesDir),
     vscode.languages.registerCodeLensProvider({ pattern: `**/*${CALL_FILE_SUFFIX}` }, new CallFileLens()),
     // A CodeLens's command (hidden from the palette): a person clicked it, so a failure is one
     // toast and the command resolves (true when the call passed, false when it failed).
@@ -47,10 +53,12 @@ export function registerCallFileLens(host: PluginHost, log: Log, outputs: Output
         const document = await vscode.workspace.openTextDocument(uri);
         if (!vscode.workspace.isTrusted) throw new Error('Restricted Mode: the workspace\'s plugins are not run until you trust it');
         const calls = parseCallFile(uri.fsPath, document.getText());
-        const call = calls.calls[index];
+        const call = allCalls(calls)[index];
         if (!call) throw new CallFileError(`${uri.fsPath}: there is no call ${index} any more`);
-        let session = sessions.get(uri.toString());
-        if (!session) sessions.set(uri.toString(), (session = new CallSession(host)));
+        // a group's calls run on plugins of their own, as in a file run
+        const sessionKey = `${uri.toString()}@${call.group ?? ''}`;
+        let session = sessions.get(sessionKey);
+        if (!session) sessions.set(sessionKey, (session = new CallSession(host)));
         if (withTrace) await vscode.commands.executeCommand('extismIpc.showTrace');
         const outcome = await session.run(calls, call);
         log.info(`call file ${vscode.workspace.asRelativePath(uri)}: ${call.name}: ${outcome.passed ? 'passed' : `failed: ${outcome.reason}`}`);
@@ -65,6 +73,13 @@ export function registerCallFileLens(host: PluginHost, log: Log, outputs: Output
         }
         if (!outcome.passed) void log.toast(`${call.name}: ${outcome.reason ?? 'failed'}`);
         return outcome.passed;
+      }),
+    ),
+    // Run All: the file's tests as one run of the Test Explorer, where their results show
+    vscode.commands.registerCommand(RUN_ALL, (uri: vscode.Uri) =>
+      runCommand(log, 'Run All', true, async () => {
+        if (!vscode.workspace.isTrusted) throw new Error('Restricted Mode: the workspace\'s plugins are not run until you trust it');
+        return tests.runFile(uri);
       }),
     ),
   ];

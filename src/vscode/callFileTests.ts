@@ -1,14 +1,19 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { CALL_FILE_SUFFIX, callOffsets, CallFile, CallFileError, formatTraceTree, parseCallFile, PluginHost, runCallFile, RuntimeTransport, terminalText, topFrame, visibleText } from '../core';
+import { CALL_FILE_SUFFIX, CallFile, CallFileError, formatTraceTree, PluginHost, runCallFile, RuntimeTransport, terminalText, visibleText } from '../core';
+import type { CallOutcome, CallSpec, SnapshotMode } from '../core';
+import { topFrame } from '../core';
 import { rangeOf } from './trapDiagnostics';
-import type { CallOutcome } from '../core';
+import { callFileDiagnostics, placedCallFile } from './callFilePlaces';
+import type { PlacedCallFile } from './callFilePlaces';
 import type { Log } from './log';
 import { markdownString, md } from './markdown';
 import { readSettings } from './settings';
-import { lineStarts, positionOf } from './textPositions';
 
 const GLOB = `**/*${CALL_FILE_SUFFIX}`;
+/** The contextValue of a failed snapshot's message: its context menu offers Update Snapshot. */
+export const SNAPSHOT_MESSAGE = 'extismIpc.snapshot';
+export const UPDATE_SNAPSHOT = 'extismIpc.updateSnapshot';
 
 /**
  * Calls with an `expect` in the workspace's call files, as tests in the Test Explorer: a file, then
@@ -18,7 +23,9 @@ const GLOB = `**/*${CALL_FILE_SUFFIX}`;
  */
 export class CallFileTests implements vscode.Disposable {
   private readonly controller = vscode.tests.createTestController('extismIpc.callFiles', 'Extism call files');
-  private readonly disposables: vscode.Disposable[] = [this.controller];
+  /** Problems of call files, at their place (a bad call, a bad field, a file that is not JSON). */
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('extism-calls');
+  private readonly disposables: vscode.Disposable[] = [this.controller, this.diagnostics];
   /** The test items, by file (for the extension's own tests). */
   get items(): vscode.TestItemCollection {
     return this.controller.items;
@@ -37,10 +44,17 @@ export class CallFileTests implements vscode.Disposable {
       if (!item) await this.discover();
     };
     this.controller.refreshHandler = () => this.discover();
-    this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, (request, token) => this.run(request, token), true);
+    this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, async (request, token) => {
+      await this.run(request, token);
+    }, true);
+    this.controller.createRunProfile('Update Snapshots', vscode.TestRunProfileKind.Run, async (request, token) => {
+      await this.run(request, token, 'update');
+    }, false);
     const watcher = vscode.workspace.createFileSystemWatcher(GLOB);
     this.disposables.push(
       this.reported,
+      // on a failed snapshot's message in the Test Results (testing/message/context): the test and the message come as one argument
+      vscode.commands.registerCommand(UPDATE_SNAPSHOT, (arg?: { test?: vscode.TestItem }) => (arg?.test ? this.updateSnapshot(arg.test) : false)),
       this.onDidReport(({ outcome: o }) => this.log.info(`call file: ${o.call.name} ${o.passed ? 'passed' : `failed: ${o.reason}`} (${o.durationMs.toFixed(0)} ms)`)),
       watcher,
       watcher.onDidCreate((uri) => this.load(uri)),
@@ -48,6 +62,7 @@ export class CallFileTests implements vscode.Disposable {
       watcher.onDidDelete((uri) => {
         this.controller.items.delete(uri.toString());
         this.parsed.delete(uri.toString());
+        this.diagnostics.delete(uri);
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.document.uri.path.endsWith(CALL_FILE_SUFFIX)) this.fromText(e.document.uri, e.document.getText());
@@ -67,14 +82,19 @@ export class CallFileTests implements vscode.Disposable {
     }
   }
 
-  /** The file's test items from its text; a file that is not a call file shows its error. */
+  /**
+   * The file's test items from its text: its calls with an `expect` (or that are not calls), and a
+   * group's under the group. A bad call is one errored item at its place; only a file that is not
+   * JSON (or not an object) is one error of the file. Diagnostics follow the same text.
+   */
   private fromText(uri: vscode.Uri, text: string): void {
     const key = uri.toString();
     const file = this.controller.items.get(key) ?? this.controller.createTestItem(key, vscode.workspace.asRelativePath(uri), uri);
     this.controller.items.add(file);
-    let calls: CallFile;
+    this.diagnostics.set(uri, callFileDiagnostics(uri.fsPath, text));
+    let placed: PlacedCallFile;
     try {
-      calls = parseCallFile(uri.fsPath, text);
+      placed = placedCallFile(uri.fsPath, text);
     } catch (error) {
       if (!(error instanceof CallFileError)) throw error;
       // a test item's error may be rendered as Markdown: untrusted, the message escaped
@@ -83,55 +103,98 @@ export class CallFileTests implements vscode.Disposable {
       this.parsed.delete(key);
       return;
     }
-    file.error = undefined;
+    const calls = placed.calls;
+    file.error = calls.problems.length ? markdownString(md`${calls.problems.map((p) => p.message).join('\n')}`) : undefined;
     this.parsed.set(key, calls);
-    const offsets = callOffsets(text);
-    const lines = lineStarts(text);
-    file.children.replace(
-      calls.calls
-        .filter((c) => c.expect !== undefined)
-        .map((c) => {
-          const item = this.controller.createTestItem(`${key}#${c.index}`, c.name, uri);
-          const at = offsets[c.index];
-          if (at !== undefined) item.range = new vscode.Range(positionOf(lines, at), positionOf(lines, at));
-          return item;
-        }),
-    );
+    const callItem = (c: CallSpec): vscode.TestItem => {
+      const item = this.controller.createTestItem(`${key}#${c.index}`, c.name, uri);
+      const at = placed.range(c.at).start;
+      item.range = new vscode.Range(at, at);
+      item.error = c.problem !== undefined ? markdownString(md`${c.problem}`) : undefined;
+      return item;
+    };
+    const isTest = (c: CallSpec): boolean => c.expect.length > 0 || c.problem !== undefined;
+    const groups = calls.groups.map((g) => {
+      const item = this.controller.createTestItem(`${key}@${g.index}`, g.name, uri);
+      const at = placed.range(g.at).start;
+      item.range = new vscode.Range(at, at);
+      item.children.replace(g.calls.filter(isTest).map(callItem));
+      return item;
+    });
+    file.children.replace([...calls.calls.filter(isTest).map(callItem), ...groups]);
   }
 
-  private async run(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<void> {
+  /** Runs a file's tests as a run of the Test Explorer (the Run All lens): true when every one passed. */
+  async runFile(uri: vscode.Uri): Promise<boolean> {
+    await this.load(uri);
+    const item = this.controller.items.get(uri.toString());
+    if (!item) return false;
+    const source = new vscode.CancellationTokenSource();
+    try {
+      return await this.run(new vscode.TestRunRequest([item]), source.token);
+    } finally {
+      source.dispose();
+    }
+  }
+
+  /** Runs a test again with its snapshots written from what it gives now (Update Snapshot on a failed snapshot's message). */
+  async updateSnapshot(item: vscode.TestItem): Promise<boolean> {
+    const source = new vscode.CancellationTokenSource();
+    try {
+      return await this.run(new vscode.TestRunRequest([item]), source.token, 'update');
+    } finally {
+      source.dispose();
+    }
+  }
+
+  private async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, snapshots: SnapshotMode = 'check'): Promise<boolean> {
     const run = this.controller.createTestRun(request);
     const byFile = new Map<string, Set<number> | undefined>();
     const add = (item: vscode.TestItem): void => {
-      const [fileKey, index] = item.id.split('#');
-      if (index === undefined) byFile.set(fileKey, undefined);
-      else if (!byFile.has(fileKey) || byFile.get(fileKey)) byFile.set(fileKey, new Set([...(byFile.get(fileKey) ?? []), Number(index)]));
+      const fileKey = item.id.replace(/[#@][0-9]+$/, '');
+      if (item.id === fileKey) {
+        byFile.set(fileKey, undefined);
+        return;
+      }
+      if (byFile.has(fileKey) && !byFile.get(fileKey)) return;
+      const picked = byFile.get(fileKey) ?? new Set<number>();
+      const calls = item.id.includes('#') ? [item] : [...childrenOf(item)];
+      for (const c of calls) picked.add(Number(c.id.split('#')[1]));
+      byFile.set(fileKey, picked);
     };
     if (request.include) request.include.forEach(add);
     else this.controller.items.forEach(add);
+    let allPassed = true;
     try {
       for (const [fileKey, only] of byFile) {
         if (token.isCancellationRequested) break;
-        await this.runFile(run, fileKey, only, request.exclude ?? []);
+        if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? [], snapshots))) allPassed = false;
       }
     } finally {
       run.end();
     }
+    return allPassed;
   }
 
-  private async runFile(run: vscode.TestRun, fileKey: string, only: Set<number> | undefined, exclude: readonly vscode.TestItem[]): Promise<void> {
+  private async runFileItems(run: vscode.TestRun, fileKey: string, only: Set<number> | undefined, exclude: readonly vscode.TestItem[], snapshots: SnapshotMode): Promise<boolean> {
     const file = this.controller.items.get(fileKey);
     const calls = this.parsed.get(fileKey);
-    if (!file || !calls) return;
+    if (!file || !calls) return false;
     const items = new Map<number, vscode.TestItem>();
-    file.children.forEach((item) => {
+    const take = (item: vscode.TestItem): void => {
+      if (exclude.includes(item)) return;
+      if (!item.id.includes('#')) {
+        item.children.forEach(take);
+        return;
+      }
       const index = Number(item.id.split('#')[1]);
-      if ((!only || only.has(index)) && !exclude.includes(item)) items.set(index, item);
-    });
+      if (!only || only.has(index)) items.set(index, item);
+    };
+    file.children.forEach(take);
     for (const item of items.values()) run.started(item);
     if (!vscode.workspace.isTrusted) {
       for (const item of items.values()) run.errored(item, testMessage('Restricted Mode: the workspace\'s plugins are not run until you trust it.'));
-      return;
+      return false;
     }
     const settings = readSettings(this.samplesDir);
     const host = new PluginHost(
@@ -143,19 +206,23 @@ export class CallFileTests implements vscode.Disposable {
       },
       this.transport,
     );
+    let allPassed = true;
     try {
-      for (const outcome of await runCallFile(calls, host, new Set(items.keys()))) {
+      for (const outcome of await runCallFile(calls, host, new Set(items.keys()), { snapshots })) {
         const item = items.get(outcome.call.index);
         if (!item) continue;
+        if (!outcome.passed) allPassed = false;
         report(run, item, outcome);
         this.reported.fire({ item, outcome });
       }
     } catch (error) {
+      allPassed = false;
       const message = testMessage(error instanceof Error ? error.message : String(error));
       for (const item of items.values()) run.errored(item, message);
     } finally {
       await host.dispose();
     }
+    return allPassed;
   }
 
   dispose(): void {
@@ -173,19 +240,41 @@ function appendTerminal(run: vscode.TestRun, text: string, item: vscode.TestItem
   run.appendOutput(terminalText(text).replace(/\n/g, '\r\n'), undefined, item);
 }
 
+function* childrenOf(item: vscode.TestItem): Generator<vscode.TestItem> {
+  const list: vscode.TestItem[] = [];
+  item.children.forEach((c) => list.push(c));
+  for (const c of list) {
+    if (c.id.includes('#')) yield c;
+    else yield* childrenOf(c);
+  }
+}
+
 function report(run: vscode.TestRun, item: vscode.TestItem, o: CallOutcome): void {
+  if (o.invalid) {
+    const message = testMessage(o.reason ?? 'is not a call');
+    if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
+    run.errored(item, message);
+    return;
+  }
   if (o.spans.length) appendTerminal(run, `${o.call.name}\n${formatTraceTree(o.spans)}\n`, item);
+  if (o.notes.length) appendTerminal(run, `${o.call.name}: ${o.notes.join('; ')}\n`, item);
   if (o.passed) {
     run.passed(item, o.durationMs);
     return;
   }
-  const message =
-    o.expected !== undefined && o.actual !== undefined
-      ? vscode.TestMessage.diff(visibleText(o.reason ?? 'failed', true), visibleText(o.expected, true), visibleText(o.actual, true))
-      : testMessage(o.reason ?? 'failed');
-  // a failure inside a plugin points at its source line (from DWARF) when that file exists
-  const top = topFrame(o.frames);
-  if (top?.file !== undefined && top.line !== undefined && fs.existsSync(top.file)) message.location = new vscode.Location(vscode.Uri.file(top.file), rangeOf(top));
-  else if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
-  run.failed(item, message, o.durationMs);
+  // every failed expect is a message of its own, named; a snapshot's offers Update Snapshot
+  const messages = o.checks.filter((c) => !c.passed).map((c) => {
+    const reason = `${c.name !== undefined ? `${c.name}: ` : ''}${c.reason ?? 'failed'}`;
+    const message =
+      c.expected !== undefined && c.actual !== undefined
+        ? vscode.TestMessage.diff(visibleText(reason, true), visibleText(c.expected, true), visibleText(c.actual, true))
+        : testMessage(reason);
+    if (c.snapshot) message.contextValue = SNAPSHOT_MESSAGE;
+    // a failure inside a plugin points at its source line (from DWARF) when that file exists
+    const top = topFrame(o.frames);
+    if (top?.file !== undefined && top.line !== undefined && fs.existsSync(top.file)) message.location = new vscode.Location(vscode.Uri.file(top.file), rangeOf(top));
+    else if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
+    return message;
+  });
+  run.failed(item, messages.length ? messages : testMessage(o.reason ?? 'failed'), o.durationMs);
 }

@@ -1,6 +1,7 @@
 import { preview, visibleText } from '../core';
 import type { LifeEvent, Span, TraceRecord } from '../core';
 import type { RecordView, SpanView } from '../shared/protocol';
+import { callerText } from '../shared/traceRecords';
 
 /**
  * The core's span as the panel shows it: previews rendered, bytes left behind, and what a plugin
@@ -11,7 +12,7 @@ export function toSpanView(s: Span): SpanView {
   return {
     id: s.id,
     parentId: s.parentId,
-    caller: visibleText(typeof s.caller === 'number' ? `#${s.caller} ${s.callerName}` : s.caller),
+    caller: visibleText(callerText(s)),
     calleeId: s.calleeId,
     calleeName: visibleText(s.calleeName),
     func: visibleText(s.func),

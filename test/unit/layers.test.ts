@@ -32,9 +32,16 @@ const RULES: Rule[] = [
     why: 'transport/ composes the runtime and carries the protocol; it never reaches the facade',
   },
   { files: /^src\/core\/pluginHost\.ts$/, may: [MODEL, /^src\/core\/transport\//], packages: ANY_NODE, why: 'the facade talks to the runtime only through a transport' },
+  { files: /^src\/core\/snapshotStore\.ts$/, may: [MODEL, FILES], packages: ANY_NODE, why: 'the snapshot store reads and writes one file beside a call file' },
+  {
+    files: /^src\/core\/sdkEngine\.ts$/,
+    may: [MODEL, /^src\/core\/(callRunner|snapshotStore)\.ts$/],
+    packages: /^(node:.*|@extism\/extism)$/,
+    why: 'the SDK engine runs call files on @extism/extism, loaded when asked for; only the CLI reaches it, so the extension never bundles the SDK',
+  },
   {
     files: /^src\/core\/callRunner\.ts$/,
-    may: [MODEL, /^src\/core\/pluginHost\.ts$/, FILES],
+    may: [MODEL, /^src\/core\/pluginHost\.ts$/, FILES, /^src\/core\/snapshotStore\.ts$/],
     packages: ANY_NODE,
     why: 'the call-file runner drives a host through its public face (and reads input files with the one bounded reader)',
   },
@@ -48,9 +55,9 @@ const RULES: Rule[] = [
   },
   {
     files: /^src\/(cli|cliArgs|cliTest|cliFuelBaseline|cliText)\.ts$/,
-    may: [/^src\/core\/index\.ts$/, /^src\/(cliArgs|cliTest|cliFuelBaseline|cliText)\.ts$/],
+    may: [/^src\/core\/index\.ts$/, /^src\/(cliArgs|cliTest|cliFuelBaseline|cliText)\.ts$/, /^src\/core\/sdkEngine\.ts$/],
     packages: ANY_NODE,
-    why: 'the CLI is a face: it imports only core/index',
+    why: 'the CLI is a face: it imports only core/index (and the SDK engine, which only it uses)',
   },
   {
     files: /^src\/(extension\.ts|vscode\/)/,

@@ -1,6 +1,6 @@
 import { visibleText } from './displayText';
 import { Emitter } from './events';
-import { calleeLabel, LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
+import { calleeLabel, callerText, LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
 
 export type { LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
 export { PREVIEW_BYTES } from '../../shared/traceRecords';
@@ -137,7 +137,7 @@ export class TraceStore {
 }
 
 function callerLabel(s: Span): string {
-  return typeof s.caller === 'number' ? `#${s.caller} ${s.callerName}` : s.caller;
+  return callerText(s);
 }
 
 /** A span's line of the text tree; what a plugin chose in it (names, imports, errors) made visible. */

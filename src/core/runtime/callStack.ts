@@ -88,9 +88,9 @@ export class CallStack {
 
   /**
    * Calls an export of `callee` on top of the stack, checked against the policy, with a span;
-   * `bound` names the import when the call comes through a binding.
+   * `bound` names the import when the call comes through a binding; `callerName` names a top-level caller.
    */
-  invoke(policy: Policy, caller: Caller, callee: LivePlugin, func: string, input: Uint8Array, bound?: string): Uint8Array {
+  invoke(policy: Policy, caller: Caller, callee: LivePlugin, func: string, input: Uint8Array, bound?: string, callerName?: string): Uint8Array {
     const who = bound !== undefined ? `bound ${bound}` : typeof caller === 'number' ? 'call_plugin' : 'call';
     if (this.isOnStack(callee)) {
       throw new PolicyError(
@@ -113,7 +113,7 @@ export class CallStack {
       id: this.nextSpanId++,
       parentId: parent ? parent.id : null,
       caller,
-      callerName: parent ? this.plugins[depth - 1].name : String(caller),
+      callerName: parent ? this.plugins[depth - 1].name : (callerName ?? String(caller)),
       calleeId: callee.id,
       calleeName: callee.name,
       func,

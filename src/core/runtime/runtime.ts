@@ -151,9 +151,10 @@ export class Runtime {
 
   /**
    * A top-level call, guarded by the call timeout; returns a copy of the output. A `cancelTag`
-   * (positive) lets another thread stop it by that tag, as its time limit would.
+   * (positive) lets another thread stop it by that tag, as its time limit would. `callerName` names
+   * a `callFile` caller.
    */
-  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array, hostContext: unknown = null, cancelTag = 0): Uint8Array {
+  call(caller: Exclude<Caller, number>, id: number, func: string, input: Uint8Array, hostContext: unknown = null, cancelTag = 0, callerName?: string): Uint8Array {
     if (this.stack.depth) throw new Error('runtime: a top-level call started while another is running');
     this.hostContext = hostContext;
     const plugin = this.registry.get(id);
@@ -161,7 +162,7 @@ export class Runtime {
     const timeout = minLimit(this.settings.policy.callTimeoutMs, plugin.timeoutMs);
     this.callDeadline = timeout > 0 ? Date.now() + timeout : Infinity;
     try {
-      return this.engine.runGuarded(timeout, () => this.stack.invoke(this.settings.policy, caller, plugin, func, input).slice(), cancelTag);
+      return this.engine.runGuarded(timeout, () => this.stack.invoke(this.settings.policy, caller, plugin, func, input, undefined, callerName).slice(), cancelTag);
     } catch (error) {
       if (this.engine.isCancelled(error)) {
         const running = this.stack.top();

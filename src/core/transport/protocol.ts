@@ -27,7 +27,7 @@ export interface Requests {
    */
   hostFunctions: { params: { files: string[]; held?: HeldModule[] }; result: HostFunctionsLoad };
   /** Call an export of a live plugin; `hostContext` is what its host functions' `hostContext()` gives. */
-  call: { params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown; debug?: DebugCallOptions }; result: Uint8Array };
+  call: { params: { caller: Exclude<Caller, number>; callerName?: string; id: number; func: string; input: Uint8Array; hostContext?: unknown; debug?: DebugCallOptions }; result: Uint8Array };
   /** A call as `call`, under the inspector's CPU profiler (sampling every `intervalUs`): its output and the profile. */
   profileCall: {
     params: { caller: Exclude<Caller, number>; id: number; func: string; input: Uint8Array; hostContext?: unknown; intervalUs: number };

@@ -113,12 +113,12 @@ export class RuntimeService {
         const loaded = await this.hostModules.load(files, { timeoutMs: this.callTimeoutMs, held });
         return { served: runtime.setHostFunctions(loaded), failures: loaded.failures, held: loaded.held };
       },
-      call: ({ caller, id, func, input, hostContext, debug }, seq) => {
-        if (debug === undefined) return runtime.call(caller, id, func, input, hostContext, seq);
+      call: ({ caller, callerName, id, func, input, hostContext, debug }, seq) => {
+        if (debug === undefined) return runtime.call(caller, id, func, input, hostContext, seq, callerName);
         pauseOnEntry(debug.everyEntry);
         engine.debugging = true;
         try {
-          return runtime.call(caller, id, func, input, hostContext, seq);
+          return runtime.call(caller, id, func, input, hostContext, seq, callerName);
         } finally {
           engine.debugging = false;
           enterDirectly();

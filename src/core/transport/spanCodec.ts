@@ -55,7 +55,7 @@ const FUEL_TOTAL = 15;
 const FIELDS = 16;
 /** The most slots one span takes: its mask, every field, start and duration. */
 const MAX_SLOTS = 1 + FIELDS + 2;
-const CALLERS: Exclude<Caller, number>[] = ['command', 'cli', 'api'];
+const CALLERS: Exclude<Caller, number>[] = ['command', 'cli', 'api', 'callFile'];
 
 export class SpanEncoder {
   private numbers = new Float64Array(MAX_SLOTS * 256);

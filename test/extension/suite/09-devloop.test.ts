@@ -93,8 +93,8 @@ suite('the plugin developer\'s loop', () => {
       await sleep(1000);
       await shot(path.join(SHOTS, 'codelens.png'));
       const lenses = await cmd<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
-      assert.deepEqual(lenses.map((l) => l.command?.title), ['$(play) Call', '$(pulse) Call with Trace', '$(play) Call', '$(pulse) Call with Trace', '$(play) Call', '$(pulse) Call with Trace']);
-      const first = lenses[0].command;
+      assert.deepEqual(lenses.map((l) => l.command?.title), ['$(run-all) Run All', '$(play) Call', '$(pulse) Call with Trace', '$(play) Call', '$(pulse) Call with Trace', '$(play) Call', '$(pulse) Call with Trace']);
+      const first = lenses[1].command;
       assert.ok(first);
       assert.equal(await cmd(first.command, ...(first.arguments ?? [])), true);
       await waitFor('the output beside', () => vscode.window.visibleTextEditors.some((e) => e.document.getText().includes('"count": 3')));
