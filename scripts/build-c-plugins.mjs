@@ -57,6 +57,9 @@ for (const file of readdirSync(srcDir).filter((f) => f.endsWith('.c')).sort()) {
   execFileSync(clang, ['--target=wasm32', '-nostdlib', '-O1', ...debug, '-Wl,--no-entry', '-Wl,--export-dynamic', '-o', out, file], {
     cwd: srcDir,
     stdio: 'inherit',
+    // clang runs any wasm-opt on PATH after linking, and npm puts Binaryen's (node_modules/.bin)
+    // there: it would drop the name section the fixtures are built to have
+    env: { ...process.env, PATH: (process.env.PATH ?? '').split(path.delimiter).filter((d) => !d.includes(`node_modules${path.sep}.bin`)).join(path.delimiter) },
   });
   built++;
   if (name === 'callee') {
