@@ -33,3 +33,19 @@ describe('demangling function names of the name section', () => {
     }
   });
 });
+
+describe('demangling with the Firefox profiler\'s demangler (what stacks and profiles use)', () => {
+  it('decodes Rust v0 and C++ names too, and Rust legacy ones as the own demangler does', async () => {
+    const { demangle: full } = await import('../../src/core/engine/demangler');
+    const pairs: [string, string][] = [
+      ['_RNvC6_123foo3bar', '123foo::bar'],
+      ['_RNvNtCs1234_7mycrate3foo3bar', 'mycrate::foo::bar'],
+      ['_Z3fooi', 'foo(int)'],
+      ['_ZN2ns5Thing6methodEv', 'ns::Thing::method()'],
+      ['_ZN4core9panicking5panic17h9f2b3f4e3bd3a8c1E', 'core::panicking::panic'],
+      ['_ZN60_$LT$alloc..string..String$u20$as$u20$core..fmt..Display$GT$3fmt17h1f2e3d4c5b6a7980E', '<alloc::string::String as core::fmt::Display>::fmt'],
+    ];
+    for (const [mangled, plain] of pairs) assert.equal(full(mangled), plain, mangled);
+    for (const name of ['boom', 'check_invariant', '~lib/rt/itcms/__new', 'runtime.alloc', '']) assert.equal(full(name), name, name);
+  });
+});

@@ -1,4 +1,4 @@
-import { demangle } from '../model/demangle';
+import { demangle } from './demangler';
 import { StackFrame, takeCrossing } from '../model/stackFrames';
 import { debugInfoNote, ModuleSymbols, symbolsOf } from './moduleSymbols';
 

@@ -1,5 +1,5 @@
 import type { CpuProfile, CpuProfileNode } from '../model/cpuProfile';
-import { demangle } from '../model/demangle';
+import { demangle } from './demangler';
 import { ModuleSymbols, symbolsOf } from './moduleSymbols';
 
 /** A live plugin as a profile names it: its id, name, and the modules its wasm frames come from. */

@@ -1,0 +1,1 @@
+declare module 'gecko-profiler-demangle/index_bg.js';
