@@ -120,9 +120,10 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     }
   }
   let note: string | null = null;
-  // a module with DWARF keeps its kernel apart: merging moves its code, and its traps and the
-  // debugger are to show source lines (a debug build trades the faster path for them)
-  if (kernelPath().path === 'merged' && !hasCustomSection(limited, '.debug_line')) {
+  // a module with DWARF or a name section keeps its kernel apart: merging moves its code and
+  // renumbers its functions, and its traps are to show the file's names, offsets and source lines
+  // (frames do not map back through a merge yet)
+  if (kernelPath().path === 'merged' && !hasCustomSection(limited, '.debug_line') && !hasCustomSection(limited, 'name')) {
     const result = mergeKernel(limited, kernelBytes(), maxPages);
     if (result.merged) {
       try {
