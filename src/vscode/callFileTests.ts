@@ -4,6 +4,7 @@ import { CALL_FILE_SUFFIX, CallFile, CallFileError, formatTraceTree, PluginHost,
 import type { CallOutcome, CallSpec, SnapshotMode } from '../core';
 import { topFrame } from '../core';
 import { rangeOf } from './trapDiagnostics';
+import { DEBUG_CALL_FROM_FILE } from './callFileLens';
 import { callFileDiagnostics, placedCallFile } from './callFilePlaces';
 import type { PlacedCallFile } from './callFilePlaces';
 import type { Log } from './log';
@@ -46,6 +47,9 @@ export class CallFileTests implements vscode.Disposable {
     this.controller.refreshHandler = () => this.discover();
     this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, async (request, token) => {
       await this.run(request, token);
+    }, true);
+    this.controller.createRunProfile('Debug', vscode.TestRunProfileKind.Debug, async (request, token) => {
+      await this.debug(request, token);
     }, true);
     this.controller.createRunProfile('Update Snapshots', vscode.TestRunProfileKind.Run, async (request, token) => {
       await this.run(request, token, 'update');
@@ -169,6 +173,48 @@ export class CallFileTests implements vscode.Disposable {
       for (const [fileKey, only] of byFile) {
         if (token.isCancellationRequested) break;
         if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? [], snapshots))) allPassed = false;
+      }
+    } finally {
+      run.end();
+    }
+    return allPassed;
+  }
+
+  /**
+   * The Debug profile: each selected call, one at a time, through Debug Call on the extension's host
+   * (the call file's Debug lens). A call passes when it gives an output: its expects are not judged.
+   */
+  private async debug(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<boolean> {
+    const run = this.controller.createTestRun(request);
+    const picked: vscode.TestItem[] = [];
+    const exclude = request.exclude ?? [];
+    const take = (item: vscode.TestItem): void => {
+      if (exclude.includes(item) || picked.includes(item)) return;
+      if (item.id.includes('#')) picked.push(item);
+      else item.children.forEach(take);
+    };
+    if (request.include) request.include.forEach(take);
+    else this.controller.items.forEach(take);
+    let allPassed = true;
+    try {
+      for (const item of picked) {
+        if (token.isCancellationRequested) break;
+        const [fileKey, index] = item.id.split('#');
+        run.started(item);
+        const t0 = Date.now();
+        try {
+          const output = await vscode.commands.executeCommand<string | undefined>(DEBUG_CALL_FROM_FILE, vscode.Uri.parse(fileKey), Number(index), false);
+          if (output === undefined) {
+            allPassed = false;
+            run.skipped(item);
+            continue;
+          }
+          appendTerminal(run, `${item.label}: ${output}\n`, item);
+          run.passed(item, Date.now() - t0);
+        } catch (error) {
+          allPassed = false;
+          run.failed(item, testMessage(error instanceof Error ? error.message : String(error)), Date.now() - t0);
+        }
       }
     } finally {
       run.end();
