@@ -35,6 +35,9 @@ export class CallFileTests implements vscode.Disposable {
   private readonly reported = new vscode.EventEmitter<{ item: vscode.TestItem; outcome: CallOutcome }>();
   /** A call of a test run ended (the log shows each). */
   readonly onDidReport = this.reported.event;
+  private readonly debugged = new vscode.EventEmitter<{ item: vscode.TestItem; passed: boolean }>();
+  /** A call of a Debug run ended. */
+  readonly onDidDebug = this.debugged.event;
 
   constructor(
     private readonly samplesDir: string,
@@ -49,7 +52,7 @@ export class CallFileTests implements vscode.Disposable {
       await this.run(request, token);
     }, true);
     this.controller.createRunProfile('Debug', vscode.TestRunProfileKind.Debug, async (request, token) => {
-      await this.debug(request, token);
+      await this.debugCalls(request, token);
     }, true);
     this.controller.createRunProfile('Update Snapshots', vscode.TestRunProfileKind.Run, async (request, token) => {
       await this.run(request, token, 'update');
@@ -57,6 +60,8 @@ export class CallFileTests implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher(GLOB);
     this.disposables.push(
       this.reported,
+      this.debugged,
+      this.onDidDebug(({ item, passed }) => this.log.info(`call file: ${item.label} debugged: ${passed ? 'passed' : 'failed'}`)),
       // on a failed snapshot's message in the Test Results (testing/message/context): the test and the message come as one argument
       vscode.commands.registerCommand(UPDATE_SNAPSHOT, (arg?: { test?: vscode.TestItem }) => (arg?.test ? this.updateSnapshot(arg.test) : false)),
       this.onDidReport(({ outcome: o }) => this.log.info(`call file: ${o.call.name} ${o.passed ? 'passed' : `failed: ${o.reason}`} (${o.durationMs.toFixed(0)} ms)`)),
@@ -184,7 +189,7 @@ export class CallFileTests implements vscode.Disposable {
    * The Debug profile: each selected call, one at a time, through Debug Call on the extension's host
    * (the call file's Debug lens). A call passes when it gives an output: its expects are not judged.
    */
-  private async debug(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<boolean> {
+  async debugCalls(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<boolean> {
     const run = this.controller.createTestRun(request);
     const picked: vscode.TestItem[] = [];
     const exclude = request.exclude ?? [];
@@ -211,9 +216,11 @@ export class CallFileTests implements vscode.Disposable {
           }
           appendTerminal(run, `${item.label}: ${output}\n`, item);
           run.passed(item, Date.now() - t0);
+          this.debugged.fire({ item, passed: true });
         } catch (error) {
           allPassed = false;
           run.failed(item, testMessage(error instanceof Error ? error.message : String(error)), Date.now() - t0);
+          this.debugged.fire({ item, passed: false });
         }
       }
     } finally {

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { closeEditors, cmd, reset, waitFor } from './helpers';
+import { closeEditors, cmd, hooks, reset, waitFor } from './helpers';
 
 function folderUri(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -72,6 +72,58 @@ suite('call file lenses and Record Calls', () => {
       await closeEditors();
       fs.rmSync(recorded.fsPath, { force: true });
       fs.rmSync(source.fsPath, { force: true });
+    }
+  });
+
+  test('the Debug lens debugs the call to its output; the Test Explorer\'s Debug profile reports each call', async function () {
+    this.timeout(120_000);
+    const api = await reset();
+    const uri = folderUri('debug-lens.extism-calls.json');
+    fs.writeFileSync(uri.fsPath, JSON.stringify({
+      calls: [
+        { name: 'echo it', plugin: 'echo', function: 'echo', input: 'debugged', expect: { output: 'debugged' } },
+        { name: 'no such export', plugin: 'echo', function: 'nope', input: 'x', expect: { output: 'x' } },
+      ],
+    }, null, 2));
+    // whenever a debugged call stops (at its export's entry), it goes on: the test is the person pressing Continue
+    const stopped: string[] = [];
+    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('*', {
+      createDebugAdapterTracker: (session) => ({
+        onDidSendMessage: (m: { type?: string; event?: string; body?: { threadId?: number; reason?: string } }) => {
+          if (m.type !== 'event' || m.event !== 'stopped' || m.body?.threadId === undefined) return;
+          stopped.push(m.body.reason ?? '');
+          void Promise.resolve(session.customRequest('continue', { threadId: m.body.threadId })).catch(() => undefined);
+        },
+      }),
+    });
+    try {
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const lenses = await waitFor('the lenses', async () => {
+        const l = await cmd<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l.length === 9 ? l : undefined;
+      });
+      const debug = lenses.find((l) => l.command?.title === '$(debug-alt) Debug')!.command!;
+      assert.equal(await cmd(debug.command, ...(debug.arguments ?? []), false), 'debugged', 'the debugged call\'s output');
+      assert.ok(stopped.length > 0, 'the call stopped in the debugger');
+      const tests = hooks(api).callTests;
+      const file = await waitFor('the call file\'s tests', () => {
+        const item = tests.items.get(uri.toString());
+        return item && item.children.size === 2 ? item : undefined;
+      }, 15_000);
+      const states = new Map<string, string>();
+      const source = new vscode.CancellationTokenSource();
+      const sub = tests.onDidDebug(({ item, passed }) => states.set(item.label, passed ? 'passed' : 'failed'));
+      try {
+        assert.equal(await tests.debugCalls(new vscode.TestRunRequest([file]), source.token), false, 'one call fails');
+      } finally {
+        sub.dispose();
+        source.dispose();
+      }
+      assert.deepEqual([...states], [['echo it', 'passed'], ['no such export', 'failed']]);
+    } finally {
+      tracker.dispose();
+      await closeEditors();
+      fs.rmSync(uri.fsPath, { force: true });
     }
   });
 });
