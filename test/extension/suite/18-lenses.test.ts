@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { closeEditors, cmd, hooks, reset, waitFor } from './helpers';
+import { closeEditors, cmd, hooks, reset, sleep, waitFor } from './helpers';
 
 function folderUri(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -78,6 +78,9 @@ suite('call file lenses and Record Calls', () => {
   test('the Debug lens debugs the call to its output; the Test Explorer\'s Debug profile reports each call', async function () {
     this.timeout(120_000);
     const api = await reset();
+    // a debug session that an earlier test left ending would end this one's call
+    await vscode.debug.stopDebugging();
+    await sleep(1500);
     const uri = folderUri('debug-lens.extism-calls.json');
     fs.writeFileSync(uri.fsPath, JSON.stringify({
       calls: [
