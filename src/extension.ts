@@ -6,6 +6,8 @@ import { CallFileTests } from './vscode/callFileTests';
 import { ReloadOnChange } from './vscode/reloadOnChange';
 import { createApi, ExtismIpcApi } from './vscode/api';
 import { registerCommands } from './vscode/commands';
+import type { MadeCall } from './vscode/commands';
+import { registerRecordCalls } from './vscode/recordCalls';
 import { registerDebugCall } from './vscode/debugCall';
 import { registerProfileCommand } from './vscode/profileCommand';
 import { TrapDiagnostics } from './vscode/trapDiagnostics';
@@ -68,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     if (!(await apply())) throw new Error('the settings were not applied (the log says why)');
   };
   const inputEditors = new InputEditors();
+  const callsMade = new vscode.EventEmitter<MadeCall>();
   const history = new CallHistory(context.workspaceState, () => void vscode.commands.executeCommand('setContext', 'extismIpc.hasLastCall', true));
   hostFunctionsWatch.watch(settings.options.hostFunctions ?? []);
   void applySettings(h, settings, log, treeView, false);
@@ -82,7 +85,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     vscode.window.registerWebviewViewProvider(CALLS_VIEW, panel),
     ...registerPanelCommands(panel, h),
     inputEditors,
-    ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs, history, inputEditors, applySettings: applyNow }),
+    ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs, history, inputEditors, applySettings: applyNow, callsMade }),
     ...registerDebugCall({ host: h, log, extensionPath: context.extensionPath }),
     registerProfileCommand(h, log, vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'profiles')),
     new TrapDiagnostics(h),
@@ -93,7 +96,9 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     callTests,
     new ReloadOnChange(h, log),
     hostFunctionsWatch,
-    ...registerCallFileLens(h, log, outputs, panel, callTests, samplesDir),
+    ...registerCallFileLens(h, log, outputs, panel, callTests, samplesDir, callsMade),
+    callsMade,
+    ...registerRecordCalls(callsMade.event, log, samplesDir),
     trackContextKeys(h),
     onDidChangeSettings(update),
   );

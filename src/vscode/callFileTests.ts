@@ -4,6 +4,7 @@ import { CALL_FILE_SUFFIX, CallFile, CallFileError, formatTraceTree, PluginHost,
 import type { CallOutcome, CallSpec, SnapshotMode } from '../core';
 import { topFrame } from '../core';
 import { rangeOf } from './trapDiagnostics';
+import { DEBUG_CALL_FROM_FILE } from './callFileLens';
 import { callFileDiagnostics, placedCallFile } from './callFilePlaces';
 import type { PlacedCallFile } from './callFilePlaces';
 import type { Log } from './log';
@@ -34,6 +35,9 @@ export class CallFileTests implements vscode.Disposable {
   private readonly reported = new vscode.EventEmitter<{ item: vscode.TestItem; outcome: CallOutcome }>();
   /** A call of a test run ended (the log shows each). */
   readonly onDidReport = this.reported.event;
+  private readonly debugged = new vscode.EventEmitter<{ item: vscode.TestItem; passed: boolean }>();
+  /** A call of a Debug run ended. */
+  readonly onDidDebug = this.debugged.event;
 
   constructor(
     private readonly samplesDir: string,
@@ -47,12 +51,17 @@ export class CallFileTests implements vscode.Disposable {
     this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, async (request, token) => {
       await this.run(request, token);
     }, true);
+    this.controller.createRunProfile('Debug', vscode.TestRunProfileKind.Debug, async (request, token) => {
+      await this.debugCalls(request, token);
+    }, true);
     this.controller.createRunProfile('Update Snapshots', vscode.TestRunProfileKind.Run, async (request, token) => {
       await this.run(request, token, 'update');
     }, false);
     const watcher = vscode.workspace.createFileSystemWatcher(GLOB);
     this.disposables.push(
       this.reported,
+      this.debugged,
+      this.onDidDebug(({ item, passed }) => this.log.info(`call file: ${item.label} debugged: ${passed ? 'passed' : 'failed'}`)),
       // on a failed snapshot's message in the Test Results (testing/message/context): the test and the message come as one argument
       vscode.commands.registerCommand(UPDATE_SNAPSHOT, (arg?: { test?: vscode.TestItem }) => (arg?.test ? this.updateSnapshot(arg.test) : false)),
       this.onDidReport(({ outcome: o }) => this.log.info(`call file: ${o.call.name} ${o.passed ? 'passed' : `failed: ${o.reason}`} (${o.durationMs.toFixed(0)} ms)`)),
@@ -169,6 +178,50 @@ export class CallFileTests implements vscode.Disposable {
       for (const [fileKey, only] of byFile) {
         if (token.isCancellationRequested) break;
         if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? [], snapshots))) allPassed = false;
+      }
+    } finally {
+      run.end();
+    }
+    return allPassed;
+  }
+
+  /**
+   * The Debug profile: each selected call, one at a time, through Debug Call on the extension's host
+   * (the call file's Debug lens). A call passes when it gives an output: its expects are not judged.
+   */
+  async debugCalls(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<boolean> {
+    const run = this.controller.createTestRun(request);
+    const picked: vscode.TestItem[] = [];
+    const exclude = request.exclude ?? [];
+    const take = (item: vscode.TestItem): void => {
+      if (exclude.includes(item) || picked.includes(item)) return;
+      if (item.id.includes('#')) picked.push(item);
+      else item.children.forEach(take);
+    };
+    if (request.include) request.include.forEach(take);
+    else this.controller.items.forEach(take);
+    let allPassed = true;
+    try {
+      for (const item of picked) {
+        if (token.isCancellationRequested) break;
+        const [fileKey, index] = item.id.split('#');
+        run.started(item);
+        const t0 = Date.now();
+        try {
+          const output = await vscode.commands.executeCommand<string | undefined>(DEBUG_CALL_FROM_FILE, vscode.Uri.parse(fileKey), Number(index), false);
+          if (output === undefined) {
+            allPassed = false;
+            run.skipped(item);
+            continue;
+          }
+          appendTerminal(run, `${item.label}: ${output}\n`, item);
+          run.passed(item, Date.now() - t0);
+          this.debugged.fire({ item, passed: true });
+        } catch (error) {
+          allPassed = false;
+          run.failed(item, testMessage(error instanceof Error ? error.message : String(error)), Date.now() - t0);
+          this.debugged.fire({ item, passed: false });
+        }
       }
     } finally {
       run.end();

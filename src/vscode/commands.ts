@@ -30,6 +30,16 @@ export interface CommandServices {
   inputEditors: InputEditors;
   /** Reads the settings and applies them to the host now (a remedy changed them). */
   applySettings(): Promise<void>;
+  /** Told of every call that Call Plugin, Call Again or a call file's Call lens made and that gave an output. */
+  callsMade: vscode.EventEmitter<MadeCall>;
+}
+
+/** A top-level call made from the editor's commands, with what it gave back. */
+export interface MadeCall {
+  plugin: PluginInfo;
+  func: string;
+  input: Uint8Array;
+  output: Uint8Array;
 }
 
 /** Calls that take longer than this get a progress notification. */
@@ -64,6 +74,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
     await s.history.recordCall(plugin, func, bytes, remember);
     const output = await withLateProgress(label, (signal) => s.host.call(plugin.id, func, input, 'command', undefined, { signal }));
     s.log.info(`${label}: in ${byteLength(input)} B, out ${output.byteLength} B`);
+    s.callsMade.fire({ plugin, func, input: bytes, output });
     s.panel.revealCommandCall(plugin.id, func, input, output);
     if (show) await s.outputs.show({ pluginId: plugin.id, plugin: plugin.name, func }, output);
     return new TextDecoder().decode(output);

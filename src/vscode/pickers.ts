@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { iconLabelText, visibleText } from '../core';
+import { CALL_FILE_SUFFIX, iconLabelText, visibleText } from '../core';
 import type { PluginInfo } from '../core';
 import { demoSamples } from './samples';
 import { showInformation } from './notify';
@@ -181,4 +181,25 @@ export async function pickCallFileTarget(found: readonly vscode.Uri[], newLabel:
   const chosen = await vscode.window.showQuickPick(items, { title: 'Add the call to a call file', placeHolder: 'A call file to append it to' });
   if (!chosen) return undefined;
   return chosen.uri ?? 'new';
+}
+
+/** An existing call file of the workspace, or a new one (saved where a person says). */
+export async function pickCallFile(): Promise<string | undefined> {
+  const existing = await vscode.workspace.findFiles(`**/*${CALL_FILE_SUFFIX}`, '**/node_modules/**', 200);
+  const NEW = 'New call file…';
+  const items: (vscode.QuickPickItem & { file?: string })[] = [
+    { label: `$(new-file) ${NEW}` },
+    ...existing.map((uri) => ({ label: iconLabelText(vscode.workspace.asRelativePath(uri)), file: uri.fsPath })),
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'Extism: Record Calls to a Call File', placeHolder: 'The call file that the calls are appended to' });
+  if (!picked) return undefined;
+  if (picked.file) return picked.file;
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const uri = await vscode.window.showSaveDialog({
+    title: 'Extism: Record Calls to a New Call File',
+    filters: { 'Extism call files': ['json'] },
+    ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `recorded${CALL_FILE_SUFFIX}`) } : {}),
+  });
+  if (!uri) return undefined;
+  return uri.fsPath.endsWith(CALL_FILE_SUFFIX) ? uri.fsPath : `${uri.fsPath.replace(/\.json$/i, '')}${CALL_FILE_SUFFIX}`;
 }

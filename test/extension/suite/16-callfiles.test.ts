@@ -39,7 +39,7 @@ suite('call files as a test framework', () => {
       assert.equal(file.error, undefined, 'the file itself is fine');
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
       const lenses = await cmd<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
-      assert.equal(lenses.length, 7, 'Run All, and Call and Call with Trace above each of the three calls');
+      assert.equal(lenses.length, 13, 'Run All, and Call, Call with Trace, Debug and Profile above each of the three calls');
       assert.equal(lenses[0].command?.title, '$(run-all) Run All');
       const diagnostics = await waitFor('a diagnostic', () => {
         // the JSON schema may report the same field too: ours are the ones from extism-calls

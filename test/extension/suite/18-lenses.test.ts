@@ -1,0 +1,132 @@
+// A call file's Debug and Profile lenses, and Record Calls: calls made from the editor's commands
+// appended to a call file that then replays green.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { closeEditors, cmd, hooks, reset, sleep, waitFor } from './helpers';
+
+function folderUri(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test window has a folder');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+suite('call file lenses and Record Calls', () => {
+  test('each call has Call, Call with Trace, Debug and Profile lenses; Profile writes a .cpuprofile', async () => {
+    await reset();
+    const uri = folderUri('lenses.extism-calls.json');
+    fs.writeFileSync(uri.fsPath, JSON.stringify({
+      calls: [
+        { name: 'echo it', plugin: 'echo', function: 'echo', input: 'hi', expect: { output: 'hi' } },
+        { name: 'vowels', plugin: 'count_vowels', function: 'count_vowels', input: 'aei', expect: { json: { count: 3 } } },
+      ],
+    }, null, 2));
+    try {
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const lenses = await waitFor('the lenses', async () => {
+        const l = await cmd<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l.length === 9 ? l : undefined;
+      });
+      const titles = lenses.map((l) => l.command?.title);
+      assert.deepEqual(titles.filter((t) => t === '$(debug-alt) Debug').length, 2, 'a Debug lens above each call');
+      assert.deepEqual(titles.filter((t) => t === '$(flame) Profile').length, 2, 'a Profile lens above each call');
+      const profile = lenses.filter((l) => l.command?.title === '$(flame) Profile')[1].command!;
+      const file = await cmd<string>(profile.command, ...(profile.arguments ?? []));
+      assert.ok(file && file.endsWith('.cpuprofile'), `a profile file: ${file}`);
+      assert.match(file, /count_vowels\.count_vowels-/, 'the second call\'s plugin and function');
+      const written = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes?: unknown[]; samples?: unknown[] };
+      assert.ok(Array.isArray(written.nodes) && written.nodes.length > 0, 'a CPU profile with nodes');
+    } finally {
+      await closeEditors();
+      fs.rmSync(uri.fsPath, { force: true });
+    }
+  });
+
+  test('Record Calls appends Call Plugin\'s and the Call lens\'s calls with their outputs; the file replays green', async () => {
+    await reset();
+    const recorded = folderUri('recorded-here.extism-calls.json');
+    const source = folderUri('source.extism-calls.json');
+    fs.rmSync(recorded.fsPath, { force: true });
+    fs.writeFileSync(source.fsPath, JSON.stringify({ calls: [{ name: 'vowels', plugin: 'count_vowels', function: 'count_vowels', input: 'hello world' }] }, null, 2));
+    try {
+      assert.equal(await cmd('extismIpc.toggleRecordCalls', recorded.fsPath), recorded.fsPath, 'recording to the given file');
+      const id = await cmd<number>('extismIpc.registerPlugin', 'echo');
+      assert.equal(await cmd('extismIpc.callPlugin', id, 'echo', 'recorded input', { showOutput: false }), 'recorded input');
+      assert.equal(await cmd('extismIpc.runCallFromFile', source, 0, false), true, 'the Call lens\'s call');
+      assert.equal(await cmd('extismIpc.toggleRecordCalls'), undefined, 'toggled off');
+      // after stopping, calls are not recorded
+      await cmd('extismIpc.callPlugin', id, 'echo', 'not recorded', { showOutput: false });
+      const file = JSON.parse(fs.readFileSync(recorded.fsPath, 'utf8')) as { calls: { name: string; plugin: string; function: string; input: unknown; expect: { output?: string } }[] };
+      assert.equal(file.calls.length, 2, JSON.stringify(file));
+      assert.deepEqual([file.calls[0].plugin, file.calls[0].function, file.calls[0].input, file.calls[0].expect.output], ['echo', 'echo', 'recorded input', 'recorded input']);
+      assert.equal(file.calls[1].plugin, 'count_vowels');
+      assert.match(file.calls[1].expect.output ?? '', /"count":\s*3/);
+      // the recorded file as tests: every call passes against what it gave
+      const passed = await cmd<boolean | undefined>('extismIpc.runCallFile', recorded);
+      assert.equal(passed, true, 'the recorded file replays green');
+      // a file whose expect is changed fails: the replay judges
+      file.calls[0].expect.output = 'something else';
+      fs.writeFileSync(recorded.fsPath, JSON.stringify(file, null, 2));
+      assert.equal(await cmd('extismIpc.runCallFile', recorded), false, 'a changed expect fails');
+    } finally {
+      await closeEditors();
+      fs.rmSync(recorded.fsPath, { force: true });
+      fs.rmSync(source.fsPath, { force: true });
+    }
+  });
+
+  test('the Debug lens debugs the call to its output; the Test Explorer\'s Debug profile reports each call', async function () {
+    this.timeout(120_000);
+    const api = await reset();
+    // a debug session that an earlier test left ending would end this one's call
+    await vscode.debug.stopDebugging();
+    await sleep(1500);
+    const uri = folderUri('debug-lens.extism-calls.json');
+    fs.writeFileSync(uri.fsPath, JSON.stringify({
+      calls: [
+        { name: 'echo it', plugin: 'echo', function: 'echo', input: 'debugged', expect: { output: 'debugged' } },
+        { name: 'no such export', plugin: 'echo', function: 'nope', input: 'x', expect: { output: 'x' } },
+      ],
+    }, null, 2));
+    // whenever a debugged call stops (at its export's entry), it goes on: the test is the person pressing Continue
+    const stopped: string[] = [];
+    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('*', {
+      createDebugAdapterTracker: (session) => ({
+        onDidSendMessage: (m: { type?: string; event?: string; body?: { threadId?: number; reason?: string } }) => {
+          if (m.type !== 'event' || m.event !== 'stopped' || m.body?.threadId === undefined) return;
+          stopped.push(m.body.reason ?? '');
+          void Promise.resolve(session.customRequest('continue', { threadId: m.body.threadId })).catch(() => undefined);
+        },
+      }),
+    });
+    try {
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const lenses = await waitFor('the lenses', async () => {
+        const l = await cmd<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l.length === 9 ? l : undefined;
+      });
+      const debug = lenses.find((l) => l.command?.title === '$(debug-alt) Debug')!.command!;
+      assert.equal(await cmd(debug.command, ...(debug.arguments ?? []), false), 'debugged', 'the debugged call\'s output');
+      assert.ok(stopped.length > 0, 'the call stopped in the debugger');
+      const tests = hooks(api).callTests;
+      const file = await waitFor('the call file\'s tests', () => {
+        const item = tests.items.get(uri.toString());
+        return item && item.children.size === 2 ? item : undefined;
+      }, 15_000);
+      const states = new Map<string, string>();
+      const source = new vscode.CancellationTokenSource();
+      const sub = tests.onDidDebug(({ item, passed }) => states.set(item.label, passed ? 'passed' : 'failed'));
+      try {
+        assert.equal(await tests.debugCalls(new vscode.TestRunRequest([file]), source.token), false, 'one call fails');
+      } finally {
+        sub.dispose();
+        source.dispose();
+      }
+      assert.deepEqual([...states], [['echo it', 'passed'], ['no such export', 'failed']]);
+    } finally {
+      tracker.dispose();
+      await closeEditors();
+      fs.rmSync(uri.fsPath, { force: true });
+    }
+  });
+});
