@@ -3,8 +3,10 @@
  * arms, br_if, br_table, early returns, calls to lower functions and to an import, globals, memory,
  * traps), for the fuel rewriter: `main(i32) -> i32` and `state() -> i32` (what it leaves behind).
  */
+import { prng } from './hostileInput';
+
 export function randomProgram(seed: number): string {
-  const random = mulberry32(seed);
+  const random = prng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const chance = (p: number) => random() < p;
   const FUNCTIONS = 4;
@@ -95,15 +97,4 @@ export function randomProgram(seed: number): string {
         (br $next)))
       (i32.add (local.get $s) (global.get $acc)))
   )`;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { hostFunctionStub, IpcError, Remedy } from '../../src/core';
 import { closeHosts, pluginsDir, rejects, startHost, transports } from './helpers';
 import { TempDir } from './hostFunctionFixtures';
+import { prng } from './hostileInput';
 import { assemble, ENV_IMPORTS } from './wat';
 
 /** The remedy of the error the promise rejects with. */
@@ -10,18 +11,6 @@ async function remedyOf(promise: Promise<unknown>, name: string, message: RegExp
   const error = await rejects(promise, name, message);
   assert.ok(error instanceof IpcError, 'an IpcError');
   return error.remedy;
-}
-
-/** A tiny seeded generator, so a failing case can be run again. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Names a plugin chose: every kind of quote, comment closer, line terminator and prototype key. */

@@ -7,23 +7,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeHosts, startHost } from './helpers';
+import { prng } from './hostileInput';
 import { E, FOLLOW, O, Op, R, removeSandboxPlugin, run, sandboxPlugin } from './wasiSandboxPlugin';
 
 const SECRET = 'SECRET: outside every grant';
 const NAMES = ['a', 'b', 'c', 'd'];
 const MAX_LINKS = 40;
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Entry = { type: 'dir' } | { type: 'file'; content: string } | { type: 'link'; target: string };
 /** What the model says a path leads to. */
