@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { fileExists } from './fileExists';
 import { CALL_FILE_SUFFIX, splitExports } from '../core';
 import type { PluginHost } from '../core';
 import type { LastCall } from './callHistory';
@@ -23,7 +24,7 @@ export async function newCallFile(host: PluginHost, samplesDir: string, last: La
   if (name === undefined) return undefined;
   if (!NAME.test(name)) throw new Error('New Call File: a name of letters, digits, _, . and - only');
   const uri = vscode.Uri.joinPath(folder, `${name}${CALL_FILE_SUFFIX}`);
-  if (await exists(uri)) throw new Error(`New Call File: ${name}${CALL_FILE_SUFFIX} exists already; open it, or pick another name`);
+  if (await fileExists(uri)) throw new Error(`New Call File: ${name}${CALL_FILE_SUFFIX} exists already; open it, or pick another name`);
   const call = starterCall(host, samplesDir, path.dirname(uri.fsPath), last);
   const text = `{\n  "calls": [\n    ${JSON.stringify(call)}\n  ]\n}\n`;
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
@@ -61,14 +62,5 @@ function utf8(bytes: Uint8Array): string | undefined {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return undefined;
-  }
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
   }
 }

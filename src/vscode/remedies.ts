@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { fileExists } from './fileExists';
 import { hostFunctionStub, IpcError } from '../core';
 import type { PluginHost, PluginRule, Remedy } from '../core';
 
@@ -92,20 +93,11 @@ async function createStubModule(remedy: Extract<Remedy, { kind: 'supplyImports' 
   if (!folder) throw new Error('Create Host Functions Module: open a folder first; the module is written into it');
   const safeName = remedy.plugin.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_').slice(0, 64) || 'plugin';
   let uri = vscode.Uri.joinPath(folder, 'host-functions', `${safeName}.mjs`);
-  for (let n = 2; await exists(uri); n++) uri = vscode.Uri.joinPath(folder, 'host-functions', `${safeName}-${n}.mjs`);
+  for (let n = 2; await fileExists(uri); n++) uri = vscode.Uri.joinPath(folder, 'host-functions', `${safeName}-${n}.mjs`);
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(hostFunctionStub(remedy.plugin, remedy.imports)));
   const config = vscode.workspace.getConfiguration(SECTION);
   const listed = config.inspect<string[]>('hostFunctions')?.workspaceValue ?? [];
   const entry = path.relative(folder.fsPath, uri.fsPath).split(path.sep).join('/');
   await config.update('hostFunctions', [...listed, entry], vscode.ConfigurationTarget.Workspace);
   await vscode.window.showTextDocument(uri);
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
 }
