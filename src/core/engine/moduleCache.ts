@@ -7,6 +7,7 @@ import { kernelBytes } from './kernel';
 import { kernelPath } from './kernelPath';
 import { mergeKernel } from './kernelMerge';
 import { limitMemory } from './memoryLimit';
+import { ModuleEnded, ModuleReader } from './moduleReader';
 import { recordModule, symbolsOf } from './moduleSymbols';
 
 interface Entry {
@@ -155,21 +156,22 @@ function symbolize(module: WebAssembly.Module, bytes: Uint8Array, moved: boolean
   if (moved) symbolsOf(module)?.withoutLines();
 }
 
-/** Whether a module (already validated) has a custom section of that name: a walk over its section headers. */
-function hasCustomSection(bytes: Uint8Array, name: string): boolean {
-  const wanted = new TextEncoder().encode(name);
-  let at = 8;
-  while (at < bytes.length) {
-    const id = bytes[at++];
-    let size = 0;
-    for (let shift = 0; at < bytes.length; shift += 7) {
-      const b = bytes[at++];
-      size += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) break;
+/** Whether a module (already validated) has a custom section of that name: its section headers, read bounded. */
+function hasCustomSection(bytes: Uint8Array, wanted: string): boolean {
+  const r = new ModuleReader(bytes);
+  try {
+    while (!r.atEnd()) {
+      const id = r.byte();
+      const size = r.u32();
+      const end = r.pos + size;
+      if (id === 0) {
+        const { text, cut } = r.nameCut(wanted.length + 1);
+        if (!cut && text === wanted) return true;
+      }
+      r.pos = end;
     }
-    const end = at + size;
-    if (id === 0 && bytes[at] === wanted.length && wanted.every((c, i) => bytes[at + 1 + i] === c)) return true;
-    at = end;
+  } catch (error) {
+    if (!(error instanceof ModuleEnded)) throw error;
   }
   return false;
 }
