@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { IpcError, parseCallFile, PluginHost, runCallFile, StackFrame } from '../../src/core';
 import { cDir, cPlugin, lineOf, relayInput } from './cPlugins';
-import { cli, closeHosts, rejects, startHost, transports } from './helpers';
+import { TempDir } from './hostFunctionFixtures';
+import { cli, closeHosts, rejects, startHost, text, transports, wasm } from './helpers';
 
 function framesOf(error: Error): StackFrame[] {
   assert.ok(error instanceof IpcError);
@@ -122,6 +123,70 @@ describe('stacks of failures inside plugins', () => {
       `    check_invariant (${callee}:${trap}:5)`,
       `    boom (${callee}:${lineOf('callee.c', 'int checked = check_invariant')}:17)`,
     ]);
+  });
+
+  it('names where a call out of time was, at its source line, and the next call runs', async () => {
+    const host = startHost({ callTimeoutMs: 200 });
+    const p = await host.register(cPlugin('callee'));
+    const error = await rejects(host.call(p.id, 'hang', ''), 'TimeoutError', /plugin #1 \(callee\)\.hang timed out after 200 ms/);
+    const frames = framesOf(error);
+    assert.deepEqual(frames.map((f) => [f.plugin, f.function, f.file]), [
+      ['plugin #1 (callee)', 'spin_forever', callee],
+      ['plugin #1 (callee)', 'hang', callee],
+    ]);
+    const loop = [lineOf('callee.c', 'for (;;)'), lineOf('callee.c', 'spins = spins + 1')];
+    assert.ok(frames[0].line !== undefined && frames[0].line >= loop[0] && frames[0].line <= loop[1], `line ${frames[0].line} is not the loop's`);
+    assert.equal(frames[1].line, lineOf('callee.c', 'spin_forever();'));
+    // the span of the call stopped keeps the stack, as a trap's does
+    const span = host.trace.spans().find((s) => s.func === 'hang');
+    assert.ok(span);
+    assert.deepEqual((await host.spanData(span.id))?.frames?.map((f) => f.function), ['spin_forever', 'hang']);
+    assert.equal(text(await host.call(p.id, 'boom', '0123456789')), 'ok');
+  });
+
+  it('gives a nested call out of time one stack: the callee, the crossing, the caller', async () => {
+    for (const transport of [transports.inProcess, transports.childProcess]) {
+      const host = startHost({ callTimeoutMs: 200 }, transport);
+      const target = await host.register(cPlugin('callee'));
+      const relay = await host.register(cPlugin('caller'));
+      const error = await rejects(host.call(relay.id, 'relay', relayInput(target.id, 'hang')), 'TimeoutError', /plugin #1 \(callee\)\.hang was running/);
+      assert.deepEqual(
+        framesOf(error).map((f) => [f.plugin, f.crossing ?? f.function, f.line]),
+        [
+          ['plugin #1 (callee)', 'spin_forever', framesOf(error)[0].line],
+          ['plugin #1 (callee)', 'hang', lineOf('callee.c', 'spin_forever();')],
+          ['plugin #2 (caller)', 'call_plugin', undefined],
+          ['plugin #2 (caller)', 'forward', lineOf('caller.c', 'return call_plugin')],
+          ['plugin #2 (caller)', 'relay', lineOf('caller.c', 'u64 out = forward')],
+        ],
+        transport.kind,
+      );
+      assert.equal(text(await host.call(target.id, 'boom', '0123456789')), 'ok');
+    }
+  });
+
+  it('puts where a call ran out of time on the CLI\'s error line', () => {
+    const run = spawnSync(process.execPath, [cli, 'call', cPlugin('callee'), 'hang', '--timeout', '150'], { encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /timed out after 150 ms \(callTimeoutMs\); plugin #1 \(callee\)\.hang was running at spin_forever \(.*callee\.c:\d+(:\d+)?\)\n {4}spin_forever/);
+  });
+
+  it('stops a call that ran out of time blocked outside JavaScript, after a short wait for its stack', async () => {
+    const tmp = new TempDir();
+    try {
+      // a host function that blocks in a child process the runtime waits for: no JavaScript runs meanwhile
+      const blocking = tmp.write('blocking.cjs', "module.exports = { 'extism:host/user': { kv_read() { require('node:child_process').execFileSync('sleep', ['0.6']); return 0n; }, kv_write() {} }," +
+        " 'example:math': { mult: (c, a, b) => a * b, scale: (c, x, by) => x * by } };");
+      const host = startHost({ hostFunctions: [blocking], callTimeoutMs: 100 });
+      await host.hostFunctions();
+      const p = await host.register(wasm('kv_counter'));
+      const started = Date.now();
+      await rejects(host.call(p.id, 'count_vowels', 'abc'), 'TimeoutError', /timed out after 100 ms/);
+      assert.ok(Date.now() - started < 5000);
+      await rejects(host.call(p.id, 'count_vowels', 'abc'), 'TimeoutError', /timed out after 100 ms/);
+    } finally {
+      tmp.remove();
+    }
   });
 
   it('adds no frames to the errors of calls that never ran a plugin', async () => {

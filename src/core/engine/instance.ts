@@ -6,7 +6,7 @@ import { FUEL_MODULE } from './fuelRewrite';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS, splitMergedExports } from './kernel';
 import { KERNEL_EXPORT, KERNEL_MODULE } from './kernelMerge';
 import { pluginEntry } from './pluginEntry';
-import { claimFrames, STACK_TRACE_LIMIT } from './pluginStack';
+import { claimFrames, FramedError, STACK_TRACE_LIMIT } from './pluginStack';
 import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
@@ -424,6 +424,10 @@ export class WasmInstance implements PluginInstance {
     const shown = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, MAX_ERROR_BYTES)).toString('utf8');
     const cut = bytes.byteLength - MAX_ERROR_BYTES;
     return cut > 0 ? `${shown}… (${cut} more bytes cut)` : shown;
+  }
+
+  claimFrames(failure: FramedError, stack: object): void {
+    claimFrames(failure, stack, { label: this.label, module: this.module, linked: this.linked.values() });
   }
 
   /** What a call that threw fails with, carrying this plugin's frames of the stack. */

@@ -1,48 +1,117 @@
 import * as vm from 'node:vm';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { IpcError } from '../model/errors';
+import { STACK_TRACE_LIMIT } from './pluginStack';
+
+/** The key of the hook the watchdog has the inspector call, on the guarded thread, when a job is out of time. */
+const HOOK_KEY = 'extism-ipc.deadlineStack';
+/** How long a job out of time may take to give its stack before it is stopped without one. */
+const STACK_WAIT_MS = 200;
+
+/**
+ * The hook, on the main thread's global object under HOOK_KEY: one per process (however many
+ * copies of this module are loaded), with what it took last and the bell it rings then, which the
+ * watchdogs of the main thread's guards wait on. It makes an error and nothing else: what the job
+ * was doing goes on unchanged.
+ */
+interface StackHook {
+  (guard: number, seq: number): void;
+  bell: Int32Array;
+  taken: { guard: number; seq: number; stack: Error } | null;
+  nextGuardId: number;
+}
+
+/** The inspector reaches only a process's main thread from another, so only guards there take stacks. */
+function stackHook(): StackHook {
+  const key = Symbol.for(HOOK_KEY);
+  const existing = (globalThis as unknown as Record<symbol, unknown>)[key];
+  if (typeof existing === 'function') return existing as StackHook;
+  const hook: StackHook = Object.assign(
+    (guard: number, seq: number): void => {
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = STACK_TRACE_LIMIT;
+      try {
+        hook.taken = { guard, seq, stack: new Error('out of time') };
+      } finally {
+        Error.stackTraceLimit = limit;
+        Atomics.add(hook.bell, 0, 1);
+        Atomics.notify(hook.bell, 0);
+      }
+    },
+    { bell: new Int32Array(new SharedArrayBuffer(4)), taken: null, nextGuardId: 1 },
+  );
+  Object.defineProperty(globalThis, key, { value: hook });
+  return hook;
+}
 
 // The watchdog thread: while a job is armed (an odd sequence number), it waits until the job's
 // deadline, or until the job is cancelled, and then interrupts it with SIGINT. It sits inside a
 // `breakOnSigint` script itself, so Node's SIGINT watchdog stays started and arming a job costs a
 // few µs instead of a thread. A SIGINT it did not send (a person's Ctrl-C) makes it step aside and
-// raise it again, so the process reacts as it would have without it.
+// raise it again, so the process reacts as it would have without it. On the main thread, it first
+// has the inspector take the stack of a job out of time (see stackHook).
 const WATCHDOG = `
 const vm = require('node:vm');
 const { workerData } = require('node:worker_threads');
-const { state, deadline } = workerData;
-const context = vm.createContext({ state, deadline, Atomics, Date, fire: () => {
+const { state, deadline, guardId, stackBell } = workerData;
+const context = vm.createContext({ state, deadline, stackBell, Atomics, Date, askForStack, fire: () => {
   Atomics.store(state, 1, Atomics.load(state, 0));
   process.kill(process.pid, 'SIGINT');
 } });
+// The stack of a job out of time: the inspector has the guarded thread run its hook between two of
+// its instructions, wherever they are (in a wasm loop too); the hook rings stackBell. A thread
+// blocked outside JavaScript answers late or never: after a short wait it is stopped all the same.
+function askForStack(seq) {
+  try {
+    const session = new (require('node:inspector').Session)();
+    session.connectToMainThread();
+    const bell = Atomics.load(stackBell, 0);
+    session.post('Runtime.evaluate', { expression: 'globalThis[Symbol.for("${HOOK_KEY}")]?.(' + guardId + ',' + seq + ')' });
+    Atomics.wait(stackBell, 0, bell, ${STACK_WAIT_MS});
+    session.disconnect();
+  } catch {
+    // no inspector: no stack
+  }
+}
 // It sleeps on the bell (state[5]) until the armed deadline, or for ever when idle, and says until
 // when in deadline[1]: a job armed with a later deadline needs no wake-up, which saves a system
-// call per job. A cancel (state[4] = the job's sequence number) rings the bell.
+// call per job. A cancel (state[4] = the job's sequence number) rings the bell. It never leaves the
+// script while it runs: Node tells a SIGINT to the last script that started listening for one.
 const script = new vm.Script(\`
   Atomics.store(state, 2, 1);
   Atomics.notify(state, 2);
   for (;;) {
+    if (Atomics.load(state, 6) === 1) break;
     const bell = Atomics.load(state, 5);
     const seq = Atomics.load(state, 0);
     if ((seq & 1) === 0) { deadline[1] = Infinity; Atomics.wait(state, 5, bell); continue; }
-    const left = Atomics.load(state, 4) === seq ? 0 : deadline[0] - Date.now();
+    const cancelled = Atomics.load(state, 4) === seq;
+    const left = cancelled ? 0 : deadline[0] - Date.now();
     if (left > 0) { deadline[1] = deadline[0]; Atomics.wait(state, 5, bell, left); continue; }
-    if (Atomics.load(state, 0) === seq && Atomics.load(state, 1) !== seq) fire();
+    if (Atomics.load(state, 0) === seq && Atomics.load(state, 1) !== seq) {
+      if (stackBell && !cancelled) askForStack(seq);
+      if (Atomics.load(state, 0) === seq) fire();
+    }
     deadline[1] = Date.now() + 100;
     Atomics.wait(state, 5, bell, 100);
   }
 \`);
+let quit = false;
 for (;;) {
   const fired = Atomics.load(state, 1);
   try {
     script.runInContext(context, { breakOnSigint: true });
+    // it ends when asked to (state[6]), before the guard's owner listens for SIGINT itself
+    quit = true;
+    break;
   } catch {
     // interrupted: by our own SIGINT (state[1] changed just before), or by someone else's
     if (Atomics.load(state, 1) === fired) break;
   }
 }
 Atomics.store(state, 2, 0);
-process.kill(process.pid, 'SIGINT');
+Atomics.notify(state, 2);
+if (!quit) process.kill(process.pid, 'SIGINT');
 `;
 
 // The shared state, one Int32Array: the watchdog's words, then a ring of cancelled tags.
@@ -54,8 +123,10 @@ const TAG = 3;
 /** The sequence number of the job a cancel asked to stop. */
 const CANCEL = 4;
 const BELL = 5;
-const RING_NEXT = 6;
-const RING = 7;
+/** Set to 1 to have the watchdog end. */
+const QUIT = 6;
+const RING_NEXT = 7;
+const RING = 8;
 const RING_SIZE = 16;
 const STATE_WORDS = RING + RING_SIZE;
 
@@ -109,11 +180,14 @@ class Watchdog {
 
   constructor(
     readonly state: Int32Array,
+    guardId: number,
     onExit: () => void,
   ) {
     Atomics.store(state, READY, 0);
+    Atomics.store(state, QUIT, 0);
     this.deadline[1] = Infinity;
-    this.worker = new Worker(WATCHDOG, { eval: true, workerData: { state: this.state, deadline: this.deadline } });
+    const workerData = { state: this.state, deadline: this.deadline, guardId, stackBell: isMainThread ? stackHook().bell : null };
+    this.worker = new Worker(WATCHDOG, { eval: true, workerData });
     this.worker.on('exit', onExit);
     this.worker.on('error', () => undefined);
     // after the listeners, which would keep the process alive otherwise
@@ -130,8 +204,26 @@ class Watchdog {
     return this.ready;
   }
 
+  /**
+   * Ends the thread: it leaves its script first, when it is running one, and then nothing of it
+   * listens for SIGINT any more (a thread terminated inside it left SIGINTs astray).
+   */
   stop(): void {
+    Atomics.store(this.state, QUIT, 1);
+    Atomics.add(this.state, BELL, 1);
+    Atomics.notify(this.state, BELL);
+    if (this.ready) Atomics.wait(this.state, READY, 1, 1000);
     void this.worker.terminate();
+  }
+
+  /**
+   * A SIGINT the watchdog did not send (a person's Ctrl-C) stopped the job, which listened last:
+   * raised again, it reaches the watchdog, which steps aside and raises it once more, so the
+   * process ends (or its own handlers run) as it would have without the guard.
+   */
+  passOn(): void {
+    process.kill(process.pid, 'SIGINT');
+    Atomics.wait(this.state, READY, 1, 1000);
   }
 
   /** Arms the deadline (Infinity: none); returns the job's sequence number. */
@@ -167,9 +259,11 @@ class Watchdog {
  * instances and their state survive. `finally` blocks inside the job do not run when it fires, so
  * the caller must repair its own bookkeeping afterwards.
  *
- * The first jobs run under `vm`'s own timeout, which starts a thread per job (about 100 µs). A
- * watchdog thread starts beside them; once it is up, a job costs a few µs: it runs with
- * `breakOnSigint` and the watchdog sends SIGINT at its deadline.
+ * A job runs with `breakOnSigint` and a watchdog thread sends SIGINT at its deadline: a few µs a
+ * job. On the main thread the watchdog starts with the guard, and the first job waits for it (it
+ * takes about 30 ms to start), since only it can give the stack of a job out of time. Elsewhere
+ * the first jobs run under `vm`'s own timeout, which starts a thread per job (about 100 µs), while
+ * the watchdog starts beside them.
  *
  * A guard given shared state (`guardState`) is cancellable: its watchdog starts at once, a tagged
  * job always runs under it (even with no time limit), and `cancelJob` from another thread stops it.
@@ -180,6 +274,8 @@ export class TimeoutGuard {
   private watchdog: Watchdog | undefined;
   private lastTimedOut = false;
   private lastCancelled = false;
+  private lastStack: Error | null = null;
+  private readonly id = isMainThread ? stackHook().nextGuardId++ : 0;
   private readonly state: Int32Array;
   /**
    * While a debugger is attached, a job paused at a breakpoint is not out of time: no deadline is
@@ -191,13 +287,14 @@ export class TimeoutGuard {
 
   constructor(private readonly shared?: SharedArrayBuffer) {
     this.state = new Int32Array(shared ?? guardState());
-    if (shared) this.start();
+    if (shared || isMainThread) this.start();
   }
 
   /** `tag` (a positive number) names the job for `cancelJob`. */
   run<T>(timeoutMs: number, job: () => T, tag = 0): T {
     this.lastTimedOut = false;
     this.lastCancelled = false;
+    this.lastStack = null;
     if (this.debugging) return this.runDebugged(job);
     const cancellable = this.shared !== undefined && tag > 0 && !this.retired;
     if (timeoutMs <= 0 && !cancellable) return job();
@@ -211,8 +308,9 @@ export class TimeoutGuard {
     }
     const watchdog = this.start();
     try {
-      // a cancellable job waits for the watchdog once, at the first call; vm's timeout cannot be cancelled
-      if (!watchdog.ready && !(cancellable && watchdog.waitReady(2000))) {
+      // a job waits for the watchdog once, at the first call, where it can be cancelled or give its
+      // stack when out of time: vm's timeout can do neither
+      if (!watchdog.ready && !((cancellable || isMainThread) && watchdog.waitReady(2000))) {
         return timeoutMs > 0 ? (this.script.runInContext(this.context, { timeout: timeoutMs }) as T) : job();
       }
       const seq = watchdog.arm(timeoutMs > 0 ? timeoutMs : Infinity, tag);
@@ -224,9 +322,16 @@ export class TimeoutGuard {
         return this.script.runInContext(this.context, { breakOnSigint: true }) as T;
       } catch (error) {
         if (this.lastCancelled) throw error;
-        const ours = watchdog.fired(seq) && codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
+        const interrupted = codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
+        const ours = interrupted && watchdog.fired(seq);
+        if (interrupted && !ours) watchdog.passOn();
         this.lastCancelled = ours && watchdog.cancelled(seq);
         this.lastTimedOut = ours && !this.lastCancelled;
+        if (isMainThread) {
+          const hook = stackHook();
+          if (this.lastTimedOut && hook.taken?.guard === this.id && hook.taken.seq === seq) this.lastStack = hook.taken.stack;
+          hook.taken = null;
+        }
         throw error;
       } finally {
         watchdog.disarm();
@@ -239,6 +344,15 @@ export class TimeoutGuard {
   /** Whether the error ended the last job because its time was up. */
   isTimeout(error: unknown): boolean {
     return codeOf(error) === 'ERR_SCRIPT_EXECUTION_TIMEOUT' || (this.lastTimedOut && codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED');
+  }
+
+  /**
+   * Where the last job was when its time ran out: an error made there, whose stack holds its wasm
+   * frames as a trap's would; null when it could not be taken (the job was blocked outside
+   * JavaScript, or ran under vm's own timeout, or on a thread other than the main one).
+   */
+  timeoutStack(): Error | null {
+    return this.lastTimedOut ? this.lastStack : null;
   }
 
   /** Whether the error ended the last job because `cancelJob` asked. */
@@ -270,7 +384,7 @@ export class TimeoutGuard {
 
   private start(): Watchdog {
     if (this.watchdog) return this.watchdog;
-    const watchdog: Watchdog = new Watchdog(this.state, () => {
+    const watchdog: Watchdog = new Watchdog(this.state, this.id, () => {
       if (this.watchdog === watchdog) this.watchdog = undefined;
     });
     this.watchdog = watchdog;

@@ -54,6 +54,10 @@ export class WasmEngine implements Engine {
     return this.guard.isTimeout(error);
   }
 
+  timeoutStack(): object | null {
+    return this.guard.timeoutStack();
+  }
+
   isCancelled(error: unknown): boolean {
     return this.guard.isCancelled(error);
   }

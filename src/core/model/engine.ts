@@ -1,4 +1,5 @@
 import type { GrantedDirectory } from './allowedPaths';
+import type { StackFrame } from './stackFrames';
 // The engine interface: what the runtime needs from whatever executes Wasm. The runtime is written
 // against these types only; engine/ implements them.
 
@@ -60,6 +61,11 @@ export interface PluginInstance extends PluginMemory {
   hasExport(name: string): boolean;
   /** Runs an export; the output is a view into the plugin's memory, valid until its next call. */
   call(func: string, input: Uint8Array): Uint8Array;
+  /**
+   * Adds this plugin's frames of `stack` (an error made while it ran) to `failure`, as a failure on
+   * its way out of it would have: for a call stopped from outside, whose failure passed through no plugin.
+   */
+  claimFrames(failure: Error & { frames?: StackFrame[]; notes?: string[] }, stack: object): void;
 }
 
 export interface WasiGrant {
@@ -138,6 +144,11 @@ export interface Engine {
    */
   runGuarded<T>(timeoutMs: number, job: () => T, cancelTag?: number): T;
   isTimeout(error: unknown): boolean;
+  /**
+   * Where the last job was when its time ran out, as an error whose stack plugins claim their frames
+   * from (`PluginInstance.claimFrames`); null when it could not be taken.
+   */
+  timeoutStack(): object | null;
   isCancelled(error: unknown): boolean;
   /** Makes an HTTP request and waits for its response. */
   http(request: HttpRequest): HttpResponse;

@@ -1,7 +1,7 @@
 import { PluginError, PolicyError } from '../model/errors';
 import type { FuelCounter } from '../model/engine';
 import type { Policy } from '../model/policy';
-import { noteCrossing } from '../model/stackFrames';
+import { noteCrossing, StackFrame } from '../model/stackFrames';
 import { Caller, describePlugin } from '../model/registry';
 import { PREVIEW_BYTES, Span, TraceRecord } from '../../shared/traceRecords';
 import type { LivePlugin } from './livePlugin';
@@ -175,6 +175,20 @@ export class CallStack {
     if (depth > 0) this.calleesFuel[depth - 1] += total;
     // start-ups outside a call (a load, a reload) draw on no limit
     else fuel.reset(0);
+  }
+
+  /**
+   * A call stopped from outside (its time ran out) passed through no plugin on its way out: its
+   * plugins claim their frames of `stack` (where it was when stopped) now, innermost first, with
+   * the crossings between them, as a trap's would be; each span keeps the frames up to its plugin.
+   */
+  frameStopped(failure: Error & { frames?: StackFrame[] }, stack: object): void {
+    for (let depth = this.plugins.length - 1; depth >= 0; depth--) {
+      this.plugins[depth].instance.claimFrames(failure, stack);
+      const span = this.spans[depth];
+      if (failure.frames?.length) span.frames = failure.frames.slice();
+      if (depth > 0) noteCrossing(failure, span.bound !== undefined ? `bound ${span.bound}` : 'call_plugin');
+    }
   }
 
   /** A span for one call of a user host function by `plugin`; null when tracing is off. */

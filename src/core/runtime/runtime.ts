@@ -176,8 +176,11 @@ export class Runtime {
         const where = running ? `; ${describePlugin(running.plugin)}.${running.func} was running` : '';
         const limit = timeout === plugin.timeoutMs ? "the plugin's own timeout_ms" : 'callTimeoutMs';
         const message = `call to ${describePlugin(plugin)}.${func} timed out after ${timeout} ms (${limit})${where}`;
+        const failure = new TimeoutError(message);
+        const stack = this.engine.timeoutStack();
+        if (stack) this.stack.frameStopped(failure, stack);
         this.recover(message);
-        throw new TimeoutError(message);
+        throw failure;
       }
       const failure = internalError(`call ${describePlugin(plugin)}.${func}`, error);
       if (this.stack.depth) this.recover(failure.message);
