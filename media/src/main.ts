@@ -301,7 +301,7 @@ function spanRow(s: SpanView, level: number, hasChildren: boolean): HTMLLIElemen
   row.append(
     span('twisty', hasChildren ? (collapsed.has(s.id) ? '▸' : '▾') : ''),
     span('icon', s.status === 'ok' ? '✓' : s.status === 'error' ? '✗' : '◌', s.status),
-    span('caller', s.caller),
+    span('caller', s.caller, s.caller),
     span('arrow', s.bound ? '⇢' : '→', s.bound ? `bound call through ${s.bound}` : s.host ? 'a host function the user supplied' : 'call_plugin or a call from the host'),
     ...(s.bound ? [span('bound', 'bound', `a bound call: ${s.bound}`)] : []),
     ...(s.host ? [span('bound', 'host', `a host function: ${s.host}`)] : []),

@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ActMethods, ActOp, ActReply, DialogState, NotificationState, QuickPickState, Target, TextPattern } from '../runner/act-protocol';
+import type { ActMethods, ActOp, ActReply, DialogState, NotificationState, QuickPickState, Target, TextPattern, WebviewText } from '../runner/act-protocol';
 import { REPO, sleep } from './helpers';
 
-export type { DialogState, NotificationState, QuickPickState, Target, TextPattern };
+export type { DialogState, NotificationState, QuickPickState, Target, TextPattern, WebviewText };
 
 let nextId = 1;
 const replyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vsct-act-'));
@@ -87,6 +87,8 @@ export const quickPickItems = async () => (await quickPick())?.items ?? [];
 export const dialogs = (): Promise<DialogState[]> => act('dialogs', {});
 export const texts = (css: string) => act('texts', { css });
 export const html = (css: string) => act('html', { css });
+/** The shown elements matching `css` inside the webviews: their text and whether their box cuts it. */
+export const webviewTexts = (css: string) => act('webviewTexts', { css });
 
 /** Polls a reading of the workbench until `pred` holds; returns the last reading. */
 export async function waitForScreen<T>(what: string, read: () => Promise<T>, pred: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
