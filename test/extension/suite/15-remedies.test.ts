@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { closeEditors, cmd, hooks, reset, sleep, waitFor } from './helpers';
 import {
-  canAct, clearNotifications, click, clickNotificationButton, dialogs, notifications, palette, pickItem, pickerTitled, pressKey, quickPick, shootNotifications, typeText, waitForScreen,
+  canAct, clearNotifications, click, clickNotificationButton, dialogs, notificationMatching, notifications, palette, pickItem, pickerTitled, pressKey, quickPick, shootNotifications, typeText, waitForScreen,
 } from './workbench';
 
 /** Register Plugin… from the palette, picking a bundled sample by name. */
@@ -44,7 +44,7 @@ suite('errors with a way forward, Call Again, input history', function () {
     const api = await reset();
     const before = hooks(api).notifications.length;
     await registerFromPalette('wasi_clock');
-    const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    const note = await notificationMatching(/imports WASI/);
     await sleep(1000); // a second message would have been shown by now
     const shown = hooks(api).notifications.slice(before);
     assert.equal(shown.length, 1, `one notification: ${JSON.stringify(shown)}`);
@@ -69,7 +69,7 @@ suite('errors with a way forward, Call Again, input history', function () {
   test('unsupplied imports: "Create Host Functions Module" writes a stub, lists it and opens it; the plugin then loads', async () => {
     const api = await reset();
     await registerFromPalette('kv_counter');
-    const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    const note = await notificationMatching(/kv_counter.*imports functions/);
     assert.match(note.message, /kv_counter.*imports functions no linked module, host function or binding supplies/);
     assert.deepEqual(note.buttons, ['Create Host Functions Module', 'Open Settings', 'Show Log']);
 
@@ -108,7 +108,7 @@ suite('errors with a way forward, Call Again, input history', function () {
       await typeText(url);
       await pressKey('Enter');
 
-      const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+      const note = await notificationMatching(/may not reach/);
       assert.match(note.message, /may not reach 127\.0\.0\.1.*extismIpc\.grants\.allowedHosts/);
       assert.deepEqual(note.buttons, ['Allow 127.0.0.1 for http_get and Retry', 'Open Settings', 'Show Log']);
       assert.deepEqual(hits, []);

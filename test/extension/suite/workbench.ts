@@ -129,6 +129,15 @@ export async function palette(title: string): Promise<void> {
   await pickItem(title);
 }
 
+/**
+ * Waits for the notification whose message matches and returns it; another extension's may be on
+ * screen too (TypeScript's "Fetching data for better TypeScript IntelliSense" once a module opened).
+ */
+export async function notificationMatching(message: RegExp): Promise<NotificationState> {
+  const shown = await waitForScreen(`a notification matching ${message}`, notifications, (n) => n.some((x) => message.test(x.message)));
+  return shown.find((x) => message.test(x.message))!;
+}
+
 /** What is on screen a second after the last change, so that a late second message would show: dialogs, notifications. */
 export async function settled(): Promise<{ notes: NotificationState[]; dialogs: DialogState[] }> {
   await sleep(1000);
