@@ -1,6 +1,6 @@
 // The detail of the selected call: what it was, its full input and output (as far as they were kept),
 // and what can be done with it. Plugin text goes in through textContent only.
-import type { BytesDetail, CallDetail, FrameView, SpanView } from '../../src/shared/protocol';
+import type { BytesDetail, CallDetail, FrameView, FromWebview, SpanView } from '../../src/shared/protocol';
 import { calleeLabel } from '../../src/shared/traceRecords';
 import { formatBytes, formatFuel, formatMs, span } from './format';
 
@@ -84,4 +84,16 @@ export function detailOf(s: SpanView, detail: CallDetail | null): HTMLElement[] 
   );
   out.push(actions);
   return out;
+}
+
+/** What a button of the detail of call `spanId` asks the extension for. */
+export function detailAction(button: HTMLButtonElement, spanId: number): FromWebview | undefined {
+  switch (button.dataset.action) {
+    case 'copy-input': return { type: 'copy', spanId, part: 'input' };
+    case 'copy-output': return { type: 'copy', spanId, part: 'output' };
+    case 'rerun': return { type: 'rerun', spanId };
+    case 'add': return { type: 'addToCallFile', spanId };
+    case 'open-frame': return { type: 'openFrame', spanId, index: Number(button.dataset.frame) };
+    default: return undefined;
+  }
 }

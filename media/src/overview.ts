@@ -5,20 +5,14 @@ import { dispatch } from '../../src/shared/protocol';
 import type { Handlers } from '../../src/shared/protocol';
 import type { FromOverview, OverviewData, OverviewExport, OverviewImport, OverviewMemory, ToOverview } from '../../src/shared/overviewProtocol';
 import { formatBytes } from './format';
-
-interface VsCodeApi {
-  postMessage(message: FromOverview): void;
-  getState(): UiState | undefined;
-  setState(state: UiState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+import { vscodeApi } from './vscodeApi';
 
 /** UI state only: which folded sections the person opened or closed. */
 interface UiState {
   open: Record<string, boolean>;
 }
 
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<FromOverview, UiState>();
 const ui: UiState = vscode.getState() ?? { open: {} };
 const root = document.getElementById('root') as HTMLElement;
 

@@ -31,8 +31,10 @@ export type { CallFileCaller, Span, LifeEvent, TraceRecord } from '../shared/tra
 export { callerText } from '../shared/traceRecords';
 // the one bounded reader of files a user names: regular files only, size-limited, never blocking on a FIFO
 export { FileRefusal, readFileChecked } from './runtime/files';
-export { CallSession, findCallFiles, inputBytes, loadOptions, readCallFile, runCallFile, targetOf } from './callRunner';
-export type { CallOutcome, CheckOutcome, RunOptions } from './callRunner';
+export { CallSession, runCallFile } from './callRunner';
+export type { RunOptions } from './callRunner';
+export { findCallFiles, inputBytes, loadOptions, readCallFile, targetOf } from './callFileInputs';
+export type { CallOutcome, CheckOutcome } from './callOutcome';
 export { allCalls, CALL_FILE_SUFFIX, callOffsets, CallFileError, parseCallFile } from './model/callFile';
 export type { CallCheck, CallFile, CallGroup, CallInput, CallSpec, Expectation, FileProblem, OutputCheck } from './model/callFile';
 export { jsonPlaces, placeOf } from './model/jsonPlaces';

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { importServed, importServer, splitExports, summarizeModule } from '../core';
@@ -7,39 +6,19 @@ import type { FromOverview, OverviewData, OverviewExport, ToOverview } from '../
 import { dispatch, Handlers } from '../shared/protocol';
 import { SHOW_RUNTIME_EXPORTS, showRuntimeExports } from './exportsShown';
 import { liveFromFile } from './pluginFiles';
+import { showWebviewPage, WebviewPage } from './webviewHtml';
+import { WebviewMessageLog } from './webviewMessageLog';
 
 export const OVERVIEW_VIEW_TYPE = 'extismIpc.pluginOverview';
 const KEPT_MESSAGES = 100;
 /** Changes of live plugins, the file or the settings are coalesced into one refresh. */
 const REFRESH_MS = 150;
 
-/**
- * The messages between overviews and their webviews, kept only when the extension host runs tests
- * (ExtensionMode.Test): the test runner alone switches it on.
- */
-export class OverviewMessageLog implements vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<FromOverview>();
-  readonly onDidReceiveMessage = this.emitter.event;
-  readonly posted: ToOverview[] = [];
-  readonly received: FromOverview[] = [];
-
-  sent(message: ToOverview): void {
-    keep(this.posted, message);
+/** The messages between overviews and their webviews (kept only under ExtensionMode.Test). */
+export class OverviewMessageLog extends WebviewMessageLog<ToOverview, FromOverview> {
+  constructor() {
+    super(KEPT_MESSAGES);
   }
-
-  got(message: FromOverview): void {
-    keep(this.received, message);
-    this.emitter.fire(message);
-  }
-
-  dispose(): void {
-    this.emitter.dispose();
-  }
-}
-
-function keep<T>(list: T[], item: T): void {
-  list.push(item);
-  if (list.length > KEPT_MESSAGES) list.splice(0, list.length - KEPT_MESSAGES);
 }
 
 /**
@@ -59,9 +38,7 @@ export class PluginOverviewProvider implements vscode.CustomReadonlyEditorProvid
   }
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
-    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [media] };
-    panel.webview.html = html(panel.webview, media);
+    showWebviewPage(panel.webview, this.extensionUri, OVERVIEW_PAGE);
     const uri = document.uri;
     let ready = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -99,7 +76,7 @@ export class PluginOverviewProvider implements vscode.CustomReadonlyEditorProvid
     const subscriptions: { dispose(): void }[] = [
       panel.webview.onDidReceiveMessage((m: unknown) => {
         dispatch(handlers, m);
-        if (this.messageLog && typeof m === 'object' && m !== null && 'type' in m) this.messageLog.got(m as FromOverview);
+        this.messageLog?.got(m);
       }),
       // hidden, the webview's document is discarded; it says `ready` again when shown
       panel.onDidChangeViewState(() => {
@@ -216,23 +193,9 @@ function describeServer(server: ImportServer, kind: string): string {
   }
 }
 
-function html(webview: vscode.Webview, media: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('hex');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'overview.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'overview.css'));
-  const csp = ["default-src 'none'", `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Extism Plugin Overview</title>
-</head>
-<body>
-<main id="root" aria-live="polite"><p class="muted">Reading the module…</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
-}
+const OVERVIEW_PAGE: WebviewPage = {
+  title: 'Extism Plugin Overview',
+  script: 'overview.js',
+  style: 'overview.css',
+  body: '<main id="root" aria-live="polite"><p class="muted">Reading the module…</p></main>',
+};

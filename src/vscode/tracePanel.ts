@@ -1,44 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { PluginHost, TraceRecord } from '../core';
 import { dispatch, FromWebview, Handlers, RecordView, ToWebview } from '../shared/protocol';
 import type { CallDetails } from './callDetail';
 import { toRecordView, toSpanView } from './spanView';
+import { showWebviewPage, WebviewPage } from './webviewHtml';
+import { WebviewMessageLog } from './webviewMessageLog';
 
 export const CALLS_VIEW = 'extismIpc.calls';
 const FLUSH_MS = 50;
 const KEPT_MESSAGES = 200;
 
-/**
- * The messages between the panel and its webview, kept only when the extension host runs tests
- * (ExtensionMode.Test): the test runner alone switches it on.
- */
-export class PanelMessageLog implements vscode.Disposable {
-  private readonly onMessageEmitter = new vscode.EventEmitter<FromWebview>();
-  /** Every message from the webview (tests wait on `ready` and `rendered`). */
-  readonly onDidReceiveMessage = this.onMessageEmitter.event;
-  /** The last messages posted to the webview, newest last. */
-  readonly posted: ToWebview[] = [];
-  /** The last messages received from the webview, newest last. */
-  readonly received: FromWebview[] = [];
-
-  sent(message: ToWebview): void {
-    keep(this.posted, message);
+/** The messages between the panel and its webview (kept only under ExtensionMode.Test). */
+export class PanelMessageLog extends WebviewMessageLog<ToWebview, FromWebview> {
+  constructor() {
+    super(KEPT_MESSAGES);
   }
-
-  got(message: FromWebview): void {
-    keep(this.received, message);
-    this.onMessageEmitter.fire(message);
-  }
-
-  dispose(): void {
-    this.onMessageEmitter.dispose();
-  }
-}
-
-function keep<T>(list: T[], item: T): void {
-  list.push(item);
-  if (list.length > KEPT_MESSAGES) list.splice(0, list.length - KEPT_MESSAGES);
 }
 
 /**
@@ -90,9 +66,7 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.ready = false;
-    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
-    view.webview.html = this.html(view.webview, media);
+    showWebviewPage(view.webview, this.extensionUri, PANEL_PAGE);
     const handlers: Handlers<FromWebview> = {
       ready: () => {
         this.ready = true;
@@ -117,7 +91,7 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
     this.viewDisposables = [
       view.webview.onDidReceiveMessage((m: unknown) => {
         dispatch(handlers, m);
-        if (this.messageLog && typeof m === 'object' && m !== null && 'type' in m) this.messageLog.got(m as FromWebview);
+        this.messageLog?.got(m);
       }),
       view.onDidChangeVisibility(() => {
         // Hidden: the webview's document is discarded; it says `ready` again when shown.
@@ -218,28 +192,22 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
     void this.view.webview.postMessage(message);
   }
 
-  private html(webview: vscode.Webview, media: vscode.Uri): string {
-    const nonce = makeNonce();
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'webview.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Inter-Plugin Calls</title>
-</head>
-<body>
-<header class="toolbar" role="toolbar" aria-label="Trace actions">
+  private disposeView(): void {
+    for (const d of this.viewDisposables.splice(0)) d.dispose();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.disposeView();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+const PANEL_PAGE: WebviewPage = {
+  title: 'Inter-Plugin Calls',
+  script: 'webview.js',
+  style: 'webview.css',
+  body: `<header class="toolbar" role="toolbar" aria-label="Trace actions">
   <button id="pause" type="button" aria-pressed="false" title="Pause live updates">Pause</button>
   <button id="clear" type="button" title="Clear the trace">Clear</button>
   <button id="export" type="button" title="Export as Chrome Trace JSON (Perfetto, chrome://tracing)">Export…</button>
@@ -265,26 +233,8 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
     </section>
     <section id="detail" class="detail" aria-label="Call detail" hidden></section>
   </aside>
-</main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
-  }
-
-  private disposeView(): void {
-    for (const d of this.viewDisposables.splice(0)) d.dispose();
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.disposeView();
-    for (const d of this.disposables.splice(0)) d.dispose();
-  }
-}
-
-function makeNonce(): string {
-  return randomBytes(16).toString('hex');
-}
+</main>`,
+};
 
 export const SHOW_CALLS_OF = 'extismIpc.showCallsOf';
 

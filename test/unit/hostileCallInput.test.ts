@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { parseCallFile, PluginError, readCallFile, runCallFile } from '../../src/core';
 import type { HostOptions, PluginHost, Span } from '../../src/core';
-import { ERROR_MATCH_TIMEOUT_MS, matchesWithin } from '../../src/core/callRunner';
+import { ERROR_MATCH_TIMEOUT_MS, matchesWithin } from '../../src/core/errorPatternMatch';
 import { MAX_JSON_DEPTH } from '../../src/core/model/jsonDepth';
 import { parseManifest } from '../../src/core/model/manifest';
 import { globMatches } from '../../src/core/model/policy';

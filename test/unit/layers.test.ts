@@ -20,6 +20,8 @@ const MODEL = /^src\/core\/model\/|^src\/shared\/traceRecords\.ts$/;
 const ANY_NODE = /^node:/;
 // the one bounded file reader: a leaf (node:fs and model/ only) that the faces share with the runtime
 const FILES = /^src\/core\/runtime\/files\.ts$/;
+// what a call file's calls take in, how they are judged and reported: shared by the runner and the SDK engine
+const CALL_CHECKS = /^src\/core\/(callFileInputs|callJudging|callOutcome|errorPatternMatch)\.ts$/;
 const RULES: Rule[] = [
   { files: MODEL, may: [MODEL], packages: /^node:path$/, why: 'model/ is plain data and rules: no I/O, no Wasm, nothing above it' },
   {
@@ -41,13 +43,19 @@ const RULES: Rule[] = [
   { files: /^src\/core\/snapshotStore\.ts$/, may: [MODEL, FILES], packages: ANY_NODE, why: 'the snapshot store reads and writes one file beside a call file' },
   {
     files: /^src\/core\/sdkEngine\.ts$/,
-    may: [MODEL, /^src\/core\/(callRunner|snapshotStore)\.ts$/],
+    may: [MODEL, /^src\/core\/(callRunner|snapshotStore)\.ts$/, CALL_CHECKS],
     packages: /^(node:.*|@extism\/extism)$/,
     why: 'the SDK engine runs call files on @extism/extism, loaded when asked for; only the CLI reaches it, so the extension never bundles the SDK',
   },
   {
+    files: CALL_CHECKS,
+    may: [MODEL, FILES, /^src\/core\/snapshotStore\.ts$/, CALL_CHECKS],
+    packages: ANY_NODE,
+    why: 'a call file\'s calls read, judged and reported: rules on a call\'s results that both engines share, with no host',
+  },
+  {
     files: /^src\/core\/callRunner\.ts$/,
-    may: [MODEL, /^src\/core\/pluginHost\.ts$/, FILES, /^src\/core\/snapshotStore\.ts$/],
+    may: [MODEL, /^src\/core\/pluginHost\.ts$/, FILES, /^src\/core\/snapshotStore\.ts$/, CALL_CHECKS],
     packages: ANY_NODE,
     why: 'the call-file runner drives a host through its public face (and reads input files with the one bounded reader)',
   },
@@ -55,7 +63,7 @@ const RULES: Rule[] = [
     files: /^src\/core\/index\.ts$/,
     // moduleSummary is a pure reading of a module's bytes (the overview of a .wasm), kernelPath a
     // feature test of this V8 (printed by the faces): no engine state
-    may: [MODEL, /^src\/core\/(pluginHost|callRunner)\.ts$/, FILES, /^src\/core\/engine\/(moduleSummary|kernelPath)\.ts$/],
+    may: [MODEL, /^src\/core\/(pluginHost|callRunner|callFileInputs|callOutcome)\.ts$/, FILES, /^src\/core\/engine\/(moduleSummary|kernelPath)\.ts$/],
     packages: /^$/,
     why: 'the public API exports nothing from engine/ (but its pure module summary), runtime/ or transport/ (but the bounded file reader, a leaf)',
   },

@@ -18,6 +18,11 @@ export function calleeOf(s: Span): string {
   return s.host ?? `${s.calleeName}.${s.func}`;
 }
 
+/** The outermost of a call's spans: the call itself. */
+export function outermostSpan(spans: readonly Span[]): Span | undefined {
+  return spans.reduce<Span | undefined>((top, s) => (!top || s.depth < top.depth ? s : top), undefined);
+}
+
 /** The spans under `rootId` (not itself), depth first in the order they started; host function calls or plugin calls. */
 export function nestedSpans(spans: readonly Span[], rootId: number, host: boolean): Span[] {
   const children = new Map<number, Span[]>();

@@ -58,6 +58,13 @@ export interface DialogState {
   buttons: string[];
 }
 
+/** An element of a webview: its text (all of it, shown or not) and whether its box cuts it. */
+export interface WebviewText {
+  text: string;
+  /** Its content is wider than its box: an ellipsis or the edge hides part of it. */
+  cut: boolean;
+}
+
 /** Every operation: its parameters and its result. */
 export interface ActMethods {
   /** Clicks an element (waits until it is visible and enabled). */
@@ -85,6 +92,11 @@ export interface ActMethods {
   texts: { params: { css: string }; result: string[] };
   /** The outer HTML of each element matching a CSS selector (to write a new selector against). */
   html: { params: { css: string }; result: string[] };
+  /**
+   * The shown elements matching a CSS selector inside the webviews (every frame but the
+   * workbench's): each one's whole text, and whether it is cut (its text is wider than its box).
+   */
+  webviewTexts: { params: { css: string }; result: WebviewText[] };
 }
 
 export type ActOp = keyof ActMethods;

@@ -171,4 +171,17 @@ const OPS = {
   html: (page, { css }) => page.locator(css).evaluateAll((els) => els.map((e) => e.outerHTML)),
 
   texts: (page, { css }) => page.locator(css).evaluateAll((els) => els.filter((e) => e.getClientRects().length > 0).map((e) => e.innerText)),
+
+  async webviewTexts(page, { css }) {
+    const found = [];
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      const read = await frame
+        .evaluate((selector) => [...document.querySelectorAll(selector)].filter((e) => e.getClientRects().length > 0)
+          .map((e) => ({ text: e.textContent ?? '', cut: e.scrollWidth > e.clientWidth })), css)
+        .catch(() => []); // a frame that went away meanwhile
+      found.push(...read);
+    }
+    return found;
+  },
 };

@@ -1,39 +1,12 @@
 // What a person sees: clicks, keys and the screen through the runner (workbench.ts), not the API.
 // One notification for a failure, none for a cancel, no "Command … resulted in an error" dialog.
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { REPO, closeEditors, cmd, hooks, rejects, reset, sleep, waitFor } from './helpers';
-import type { NotificationState, QuickPickState } from './workbench';
+import { closeEditors, cmd, hooks, rejects, reset, sleep, waitFor } from './helpers';
 import {
-  canAct, clearNotifications, clickNotificationButton, clickTreeRow, clickViewTitleAction, dialogs, notifications, pressKey, quickPick, typeInQuickPick, waitForScreen,
+  canAct, clearNotifications, clickNotificationButton, clickTreeRow, clickViewTitleAction, notifications, palette, pickItem, pickerTitled, pressKey, quickPick, settled,
+  shootNotifications, typeInQuickPick, waitForScreen,
 } from './workbench';
-
-const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
-const SHOTS = path.join(REPO, 'test', 'screenshots');
-
-/** Waits for the quick pick titled `title` (a new picker replaces the last one). */
-async function pickerTitled(title: string): Promise<QuickPickState> {
-  const q = await waitForScreen(`the quick pick "${title}"`, quickPick, (p) => p?.title === title);
-  assert.ok(q);
-  return q;
-}
-
-/** Runs a command from the palette as a person does: F1, type its title, Enter on the first match. */
-async function palette(title: string): Promise<void> {
-  await cmd('workbench.action.showCommands');
-  await waitForScreen('the command palette', quickPick, (q) => q !== null && q.value.startsWith('>'));
-  await typeInQuickPick(title);
-  await waitForScreen(`"${title}" first in the palette`, quickPick, (q) => !!q?.items[0]?.focused && q.items[0].label === title);
-  await pressKey('Enter');
-}
-
-/** What is on screen a moment after the last change, so that a late second message would show. */
-async function settled(): Promise<{ notes: NotificationState[]; dialogs: Awaited<ReturnType<typeof dialogs>> }> {
-  await sleep(1000);
-  return { dialogs: await dialogs(), notes: await notifications() };
-}
 
 suite('as a person, through the workbench', function () {
   this.timeout(120_000);
@@ -87,9 +60,7 @@ suite('as a person, through the workbench', function () {
     await waitForScreen('the export "trap" alone', quickPick, (q) => q?.items.length === 1 && q.items[0].label === 'trap');
     await pressKey('Enter');
     await pickerTitled(`Extism: input for #${id} trap.trap`);
-    await typeInQuickPick('Empty');
-    await waitForScreen('"Empty input" first', quickPick, (q) => q?.items[0]?.label === 'Empty input');
-    await pressKey('Enter');
+    await pickItem('Empty input', 'Empty');
 
     await waitForScreen('a notification', notifications, (n) => n.length > 0);
     const { notes, dialogs: open } = await settled();
@@ -102,13 +73,7 @@ suite('as a person, through the workbench', function () {
     assert.equal(notes[0].severity, 'error');
     assert.deepEqual(notes[0].buttons, ['Show Log']);
 
-    if (fs.existsSync(path.dirname(SHOTS))) {
-      fs.mkdirSync(SHOTS, { recursive: true });
-      await cmd('notifications.showList');
-      await sleep(300);
-      await shot(path.join(SHOTS, 'notification.png'));
-      await cmd('notifications.hideList');
-    }
+    await shootNotifications('notification.png');
 
     await clickNotificationButton(/trapped/, 'Show Log');
     await waitFor('the Extism IPC log shown', () =>

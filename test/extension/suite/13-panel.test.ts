@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { ExtismIpcApi } from '../../../src/vscode/api';
 import type { CallDetail, FromWebview } from '../../../src/shared/protocol';
 import { REPO, SEED_OUTPUT, closeEditors, cmd, hooks, reset, showPanel, sleep, waitFor } from './helpers';
+import { canAct, webviewTexts } from './workbench';
 
 const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
 const SHOTS = path.join(REPO, 'test', 'screenshots');
@@ -149,5 +150,33 @@ suite('the editor as a plugin author lives it', function () {
     const f = await shot(path.join(SHOTS, 'panel-detail.png'));
     await cmd('workbench.action.toggleMaximizedPanel');
     if (f) assert.ok(fs.statSync(f).size > 10_000, `${f} is too small`);
+  });
+
+  test('a nested call\'s row names its caller in full, as a top-level row does, in a panel with the detail beside', async function () {
+    if (!canAct()) this.skip(); // the runner of run.sh reads the webview
+    const api = await reset();
+    await closeEditors();
+    await showPanel(api);
+    const run = await cmd<number>('extismIpc.registerPlugin', 'run');
+    await cmd('extismIpc.callPlugin', run, 'run', 'Hello, World!');
+    const chain = await cmd<number>('extismIpc.registerPlugin', 'chain_a');
+    await cmd('extismIpc.callPlugin', chain, 'step', 'x');
+    const nested = api.spans().filter((s) => s.parentId !== null);
+    const chainB = api.plugins().find((p) => p.name === 'chain_b')?.id;
+    // run calls count_vowels; chain_a calls chain_b, which calls chain_c
+    const expected = [`#${run} run`, `#${chain} chain_a`, `#${chainB} chain_b`];
+    assert.deepEqual(nested.map((s) => s.caller).sort(), [run, chain, chainB].sort());
+    // the panel as images/panel-detail.png shows it: a nested call's detail beside the tree
+    hooks(api).panel.revealCall(nested[nested.length - 1].id);
+    await waitFor('the nested call\'s detail', () => lastRendered(api)?.detail === nested[nested.length - 1].id, 20_000);
+    await cmd('workbench.action.toggleMaximizedPanel');
+    try {
+      await sleep(800);
+      const cells = await webviewTexts('#tree li[role="treeitem"] > .row > .caller');
+      assert.deepEqual(cells.map((c) => c.text).sort(), ['command', 'command', ...expected].sort(), JSON.stringify(cells));
+      assert.deepEqual(cells.filter((c) => c.cut), [], 'every caller is shown whole');
+    } finally {
+      await cmd('workbench.action.toggleMaximizedPanel');
+    }
   });
 });

@@ -2,23 +2,9 @@
 // does: the palette, the progress notification's Cancel, the modal dialog's buttons.
 import * as assert from 'node:assert/strict';
 import { cmd, hooks, reset, setSetting, sleep, waitFor } from './helpers';
-import type { QuickPickState } from './workbench';
-import { canAct, clearNotifications, clickNotificationButton, dialogs, notifications, pressKey, quickPick, typeInQuickPick, waitForScreen } from './workbench';
-
-async function pickerTitled(title: string): Promise<QuickPickState> {
-  const q = await waitForScreen(`the quick pick "${title}"`, quickPick, (p) => p?.title === title);
-  assert.ok(q);
-  return q;
-}
-
-/** Runs a command from the palette as a person does: F1, type its title, Enter on the first match. */
-async function palette(title: string): Promise<void> {
-  await cmd('workbench.action.showCommands');
-  await waitForScreen('the command palette', quickPick, (q) => q !== null && q.value.startsWith('>'));
-  await typeInQuickPick(title);
-  await waitForScreen(`"${title}" first in the palette`, quickPick, (q) => !!q?.items[0]?.focused && q.items[0].label === title);
-  await pressKey('Enter');
-}
+import {
+  canAct, clearNotifications, clickNotificationButton, notifications, palette, pickItem, pickerTitled, pressKey, quickPick, settled, typeInQuickPick, waitForScreen,
+} from './workbench';
 
 suite('cancel one call; restart asks first', function () {
   this.timeout(120_000);
@@ -53,9 +39,7 @@ suite('cancel one call; restart asks first', function () {
     await waitForScreen('the export "spin" alone', quickPick, (q) => q?.items.length === 1 && q.items[0].label === 'spin');
     await pressKey('Enter');
     await pickerTitled(`Extism: input for #${loop} loop.spin`);
-    await typeInQuickPick('Empty');
-    await waitForScreen('"Empty input" first', quickPick, (q) => q?.items[0]?.label === 'Empty input');
-    await pressKey('Enter');
+    await pickItem('Empty input', 'Empty');
 
     const progress = await waitForScreen('the progress notification', notifications, (n) => n.some((x) => /calling #\d+ loop\.spin/.test(x.message)));
     const note = progress.find((x) => /calling #\d+ loop\.spin/.test(x.message));
@@ -73,10 +57,9 @@ suite('cancel one call; restart asks first', function () {
     assert.deepEqual(api.plugins().map((p) => p.name), ['config_counter', 'loop'], 'every plugin is still live');
     assert.equal(await cmd('extismIpc.callPlugin', counter, 'count', ''), 'counter=2', 'the other plugin kept its vars');
     assert.equal(await cmd('extismIpc.callPlugin', loop, 'ok', ''), 'ok', 'the cancelled plugin serves again');
-    await sleep(1000);
-    const after = await notifications();
-    assert.deepEqual(after.filter((n) => n.severity === 'error'), [], 'a cancel is not a failure');
-    assert.deepEqual(await dialogs(), []);
+    const after = await settled();
+    assert.deepEqual(after.notes.filter((n) => n.severity === 'error'), [], 'a cancel is not a failure');
+    assert.deepEqual(after.dialogs, []);
     console.log(`cancel to span end, as the test sees it: ${took} ms`);
   });
 

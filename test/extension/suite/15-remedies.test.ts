@@ -6,41 +6,16 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { REPO, closeEditors, cmd, hooks, reset, sleep, waitFor } from './helpers';
-import type { QuickPickState } from './workbench';
-import { canAct, clearNotifications, click, clickNotificationButton, dialogs, notifications, pressKey, quickPick, typeInQuickPick, typeText, waitForScreen } from './workbench';
-
-const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
-const SHOTS = path.join(REPO, 'test', 'screenshots');
-
-async function pickerTitled(title: string): Promise<QuickPickState> {
-  const q = await waitForScreen(`the quick pick "${title}"`, quickPick, (p) => p?.title === title);
-  assert.ok(q);
-  return q;
-}
-
-async function palette(title: string): Promise<void> {
-  await cmd('workbench.action.showCommands');
-  await waitForScreen('the command palette', quickPick, (q) => q !== null && q.value.startsWith('>'));
-  await typeInQuickPick(title);
-  await waitForScreen(`"${title}" first in the palette`, quickPick, (q) => !!q?.items[0]?.focused && q.items[0].label === title);
-  await pressKey('Enter');
-}
+import { closeEditors, cmd, hooks, reset, sleep, waitFor } from './helpers';
+import {
+  canAct, clearNotifications, click, clickNotificationButton, dialogs, notificationMatching, notifications, palette, pickItem, pickerTitled, pressKey, quickPick, shootNotifications, typeText, waitForScreen,
+} from './workbench';
 
 /** Register Plugin… from the palette, picking a bundled sample by name. */
 async function registerFromPalette(name: string): Promise<void> {
   await palette('Extism: Register Plugin…');
   await pickerTitled('Extism: Register Plugin');
-  await typeInQuickPick(name);
-  await waitForScreen(`${name} first`, quickPick, (q) => q?.items[0]?.label === name);
-  await pressKey('Enter');
-}
-
-/** Picks the first item whose label is `label` in the open picker, by typing it. */
-async function pickItem(label: string): Promise<void> {
-  await typeInQuickPick(label);
-  await waitForScreen(`"${label}" first`, quickPick, (q) => !!q?.items[0]?.focused && q.items[0].label === label);
-  await pressKey('Enter');
+  await pickItem(name);
 }
 
 const config = () => vscode.workspace.getConfiguration('extismIpc');
@@ -69,7 +44,7 @@ suite('errors with a way forward, Call Again, input history', function () {
     const api = await reset();
     const before = hooks(api).notifications.length;
     await registerFromPalette('wasi_clock');
-    const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    const note = await notificationMatching(/imports WASI/);
     await sleep(1000); // a second message would have been shown by now
     const shown = hooks(api).notifications.slice(before);
     assert.equal(shown.length, 1, `one notification: ${JSON.stringify(shown)}`);
@@ -77,13 +52,7 @@ suite('errors with a way forward, Call Again, input history', function () {
     assert.deepEqual(note.buttons, ['Grant WASI to wasi_clock and Retry', 'Open Settings', 'Show Log']);
     assert.deepEqual(await dialogs(), []);
 
-    if (fs.existsSync(path.dirname(SHOTS))) {
-      fs.mkdirSync(SHOTS, { recursive: true });
-      await cmd('notifications.showList');
-      await sleep(300);
-      await shot(path.join(SHOTS, 'notification-remedy.png'));
-      await cmd('notifications.hideList');
-    }
+    await shootNotifications('notification-remedy.png');
 
     await clickNotificationButton(/imports WASI/, 'Grant WASI to wasi_clock and Retry');
     await waitFor('wasi_clock registered', () => api.plugins().some((p) => p.name === 'wasi_clock')).catch(async (e: Error) => {
@@ -100,7 +69,7 @@ suite('errors with a way forward, Call Again, input history', function () {
   test('unsupplied imports: "Create Host Functions Module" writes a stub, lists it and opens it; the plugin then loads', async () => {
     const api = await reset();
     await registerFromPalette('kv_counter');
-    const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+    const note = await notificationMatching(/kv_counter.*imports functions/);
     assert.match(note.message, /kv_counter.*imports functions no linked module, host function or binding supplies/);
     assert.deepEqual(note.buttons, ['Create Host Functions Module', 'Open Settings', 'Show Log']);
 
@@ -139,7 +108,7 @@ suite('errors with a way forward, Call Again, input history', function () {
       await typeText(url);
       await pressKey('Enter');
 
-      const [note] = await waitForScreen('a notification', notifications, (n) => n.length > 0);
+      const note = await notificationMatching(/may not reach/);
       assert.match(note.message, /may not reach 127\.0\.0\.1.*extismIpc\.grants\.allowedHosts/);
       assert.deepEqual(note.buttons, ['Allow 127.0.0.1 for http_get and Retry', 'Open Settings', 'Show Log']);
       assert.deepEqual(hits, []);

@@ -2,13 +2,15 @@
 // keys, read what is on screen. Each function logs one `__VSCT_ACT__` request; the runner in
 // Chromium's driver (test/extension/runner/act.mjs) performs it and writes the reply to a file that
 // this side waits for. The protocol: test/extension/runner/act-protocol.ts. Needs run.sh's runner.
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ActMethods, ActOp, ActReply, DialogState, NotificationState, QuickPickState, Target, TextPattern } from '../runner/act-protocol';
+import type { ActMethods, ActOp, ActReply, DialogState, NotificationState, QuickPickState, Target, TextPattern, WebviewText } from '../runner/act-protocol';
+import { REPO, sleep } from './helpers';
 
-export type { DialogState, NotificationState, QuickPickState, Target, TextPattern };
+export type { DialogState, NotificationState, QuickPickState, Target, TextPattern, WebviewText };
 
 let nextId = 1;
 const replyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vsct-act-'));
@@ -85,6 +87,8 @@ export const quickPickItems = async () => (await quickPick())?.items ?? [];
 export const dialogs = (): Promise<DialogState[]> => act('dialogs', {});
 export const texts = (css: string) => act('texts', { css });
 export const html = (css: string) => act('html', { css });
+/** The shown elements matching `css` inside the webviews: their text and whether their box cuts it. */
+export const webviewTexts = (css: string) => act('webviewTexts', { css });
 
 /** Polls a reading of the workbench until `pred` holds; returns the last reading. */
 export async function waitForScreen<T>(what: string, read: () => Promise<T>, pred: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -100,4 +104,53 @@ export async function waitForScreen<T>(what: string, read: () => Promise<T>, pre
 /** Closes every notification (toasts and the center): a clean screen for the next check. */
 export async function clearNotifications(): Promise<void> {
   await vscode.commands.executeCommand('notifications.clearAll');
+}
+
+// ---- what a person does in several steps ----
+
+/** Waits for the quick pick titled `title` (a new picker replaces the last one). */
+export async function pickerTitled(title: string): Promise<QuickPickState> {
+  const q = await waitForScreen(`the quick pick "${title}"`, quickPick, (p) => p?.title === title);
+  assert.ok(q);
+  return q;
+}
+
+/** Picks the item labelled `label` in the open quick pick: types `typed` (the label itself by default), waits until the item is first and focused, presses Enter. */
+export async function pickItem(label: string, typed = label): Promise<void> {
+  await typeInQuickPick(typed);
+  await waitForScreen(`"${label}" first`, quickPick, (q) => !!q?.items[0]?.focused && q.items[0].label === label);
+  await pressKey('Enter');
+}
+
+/** Runs a command from the palette as a person does: F1, type its title, Enter on the first match. */
+export async function palette(title: string): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.showCommands');
+  await waitForScreen('the command palette', quickPick, (q) => q !== null && q.value.startsWith('>'));
+  await pickItem(title);
+}
+
+/**
+ * Waits for the notification whose message matches and returns it; another extension's may be on
+ * screen too (TypeScript's "Fetching data for better TypeScript IntelliSense" once a module opened).
+ */
+export async function notificationMatching(message: RegExp): Promise<NotificationState> {
+  const shown = await waitForScreen(`a notification matching ${message}`, notifications, (n) => n.some((x) => message.test(x.message)));
+  return shown.find((x) => message.test(x.message))!;
+}
+
+/** What is on screen a second after the last change, so that a late second message would show: dialogs, notifications. */
+export async function settled(): Promise<{ notes: NotificationState[]; dialogs: DialogState[] }> {
+  await sleep(1000);
+  return { dialogs: await dialogs(), notes: await notifications() };
+}
+
+/** A screenshot of the notification center, as test/screenshots/<name> (gitignored). */
+export async function shootNotifications(name: string): Promise<void> {
+  const shots = path.join(REPO, 'test', 'screenshots');
+  fs.mkdirSync(shots, { recursive: true });
+  const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
+  await vscode.commands.executeCommand('notifications.showList');
+  await sleep(300);
+  await shot(path.join(shots, name));
+  await vscode.commands.executeCommand('notifications.hideList');
 }
