@@ -33,7 +33,8 @@ describe('cancel: one call stops, the runtime and its other plugins go on', () =
         at = Date.now();
         controller.abort();
         const took = await settled;
-        assert.ok(took < 100, `round ${round}: settled ${took} ms after the cancel`);
+        // at once: with no time limit, only the cancel can end the call (the bound leaves room for a loaded machine)
+        assert.ok(took < 1000, `round ${round}: settled ${took} ms after the cancel`);
         assert.equal(text(await host.call(loop.id, 'ok')), 'ok', 'the looping plugin serves again');
         assert.equal(text(await host.call(counter.id, 'count')), `counter=${round + 2}`, 'the other plugin kept its vars');
       }
@@ -59,7 +60,7 @@ describe('cancel: one call stops, the runtime and its other plugins go on', () =
       const t0 = Date.now();
       controller.abort();
       await rejects(call, 'CancelledError', /^call to plugin #2 \(bound_relay\)\.relay was cancelled; plugin #3 \(loop\)\.spin was running$/);
-      assert.ok(Date.now() - t0 < 100, `settled ${Date.now() - t0} ms after the cancel`);
+      assert.ok(Date.now() - t0 < 1000, `settled ${Date.now() - t0} ms after the cancel`);
       assert.equal(text(await host.call(loopId, 'ok')), 'ok');
       assert.equal(text(await host.call(echo.id, 'echo', 'still')), 'still');
       const spans = host.trace.spans().filter((s) => s.func === 'spin' || s.func === 'relay');
