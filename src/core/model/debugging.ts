@@ -21,3 +21,26 @@ export interface InspectorAddress {
   port: number;
   pid: number;
 }
+
+/** Which build flag of a PDK keeps DWARF in the module. */
+export function keepDebugInfo(language: string | undefined): string {
+  switch (language) {
+    case 'Rust':
+      return 'Rust: build with `debug = true` in the release profile (or `-g` / a debug build).';
+    case 'C':
+    case 'C++':
+      return `${language}: compile with \`-g\` and do not strip (no \`-s\`, no \`wasm-opt --strip-debug\`).`;
+    case 'Go':
+      return 'Go: build without `-ldflags=-w`.';
+    case 'TinyGo':
+      return 'TinyGo: build without `-no-debug`.';
+    case 'Zig':
+      return 'Zig: build with `-O Debug` or `-O ReleaseSafe`, not `-O ReleaseSmall` or `--strip`.';
+    case 'JavaScript':
+      return 'JavaScript (JS PDK): the script runs inside QuickJS; no build flag gives DWARF for it.';
+    case 'AssemblyScript':
+      return 'AssemblyScript: `--debug` keeps function names; it emits a source map, not DWARF.';
+    default:
+      return 'Build it with its compiler\'s debug-info flag (`-g` for C, C++, Zig and Rust).';
+  }
+}
