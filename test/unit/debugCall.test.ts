@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { keepDebugInfo, readCallFile, runCallFile, summarizeModule } from '../../src/core';
+import { isKernelDisassembly, isKernelFrameName, keepDebugInfo, readCallFile, runCallFile, summarizeModule } from '../../src/core';
 import type { CallFileCaller, CallOutcome, DebuggedCall } from '../../src/core';
 import { cPlugin } from './cPlugins';
 import { closeHosts, pluginsDir, rejects, startHost, text, transports, wasm } from './helpers';
@@ -147,5 +147,14 @@ describe('debug calls', () => {
     assert.match(keepDebugInfo('Zig'), /-O Debug/);
     assert.match(keepDebugInfo('JavaScript'), /QuickJS/);
     assert.match(keepDebugInfo(undefined), /debug-info flag/);
+  });
+
+  it('the kernel\'s frames are told from a plugin\'s, as the JavaScript debugger names them', () => {
+    // merged into a plugin: named after the kernel's exports (NUL shown as _), or extism:host/env.* by a name section
+    for (const name of ['global.$_extism:kernel/host_length', '$\0extism:kernel/alloc', 'global.$extism:host/env.output_set']) assert.equal(isKernelFrameName(name), true, name);
+    for (const name of ['global.$run', 'global.$count_vowels', '$func23', 'global.$forward', 'extismPluginEntry', 'global.$env.call_plugin']) assert.equal(isKernelFrameName(name), false, name);
+    // a kernel of its own: the module that imports the host's out_of_memory (V8's disassembly)
+    assert.equal(isKernelDisassembly('(module\n  (func $func0 (;0;) (import "host" "out_of_memory") (param i64))\n'), true);
+    assert.equal(isKernelDisassembly('(module\n  (func $env.call_plugin (;1;) (import "env" "call_plugin") (param i64 i64 i64) (result i64))\n  (func $extism:host/kernel.out_of_memory (;2;) (import "extism:host/kernel" "out_of_memory") (param i64))'), false);
   });
 });

@@ -7,6 +7,25 @@
 export const PLUGIN_ENTRY_FILE = 'extism-plugin-entry.js';
 
 /**
+ * The kernel's own wasm, as a debugger shows its frames: merged into a plugin's module, its functions
+ * are named after their exports (`\0extism:kernel/<name>`, shown with `_` for the NUL) or, in a
+ * module with a name section, `extism:host/env.<name>`; a kernel of its own (not merged) is the
+ * module whose disassembly imports the host's `out_of_memory`, which no plugin imports from `host`.
+ */
+const KERNEL_FRAME = /(^|[$.\0_])extism:kernel\/|\$extism:host\/env\./;
+const OWN_KERNEL_IMPORT = '(import "host" "out_of_memory")';
+
+/** A debugger's frame is in the kernel by its function's name (merged kernel). */
+export function isKernelFrameName(name: string): boolean {
+  return KERNEL_FRAME.test(name);
+}
+
+/** A wasm module's disassembly (as js-debug shows it) is the kernel's own (not merged into a plugin). */
+export function isKernelDisassembly(text: string): boolean {
+  return text.includes(OWN_KERNEL_IMPORT);
+}
+
+/**
  * A call made for a debugger: it pauses in the debugger at its export's entry (and at every plugin
  * export it reaches, with `everyEntry`), and no time limit runs out while it is paused.
  */

@@ -36,16 +36,19 @@ const stops: { session: vscode.DebugSession; threadId: number; reason: string }[
 /** What the sessions said and were asked, for the failure message. */
 const seen: string[] = [];
 
-/** Waits for the session to stop in a plugin's wasm frame (past the entry step); its frames, top first. */
-async function wasmStop(what: string): Promise<{ session: vscode.DebugSession; threadId: number; frames: Frame[] }> {
+/** Waits for the session to stop in a plugin's wasm frame (the session steps on past the entry step, the kernel and skipped code); its frames, top first. */
+async function wasmStop(what: string, until: (frames: Frame[]) => boolean = () => true): Promise<{ session: vscode.DebugSession; threadId: number; frames: Frame[] }> {
   return waitFor(`a stop in ${what}`, async () => {
     const stop = stops[stops.length - 1];
     if (!stop) return undefined;
     try {
       const { stackFrames } = (await stop.session.customRequest('stackTrace', { threadId: stop.threadId, startFrame: 0, levels: 30 })) as { stackFrames: Frame[] };
       const top = stackFrames[0];
-      if (!top || top.source?.name?.endsWith('extism-plugin-entry.js')) return undefined;
-      return { ...stop, frames: stackFrames };
+      // the entry step and the kernel's wasm: the session steps on from there by itself
+      const kernel = (f: Frame | undefined) => f !== undefined && /extism:kernel\/|\$extism:host\/env\./.test(f.name);
+      const skipped = (f: Frame) => (f.presentationHint ?? f.source?.presentationHint) === 'deemphasize';
+      if (!top || top.source?.name?.endsWith('extism-plugin-entry.js') || kernel(top) || kernel(stackFrames[1]) || (stop.reason === 'step' && skipped(top))) return undefined;
+      return until(stackFrames) ? { ...stop, frames: stackFrames } : undefined;
     } catch {
       return undefined;
     }
@@ -186,49 +189,91 @@ suite('Debug Call: the JavaScript debugger in the runtime process, from plugin t
     assert.match(again, /"count":3/);
   });
 
-  test('with breakOnPluginEntry off, Step Into on the host call lands in the callee, the runtime\'s JavaScript skipped', async () => {
+  /**
+   * From the first stop in a debugged call: Step Over its instructions, Step Into those that match
+   * `into` (a call of its own function on the way), up to its call of call_plugin (read from its
+   * disassembly), then Step Into that. The stop after it (in a frame `until` accepts), and the steps.
+   */
+  async function stepIntoTheHostCall(
+    call: [target: unknown, func: string, input: string | Uint8Array],
+    until: (frames: Frame[]) => boolean,
+    into = /^$/,
+  ): Promise<{ at: { session: vscode.DebugSession; threadId: number; frames: Frame[] }; walked: string[]; ended: Promise<Ended> }> {
+    stops.length = 0;
+    const ended = ending(cmd<string>('extismIpc.debugCall', ...call));
+    let at = await wasmStop(call[1]);
+    const texts = new Map<number, string[]>();
+    const lineOf = async (frame: Frame): Promise<string> => {
+      const ref = frame.source?.sourceReference ?? 0;
+      if (!texts.has(ref)) {
+        const { content } = (await at.session.customRequest('source', { source: frame.source, sourceReference: ref })) as { content: string };
+        texts.set(ref, content.split('\n'));
+      }
+      return texts.get(ref)![frame.line - 1] ?? '';
+    };
+    const walked: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const line = await lineOf(at.frames[0]);
+      walked.push(`${at.frames[0].name}:${at.frames[0].line} ${line.trim()}`);
+      const hostCall = /call \$(env\.)?call_plugin\b/.test(line);
+      stops.length = 0;
+      await at.session.customRequest(hostCall || into.test(line) ? 'stepIn' : 'next', { threadId: at.threadId });
+      at = await wasmStop(`the step after ${walked.join(' | ')}`, hostCall ? until : undefined);
+      if (hostCall) break;
+    }
+    console.log(`  stepped ${walked.length} times, the last: ${walked.slice(-2).join(' | ')}; then at ${describe(at.frames.slice(0, 3))}`);
+    assert.match(walked[walked.length - 1], /call_plugin/, `reached the call of call_plugin: ${walked.join(' | ')}`);
+    return { at, walked, ended };
+  }
+
+  const inCountVowels = (frames: Frame[]) => /count_vowels/.test(frames[0].name);
+
+  test('Step Into on the host call lands in the callee; the runtime\'s JavaScript and the kernel are skipped', async () => {
+    const { at, ended } = await stepIntoTheHostCall([runId, 'run', ''], inCountVowels);
+    assert.match(at.frames[0].name, /count_vowels/, `Step Into landed in the callee: ${describe(at.frames)}`);
+    assert.ok(at.frames.slice(1).some((f) => /run/.test(f.name)), `the caller below: ${describe(at.frames)}`);
+    // between them, the runtime's own JavaScript: there, but skipped
+    const runtimeFrames = at.frames.filter((f) => f.source?.path?.includes(`${path.sep}dist${path.sep}`));
+    assert.ok(runtimeFrames.length > 0, `the runtime's frames are on the stack: ${describe(at.frames)}`);
+    for (const f of runtimeFrames) assert.equal(f.presentationHint ?? f.source?.presentationHint, 'deemphasize', `skipped: ${JSON.stringify(f)}`);
+    // Continue: the call ends (the step cut short in run by the callee's entry does not stop it again)
+    await resume(at);
+    assert.match(await outputOf(ended), /"count":3/);
+  });
+
+  test('with breakOnPluginEntry off, Continue does not pause in the callee, and Step Into on the host call still lands in it', async () => {
     await vscode.workspace.getConfiguration('extismIpc').update('debug.breakOnPluginEntry', false, vscode.ConfigurationTarget.Global);
     try {
+      const { at, ended } = await stepIntoTheHostCall([runId, 'run', ''], inCountVowels);
+      assert.match(at.frames[0].name, /count_vowels/, `Step Into landed in the callee: ${describe(at.frames)}`);
+      await resume(at);
+      assert.match(await outputOf(ended), /"count":3/, 'the call ends after one Continue');
+      // a plain Continue from the first stop: no pause in the callee
       stops.length = 0;
-      const ended = ending(cmd<string>('extismIpc.debugCall', runId, 'run', ''));
-      let at = await wasmStop('run');
-      assert.match(at.frames[0].name, /run/);
-      // Step Over run's instructions up to its call of call_plugin (read from its disassembly), then Step Into
-      const texts = new Map<number, string[]>();
-      const lineOf = async (frame: Frame): Promise<string> => {
-        const ref = frame.source?.sourceReference ?? 0;
-        if (!texts.has(ref)) {
-          const { content } = (await at.session.customRequest('source', { source: frame.source, sourceReference: ref })) as { content: string };
-          texts.set(ref, content.split('\n'));
-        }
-        return texts.get(ref)![frame.line - 1] ?? '';
-      };
-      const walked: string[] = [];
-      for (let i = 0; i < 300 && !/count_vowels/.test(at.frames[0].name); i++) {
-        const line = await lineOf(at.frames[0]);
-        walked.push(`${at.frames[0].name}:${at.frames[0].line} ${line.trim()}`);
-        const step = /call_plugin/.test(line) ? 'stepIn' : /run/.test(at.frames[0].name) ? 'next' : 'stepOut';
-        stops.length = 0;
-        await at.session.customRequest(step, { threadId: at.threadId });
-        at = await wasmStop(`the step after ${walked[walked.length - 1]}`);
-      }
-      console.log(`  stepped ${walked.length} times; the last: ${walked.slice(-3).join(' | ')}`);
-      console.log(`  in the callee: ${describe(at.frames)}`);
-      assert.match(at.frames[0].name, /count_vowels/, `Step Into landed in the callee: ${walked.slice(-5).join(' | ')}`);
-      assert.match(walked[walked.length - 1], /call_plugin/, 'from run\'s call of call_plugin');
-      assert.ok(at.frames.slice(1).some((f) => /run/.test(f.name)), `the caller below: ${describe(at.frames)}`);
-      // between them, the runtime's own JavaScript: there, but skipped
-      const runtimeFrames = at.frames.filter((f) => f.source?.path?.includes(`${path.sep}dist${path.sep}`));
-      assert.ok(runtimeFrames.length > 0, `the runtime's frames are on the stack: ${describe(at.frames)}`);
-      for (const f of runtimeFrames) assert.equal(f.presentationHint ?? f.source?.presentationHint, 'deemphasize', `skipped: ${JSON.stringify(f)}`);
-      // nothing pauses the callee's entry with the setting off: Continue ends the call
-      stops.length = 0;
-      await at.session.customRequest('continue', { threadId: at.threadId });
-      assert.match(await outputOf(ended), /"count":3/);
-      assert.deepEqual(stops.map((st) => st.reason), [], 'no pause after Continue');
+      const again = ending(cmd<string>('extismIpc.debugCall', runId, 'run', ''));
+      const first = await wasmStop('run');
+      await resume(first);
+      assert.match(await outputOf(again), /"count":3/);
+      assert.ok(!stops.some((st) => st.reason !== 'pause'), `no stop in the callee: ${JSON.stringify(stops.map((st) => st.reason))}`);
     } finally {
       await vscode.workspace.getConfiguration('extismIpc').update('debug.breakOnPluginEntry', undefined, vscode.ConfigurationTarget.Global);
     }
+  });
+
+  test('a C plugin with DWARF, its kernel a module of its own: Step Into on its host call lands in the callee', async () => {
+    const build = path.join(REPO, 'test', 'fixtures', 'c', 'build');
+    assert.ok(fs.existsSync(path.join(build, 'caller.wasm')), `${build}: npm run build builds the C plugins`);
+    const caller = await cmd<number>('extismIpc.registerPlugin', path.join(build, 'caller.wasm'));
+    const echo = await cmd<number>('extismIpc.registerPlugin', 'echo');
+    const input = Buffer.alloc(12);
+    input.writeBigUInt64LE(BigInt(echo), 0);
+    input.write('echo', 8, 'latin1');
+    const inEcho = (frames: Frame[]) => /echo/.test(frames[0].name);
+    const { at, ended } = await stepIntoTheHostCall([caller, 'relay', new Uint8Array(input)], inEcho, /call \$forward\b/);
+    assert.match(at.frames[0].name, /echo/, `Step Into landed in the callee: ${describe(at.frames)}`);
+    assert.ok(at.frames.slice(1).some((f) => /forward/.test(f.name)), `the caller's function below: ${describe(at.frames)}`);
+    await resume(at);
+    assert.equal(await outputOf(ended), 'x');
   });
 
   test('debugCall registers a name or a path, takes bytes, gives UTF-8, rejects with the call\'s error; DWARF offered once, or the PDK\'s flag named', async () => {
