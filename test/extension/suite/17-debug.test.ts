@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { cmd, getApi, hooks, REPO, sleep, waitFor } from './helpers';
+import { cmd, getApi, hooks, postedSpans, REPO, showPanel, sleep, waitFor } from './helpers';
 import { canAct, clearNotifications, clickNotificationButton, notifications, texts, waitForScreen } from './workbench';
 
 const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
@@ -119,6 +119,7 @@ suite('Debug Call: the JavaScript debugger in the runtime process, from plugin t
 
   test('stops first in the caller export, Continue stops in the callee, and the call ends with its output', async () => {
     stops.length = 0;
+    const spansBefore = Math.max(0, ...(await getApi()).spans().map((sp) => sp.id));
     const t0 = Date.now();
     let settled: Ended | undefined;
     const ended = ending(cmd<string>('extismIpc.debugCall', runId, 'run', ''));
@@ -160,6 +161,16 @@ suite('Debug Call: the JavaScript debugger in the runtime process, from plugin t
     assert.match(await outputOf(ended), /^\{"count":3,"total":\d+,"vowels":"aeiouAEIOU"\}$/);
     await waitFor('the session to end with the call', () => terminated.includes(session.name), 20_000);
     assert.equal(await accepts('127.0.0.1', port), false, 'the inspector closes with the call');
+    // the trace panel shows the debugged call like any other: run's span, count_vowels' under it
+    const api = await getApi();
+    await showPanel(api);
+    const traced = await waitFor('the debugged call in the panel', () => {
+      const spans = [...postedSpans(api).values()].filter((sp) => sp.id > spansBefore && sp.status === 'ok');
+      const top = spans.find((sp) => sp.calleeName === 'run' && sp.func === 'run');
+      const nested = top && spans.find((sp) => sp.parentId === top.id && sp.func === 'count_vowels');
+      return top && nested ? { top, nested } : undefined;
+    }, 15_000);
+    assert.ok(traced.top.durationMs > 0);
   });
 
   test('a pause longer than callTimeoutMs does not fail the call', async () => {
