@@ -18,7 +18,7 @@ export const UPDATE_SNAPSHOT = 'extismIpc.updateSnapshot';
 
 /** What the Test Explorer was told of a call: its state and its messages. */
 export interface ReportedResult {
-  state: 'passed' | 'failed' | 'errored';
+  state: 'passed' | 'failed' | 'errored' | 'skipped';
   messages: vscode.TestMessage[];
 }
 
@@ -74,7 +74,9 @@ export class CallFileTests implements vscode.Disposable {
       this.reported,
       // on a failed snapshot's message in the Test Results (testing/message/context): the test and the message come as one argument
       vscode.commands.registerCommand(UPDATE_SNAPSHOT, (arg?: { test?: vscode.TestItem }) => (arg?.test ? this.updateSnapshot(arg.test) : false)),
-      this.onDidReport(({ outcome: o, debugged }) => this.log.info(`call file: ${o.call.name}${debugged ? ' (debugged)' : ''} ${o.passed ? 'passed' : `failed: ${o.reason}`} (${o.durationMs.toFixed(0)} ms)`)),
+      this.onDidReport(({ outcome: o, debugged, result }) =>
+        this.log.info(`call file: ${o.call.name}${debugged ? ' (debugged)' : ''} ${result.state === 'skipped' ? 'skipped: the run was cancelled' : o.passed ? 'passed' : `failed: ${o.reason}`} (${o.durationMs.toFixed(0)} ms)`),
+      ),
       watcher,
       watcher.onDidCreate((uri) => this.load(uri)),
       watcher.onDidChange((uri) => this.load(uri)),
@@ -192,7 +194,7 @@ export class CallFileTests implements vscode.Disposable {
     try {
       for (const [fileKey, only] of byFile) {
         if (token.isCancellationRequested) break;
-        if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? [], snapshots, debug))) allPassed = false;
+        if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? [], snapshots, debug, token))) allPassed = false;
       }
     } finally {
       run.end();
@@ -214,7 +216,15 @@ export class CallFileTests implements vscode.Disposable {
     return this.run(request, token, 'check', debug);
   }
 
-  private async runFileItems(run: vscode.TestRun, fileKey: string, only: Set<number> | undefined, exclude: readonly vscode.TestItem[], snapshots: SnapshotMode, debug: DebuggedCall | undefined): Promise<boolean> {
+  private async runFileItems(
+    run: vscode.TestRun,
+    fileKey: string,
+    only: Set<number> | undefined,
+    exclude: readonly vscode.TestItem[],
+    snapshots: SnapshotMode,
+    debug: DebuggedCall | undefined,
+    token: vscode.CancellationToken,
+  ): Promise<boolean> {
     const file = this.controller.items.get(fileKey);
     const calls = this.parsed.get(fileKey);
     if (!file || !calls) return false;
@@ -250,6 +260,12 @@ export class CallFileTests implements vscode.Disposable {
         const item = items.get(outcome.call.index);
         if (!item) continue;
         if (!outcome.passed) allPassed = false;
+        // a cancelled Debug run ends the session of the call under way and debugs no more: those are not judged
+        if (debug && token.isCancellationRequested && outcome.error !== undefined) {
+          run.skipped(item);
+          this.reported.fire({ item, outcome, result: { state: 'skipped', messages: [] }, debugged: true });
+          continue;
+        }
         const result = report(run, item, outcome);
         this.reported.fire({ item, outcome, result, debugged: debug !== undefined });
       }

@@ -147,6 +147,50 @@ suite('call file lenses and Record Calls', () => {
       fs.rmSync(uri.fsPath, { force: true });
     }
   });
+
+  test('cancelling a Debug run ends the session of the call under way, and debugs no more: those calls are skipped', async function () {
+    this.timeout(120_000);
+    const api = await reset();
+    await vscode.debug.stopDebugging();
+    await sleep(1500);
+    const uri = folderUri('debug-cancel.extism-calls.json');
+    fs.writeFileSync(uri.fsPath, JSON.stringify({
+      calls: [
+        { name: 'first', plugin: 'echo', function: 'echo', input: 'a', expect: { output: 'a' } },
+        { name: 'second', plugin: 'echo', function: 'echo', input: 'b', expect: { output: 'b' } },
+      ],
+    }, null, 2));
+    const source = new vscode.CancellationTokenSource();
+    const started: string[] = [];
+    const starts = vscode.debug.onDidStartDebugSession((s) => started.push(s.name));
+    // the person cancels the run while its first call waits in the debugger
+    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('*', {
+      createDebugAdapterTracker: () => ({
+        onDidSendMessage: (m: { type?: string; event?: string }) => {
+          if (m.type === 'event' && m.event === 'stopped') source.cancel();
+        },
+      }),
+    });
+    const tests = hooks(api).callTests;
+    const reports: CallReport[] = [];
+    const sub = tests.onDidReport((r) => reports.push(r));
+    try {
+      const file = await waitFor('the call file\'s tests', () => {
+        const item = tests.items.get(uri.toString());
+        return item && item.children.size === 2 ? item : undefined;
+      }, 15_000);
+      assert.equal(await tests.debugRun(new vscode.TestRunRequest([file]), source.token), false);
+      assert.deepEqual(reports.map((r) => `${r.item.label}: ${r.result.state}`), ['first: skipped', 'second: skipped']);
+      assert.match(reports[0].outcome.error ?? '', /debug session ended: the call was stopped/);
+      assert.deepEqual(started.filter((n) => /^Extism: debug/.test(n)), ['Extism: debug first: #1 echo.echo'], 'one session: the second call was not debugged');
+    } finally {
+      sub.dispose();
+      starts.dispose();
+      tracker.dispose();
+      source.dispose();
+      fs.rmSync(uri.fsPath, { force: true });
+    }
+  });
 });
 
 /** A reported result as comparable data: state, and each message's text, diff and place. */
