@@ -8,7 +8,7 @@ import { createApi, ExtismIpcApi } from './vscode/api';
 import { registerCommands } from './vscode/commands';
 import type { MadeCall } from './vscode/commands';
 import { registerRecordCalls } from './vscode/recordCalls';
-import { registerDebugCall } from './vscode/debugCall';
+import { CallDebugger, registerDebugCall } from './vscode/debugCall';
 import { registerProfileCommand } from './vscode/profileCommand';
 import { TrapDiagnostics } from './vscode/trapDiagnostics';
 import { watchHost } from './vscode/hostEvents';
@@ -52,7 +52,8 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
   const messages = underTest ? new PanelMessageLog() : undefined;
   const overviewMessages = underTest ? new OverviewMessageLog() : undefined;
 
-  const callTests = new CallFileTests(samplesDir, transport, log);
+  const debugging = new CallDebugger(log, context.extensionPath);
+  const callTests = new CallFileTests(samplesDir, transport, log, debugging);
   const tree = new PluginTreeProvider(h);
   const treeView = vscode.window.createTreeView<PluginNode>('extismIpc.livePlugins', { treeDataProvider: tree, showCollapseAll: true });
   const outputs = new OutputDocuments((id) => h.plugin(id) !== undefined);
@@ -86,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): ExtismIpcApi {
     ...registerPanelCommands(panel, h),
     inputEditors,
     ...registerCommands({ host: h, log, samplesDir, tree, treeView, panel, outputs, history, inputEditors, applySettings: applyNow, callsMade }),
-    ...registerDebugCall({ host: h, log, extensionPath: context.extensionPath }),
+    ...registerDebugCall({ host: h, log, debugging }),
     registerProfileCommand(h, log, vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'profiles')),
     new TrapDiagnostics(h),
     vscode.window.registerCustomEditorProvider(OVERVIEW_VIEW_TYPE, new PluginOverviewProvider(h, context.extensionUri, overviewMessages), {

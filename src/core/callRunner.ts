@@ -10,7 +10,7 @@ import { outermostSpan } from './model/callTree';
 import { IpcError } from './model/errors';
 import { snapshotFileOf } from './model/snapshots';
 import type { StackFrame } from './model/stackFrames';
-import type { Span } from '../shared/traceRecords';
+import type { CallFileCaller, Span } from '../shared/traceRecords';
 import type { PluginHost } from './pluginHost';
 import { SnapshotMode, SnapshotStore } from './snapshotStore';
 
@@ -23,7 +23,16 @@ export interface RunOptions {
    * one that differs, `ci` compares and fails where one is missing.
    */
   snapshots?: SnapshotMode;
+  /**
+   * The picked calls (every call when none is picked) are made through this instead of an ordinary
+   * call: the editor's Debug profile makes them under its debugger. Only a call's first run goes
+   * through it (its `repeat`s are ordinary), and they are judged as any call is.
+   */
+  debug?: DebuggedCall;
 }
+
+/** Makes a call of a call file some other way (under a debugger): its output, or it rejects with the call's error. */
+export type DebuggedCall = (host: PluginHost, id: number, call: CallSpec, input: Uint8Array, caller: CallFileCaller) => Promise<Uint8Array>;
 
 /**
  * Runs the calls of a file: its own calls in order on one session, then each group in order on a
@@ -43,8 +52,9 @@ export async function runCallFile(calls: CallFile, host: PluginHost, only?: Read
     const session = new CallSession(host, snapshots);
     try {
       for (const call of list.slice(0, last + 1)) {
-        const outcome = await session.run(calls, call);
-        if (!picked || picked.has(call.index)) outcomes.push(outcome);
+        const isPicked = !picked || picked.has(call.index);
+        const outcome = await session.run(calls, call, isPicked ? options.debug : undefined);
+        if (isPicked) outcomes.push(outcome);
       }
     } finally {
       if (list !== calls.calls) await session.close();
@@ -67,10 +77,11 @@ export class CallSession {
     private readonly snapshots?: SnapshotStore,
   ) {}
 
-  async run(calls: CallFile, call: CallSpec): Promise<CallOutcome> {
+  /** Runs a call and judges it; `debug` makes its first run some other way (under a debugger). */
+  async run(calls: CallFile, call: CallSpec, debug?: DebuggedCall): Promise<CallOutcome> {
     if (call.problem !== undefined) return invalidOutcome(call);
     const own = this.snapshots ?? new SnapshotStore(snapshotFileOf(calls.file), 'check');
-    const outcome = await runOne(call, calls, this.host, this.live, own);
+    const outcome = await runOne(call, calls, this.host, this.live, own, debug);
     if (!this.snapshots) own.save();
     return outcome;
   }
@@ -82,7 +93,7 @@ export class CallSession {
   }
 }
 
-async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: Map<string, number>, snapshots: SnapshotStore): Promise<CallOutcome> {
+async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: Map<string, number>, snapshots: SnapshotStore, debug: DebuggedCall | undefined): Promise<CallOutcome> {
   const base = path.dirname(calls.file);
   const t0 = performance.now();
   let input: Uint8Array;
@@ -109,7 +120,7 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
   }
   const runs: RunResult[] = [];
   for (let i = 0; i < (loadError === undefined ? call.repeat : 1); i++) {
-    runs.push(loadError === undefined ? await runOnce(host, id!, call, calls, input) : { error: loadError, spans: [], ms: 0 });
+    runs.push(loadError === undefined ? await runOnce(host, id!, call, calls, input, i === 0 ? debug : undefined) : { error: loadError, spans: [], ms: 0 });
     if (runs[i].error !== undefined) break; // a failed run is the answer: more runs only time it
   }
   const first = runs[0];
@@ -128,7 +139,7 @@ async function runOne(call: CallSpec, calls: CallFile, host: PluginHost, live: M
   };
 }
 
-async function runOnce(host: PluginHost, id: number, call: CallSpec, calls: CallFile, input: Uint8Array): Promise<RunResult> {
+async function runOnce(host: PluginHost, id: number, call: CallSpec, calls: CallFile, input: Uint8Array, debug: DebuggedCall | undefined): Promise<RunResult> {
   const spans: Span[] = [];
   const listening = host.trace.onRecord((r) => {
     if (r.kind === 'call' && r.status !== 'running') spans.push(r);
@@ -138,7 +149,8 @@ async function runOnce(host: PluginHost, id: number, call: CallSpec, calls: Call
   let error: string | undefined;
   let frames: StackFrame[] | undefined;
   try {
-    output = await host.call(id, call.function, input, { callFile: calls.file, name: callerNameOf(call, calls) });
+    const caller = { callFile: calls.file, name: callerNameOf(call, calls) };
+    output = await (debug ? debug(host, id, call, input, caller) : host.call(id, call.function, input, caller));
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
     if (e instanceof IpcError && e.frames?.length) frames = e.frames;

@@ -32,7 +32,7 @@ export { callerText } from '../shared/traceRecords';
 // the one bounded reader of files a user names: regular files only, size-limited, never blocking on a FIFO
 export { FileRefusal, readFileChecked } from './runtime/files';
 export { CallSession, runCallFile } from './callRunner';
-export type { RunOptions } from './callRunner';
+export type { DebuggedCall, RunOptions } from './callRunner';
 export { findCallFiles, inputBytes, loadOptions, readCallFile, targetOf } from './callFileInputs';
 export type { CallOutcome, CheckOutcome } from './callOutcome';
 export { allCalls, CALL_FILE_SUFFIX, callOffsets, CallFileError, parseCallFile } from './model/callFile';
@@ -49,7 +49,7 @@ export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeEx
 // the one reading of the engine's a face may do: pure, bytes in and plain data out, no engine state
 export { summarizeModule } from './engine/moduleSummary';
 export { kernelPath, kernelPathLine } from './engine/kernelPath';
-export { PLUGIN_ENTRY_FILE } from './model/debugging';
+export { isKernelDisassembly, isKernelFrameName, keepDebugInfo, PLUGIN_ENTRY_FILE } from './model/debugging';
 export type { DebugCallOptions, InspectorAddress } from './model/debugging';
 export { guessPdk, importServed, importServer } from './model/moduleSummary';
 export type { ExternKind, ImportContext, ImportServer, ModuleExport, ModuleImport, ModuleMemory, ModuleSummary, ModuleSummaryResult, PdkGuess, Producers } from './model/moduleSummary';

@@ -238,9 +238,10 @@ export class PluginHost {
    * A call for an attached debugger: it pauses at its export's entry (and at every plugin export
    * it reaches, with `everyEntry`), and no time limit fires while it runs.
    */
-  debugCall(id: number, func: string, input: Uint8Array | string, debug: DebugCallOptions, caller: Exclude<Caller, number> = 'command'): Promise<Uint8Array> {
+  debugCall(id: number, func: string, input: Uint8Array | string, debug: DebugCallOptions, caller: Exclude<Caller, number | 'callFile'> | CallFileCaller = 'command'): Promise<Uint8Array> {
     const bytes = typeof input === 'string' ? new Uint8Array(Buffer.from(input, 'utf8')) : input;
-    const done = this.connect((c) => c.request('call', { caller, id, func, input: bytes, debug }));
+    const who = typeof caller === 'string' ? { caller } : { caller: 'callFile' as const, callerName: callFileCallerName(caller) };
+    const done = this.connect((c) => c.request('call', { ...who, id, func, input: bytes, debug }));
     this.countCall(+1);
     const end = () => this.countCall(-1);
     done.then(end, end);

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { CALL_FILE_SUFFIX, CallFile, CallFileError, formatTraceTree, PluginHost, runCallFile, RuntimeTransport, terminalText, visibleText } from '../core';
-import type { CallOutcome, CallSpec, SnapshotMode } from '../core';
+import type { CallOutcome, CallSpec, DebuggedCall, SnapshotMode } from '../core';
 import { topFrame } from '../core';
 import { rangeOf } from './trapDiagnostics';
-import { DEBUG_CALL_FROM_FILE } from './callFileLens';
 import { callFileDiagnostics, placedCallFile } from './callFilePlaces';
 import type { PlacedCallFile } from './callFilePlaces';
+import type { CallDebugger } from './debugCall';
 import type { Log } from './log';
 import { markdownString, md } from './markdown';
 import { readSettings } from './settings';
@@ -15,6 +15,20 @@ const GLOB = `**/*${CALL_FILE_SUFFIX}`;
 /** The contextValue of a failed snapshot's message: its context menu offers Update Snapshot. */
 export const SNAPSHOT_MESSAGE = 'extismIpc.snapshot';
 export const UPDATE_SNAPSHOT = 'extismIpc.updateSnapshot';
+
+/** What the Test Explorer was told of a call: its state and its messages. */
+export interface ReportedResult {
+  state: 'passed' | 'failed' | 'errored' | 'skipped';
+  messages: vscode.TestMessage[];
+}
+
+/** A call of a run ended: its item, its outcome, what was reported, and whether it was debugged (the Debug profile). */
+export interface CallReport {
+  item: vscode.TestItem;
+  outcome: CallOutcome;
+  result: ReportedResult;
+  debugged: boolean;
+}
 
 /**
  * Calls with an `expect` in the workspace's call files, as tests in the Test Explorer: a file, then
@@ -32,17 +46,15 @@ export class CallFileTests implements vscode.Disposable {
     return this.controller.items;
   }
   private readonly parsed = new Map<string, CallFile>();
-  private readonly reported = new vscode.EventEmitter<{ item: vscode.TestItem; outcome: CallOutcome }>();
-  /** A call of a test run ended (the log shows each). */
+  private readonly reported = new vscode.EventEmitter<CallReport>();
+  /** A call of a test run (Run, Debug or Update Snapshots) ended (the log shows each). */
   readonly onDidReport = this.reported.event;
-  private readonly debugged = new vscode.EventEmitter<{ item: vscode.TestItem; passed: boolean }>();
-  /** A call of a Debug run ended. */
-  readonly onDidDebug = this.debugged.event;
 
   constructor(
     private readonly samplesDir: string,
     private readonly transport: RuntimeTransport,
     private readonly log: Log,
+    private readonly debugging: CallDebugger,
   ) {
     this.controller.resolveHandler = async (item) => {
       if (!item) await this.discover();
@@ -52,7 +64,7 @@ export class CallFileTests implements vscode.Disposable {
       await this.run(request, token);
     }, true);
     this.controller.createRunProfile('Debug', vscode.TestRunProfileKind.Debug, async (request, token) => {
-      await this.debugCalls(request, token);
+      await this.debugRun(request, token);
     }, true);
     this.controller.createRunProfile('Update Snapshots', vscode.TestRunProfileKind.Run, async (request, token) => {
       await this.run(request, token, 'update');
@@ -60,11 +72,11 @@ export class CallFileTests implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher(GLOB);
     this.disposables.push(
       this.reported,
-      this.debugged,
-      this.onDidDebug(({ item, passed }) => this.log.info(`call file: ${item.label} debugged: ${passed ? 'passed' : 'failed'}`)),
       // on a failed snapshot's message in the Test Results (testing/message/context): the test and the message come as one argument
       vscode.commands.registerCommand(UPDATE_SNAPSHOT, (arg?: { test?: vscode.TestItem }) => (arg?.test ? this.updateSnapshot(arg.test) : false)),
-      this.onDidReport(({ outcome: o }) => this.log.info(`call file: ${o.call.name} ${o.passed ? 'passed' : `failed: ${o.reason}`} (${o.durationMs.toFixed(0)} ms)`)),
+      this.onDidReport(({ outcome: o, debugged, result }) =>
+        this.log.info(`call file: ${o.call.name}${debugged ? ' (debugged)' : ''} ${result.state === 'skipped' ? 'skipped: the run was cancelled' : o.passed ? 'passed' : `failed: ${o.reason}`} (${o.durationMs.toFixed(0)} ms)`),
+      ),
       watcher,
       watcher.onDidCreate((uri) => this.load(uri)),
       watcher.onDidChange((uri) => this.load(uri)),
@@ -156,7 +168,12 @@ export class CallFileTests implements vscode.Disposable {
     }
   }
 
-  private async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, snapshots: SnapshotMode = 'check'): Promise<boolean> {
+  /**
+   * A run of the Test Explorer: the chosen calls of each file, with the calls before them in their
+   * group run too (for their state). `debug`: the chosen calls are made under the debugger (the
+   * Debug profile), and judged and reported as a Run judges them.
+   */
+  private async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, snapshots: SnapshotMode = 'check', debug?: DebuggedCall): Promise<boolean> {
     const run = this.controller.createTestRun(request);
     const byFile = new Map<string, Set<number> | undefined>();
     const add = (item: vscode.TestItem): void => {
@@ -177,7 +194,7 @@ export class CallFileTests implements vscode.Disposable {
     try {
       for (const [fileKey, only] of byFile) {
         if (token.isCancellationRequested) break;
-        if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? [], snapshots))) allPassed = false;
+        if (!(await this.runFileItems(run, fileKey, only, request.exclude ?? [], snapshots, debug, token))) allPassed = false;
       }
     } finally {
       run.end();
@@ -186,50 +203,28 @@ export class CallFileTests implements vscode.Disposable {
   }
 
   /**
-   * The Debug profile: each selected call, one at a time, through Debug Call on the extension's host
-   * (the call file's Debug lens). A call passes when it gives an output: its expects are not judged.
+   * The Debug profile: a Run whose chosen calls are made under Debug Call, one at a time, on the
+   * run's own host; each is judged by its expects and reported as Run reports it. Cancelling the
+   * run ends the session of the call being debugged.
    */
-  async debugCalls(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<boolean> {
-    const run = this.controller.createTestRun(request);
-    const picked: vscode.TestItem[] = [];
-    const exclude = request.exclude ?? [];
-    const take = (item: vscode.TestItem): void => {
-      if (exclude.includes(item) || picked.includes(item)) return;
-      if (item.id.includes('#')) picked.push(item);
-      else item.children.forEach(take);
+  debugRun(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<boolean> {
+    const debug: DebuggedCall = (host, id, call, input, caller) => {
+      const plugin = host.plugin(id);
+      if (!plugin) throw new Error(`${call.name}: its plugin #${id} is not live`);
+      return this.debugging.debug(host, plugin, call.function, input, `${call.name}: #${id} ${plugin.name}.${call.function}`, caller, token);
     };
-    if (request.include) request.include.forEach(take);
-    else this.controller.items.forEach(take);
-    let allPassed = true;
-    try {
-      for (const item of picked) {
-        if (token.isCancellationRequested) break;
-        const [fileKey, index] = item.id.split('#');
-        run.started(item);
-        const t0 = Date.now();
-        try {
-          const output = await vscode.commands.executeCommand<string | undefined>(DEBUG_CALL_FROM_FILE, vscode.Uri.parse(fileKey), Number(index), false);
-          if (output === undefined) {
-            allPassed = false;
-            run.skipped(item);
-            continue;
-          }
-          appendTerminal(run, `${item.label}: ${output}\n`, item);
-          run.passed(item, Date.now() - t0);
-          this.debugged.fire({ item, passed: true });
-        } catch (error) {
-          allPassed = false;
-          run.failed(item, testMessage(error instanceof Error ? error.message : String(error)), Date.now() - t0);
-          this.debugged.fire({ item, passed: false });
-        }
-      }
-    } finally {
-      run.end();
-    }
-    return allPassed;
+    return this.run(request, token, 'check', debug);
   }
 
-  private async runFileItems(run: vscode.TestRun, fileKey: string, only: Set<number> | undefined, exclude: readonly vscode.TestItem[], snapshots: SnapshotMode): Promise<boolean> {
+  private async runFileItems(
+    run: vscode.TestRun,
+    fileKey: string,
+    only: Set<number> | undefined,
+    exclude: readonly vscode.TestItem[],
+    snapshots: SnapshotMode,
+    debug: DebuggedCall | undefined,
+    token: vscode.CancellationToken,
+  ): Promise<boolean> {
     const file = this.controller.items.get(fileKey);
     const calls = this.parsed.get(fileKey);
     if (!file || !calls) return false;
@@ -261,12 +256,18 @@ export class CallFileTests implements vscode.Disposable {
     );
     let allPassed = true;
     try {
-      for (const outcome of await runCallFile(calls, host, new Set(items.keys()), { snapshots })) {
+      for (const outcome of await runCallFile(calls, host, new Set(items.keys()), { snapshots, ...(debug ? { debug } : {}) })) {
         const item = items.get(outcome.call.index);
         if (!item) continue;
         if (!outcome.passed) allPassed = false;
-        report(run, item, outcome);
-        this.reported.fire({ item, outcome });
+        // a cancelled Debug run ends the session of the call under way and debugs no more: those are not judged
+        if (debug && token.isCancellationRequested && outcome.error !== undefined) {
+          run.skipped(item);
+          this.reported.fire({ item, outcome, result: { state: 'skipped', messages: [] }, debugged: true });
+          continue;
+        }
+        const result = report(run, item, outcome);
+        this.reported.fire({ item, outcome, result, debugged: debug !== undefined });
       }
     } catch (error) {
       allPassed = false;
@@ -302,20 +303,26 @@ function* childrenOf(item: vscode.TestItem): Generator<vscode.TestItem> {
   }
 }
 
-function report(run: vscode.TestRun, item: vscode.TestItem, o: CallOutcome): void {
+/** Reports a call's outcome to the run (its trace and notes into the output first): what it reported. */
+function report(run: vscode.TestRun, item: vscode.TestItem, o: CallOutcome): ReportedResult {
+  if (o.spans.length && !o.invalid) appendTerminal(run, `${o.call.name}\n${formatTraceTree(o.spans)}\n`, item);
+  if (o.notes.length && !o.invalid) appendTerminal(run, `${o.call.name}: ${o.notes.join('; ')}\n`, item);
+  const result = resultOf(item, o);
+  if (result.state === 'errored') run.errored(item, result.messages);
+  else if (result.state === 'passed') run.passed(item, o.durationMs);
+  else run.failed(item, result.messages, o.durationMs);
+  return result;
+}
+
+/** How a call's outcome shows in the Test Explorer: an invalid call errored; every failed expect a message of its own, named. */
+function resultOf(item: vscode.TestItem, o: CallOutcome): ReportedResult {
   if (o.invalid) {
     const message = testMessage(o.reason ?? 'is not a call');
     if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
-    run.errored(item, message);
-    return;
+    return { state: 'errored', messages: [message] };
   }
-  if (o.spans.length) appendTerminal(run, `${o.call.name}\n${formatTraceTree(o.spans)}\n`, item);
-  if (o.notes.length) appendTerminal(run, `${o.call.name}: ${o.notes.join('; ')}\n`, item);
-  if (o.passed) {
-    run.passed(item, o.durationMs);
-    return;
-  }
-  // every failed expect is a message of its own, named; a snapshot's offers Update Snapshot
+  if (o.passed) return { state: 'passed', messages: [] };
+  // a snapshot's message offers Update Snapshot
   const messages = o.checks.filter((c) => !c.passed).map((c) => {
     const reason = `${c.name !== undefined ? `${c.name}: ` : ''}${c.reason ?? 'failed'}`;
     const message =
@@ -329,5 +336,5 @@ function report(run: vscode.TestRun, item: vscode.TestItem, o: CallOutcome): voi
     else if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
     return message;
   });
-  run.failed(item, messages.length ? messages : testMessage(o.reason ?? 'failed'), o.durationMs);
+  return { state: 'failed', messages: messages.length ? messages : [testMessage(o.reason ?? 'failed')] };
 }

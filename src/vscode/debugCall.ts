@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PLUGIN_ENTRY_FILE, readFileChecked, summarizeModule, visibleText } from '../core';
-import type { PluginHost, PluginInfo } from '../core';
+import { keepDebugInfo, readFileChecked, summarizeModule, visibleText } from '../core';
+import type { CallFileCaller, PluginHost, PluginInfo } from '../core';
 import { runCommand } from './commands';
+import { followDebugCall } from './debugStepping';
 import type { Log } from './log';
 import { showInformation } from './notify';
 import { pickExport, pickInput, pickPlugin } from './pickers';
@@ -26,8 +27,8 @@ const MAX_MODULE_BYTES = 256 * 1024 * 1024;
 interface DebugCallServices {
   host: PluginHost;
   log: Log;
-  /** The extension's folder: the runtime's own JavaScript (dist/, src/) is skipped when stepping. */
-  extensionPath: string;
+  /** Debugs calls (the Test Explorer's Debug profile uses the same one on hosts of its own). */
+  debugging: CallDebugger;
 }
 
 /**
@@ -36,10 +37,10 @@ interface DebugCallServices {
  * plugin export it reaches, with `extismIpc.debug.breakOnPluginEntry`).
  */
 export function registerDebugCall(s: DebugCallServices): vscode.Disposable[] {
-  const offered = new Set<string>();
   return [
     vscode.debug.registerDebugAdapterTrackerFactory('*', {
-      createDebugAdapterTracker: (session) => (markOf(session) !== undefined ? stepIntoExports(session) : undefined),
+      // a person ending the session (before the debugger detaches) ends its call
+      createDebugAdapterTracker: (session) => (markOf(session) !== undefined ? followDebugCall(session, () => running.get(String(markOf(session)))?.end()) : undefined),
     }),
     vscode.commands.registerCommand(DEBUG_CALL_COMMAND, (target?: unknown, funcArg?: unknown, inputArg?: unknown) => {
       const interactive = target === undefined || typeof target === 'object' || funcArg === undefined || inputArg === undefined;
@@ -51,77 +52,118 @@ export function registerDebugCall(s: DebugCallServices): vscode.Disposable[] {
         const label = `#${plugin.id} ${plugin.name}.${func}`;
         const input = typeof inputArg === 'string' || inputArg instanceof Uint8Array ? inputArg : await pickInput(label);
         if (input === undefined) return undefined;
-        if (!offered.has(plugin.source)) {
-          offered.add(plugin.source);
-          void offerSourceLevel(plugin, s.log);
-        }
-        const output = await debugCall(s, plugin, func, input, label);
+        const output = await s.debugging.debug(s.host, plugin, func, input, label, 'command');
         return new TextDecoder().decode(output);
       });
     }),
   ];
 }
 
-/** One debugged call: inspector, session, call; the session and the inspector end with the call. */
-async function debugCall(s: DebugCallServices, plugin: PluginInfo, func: string, input: string | Uint8Array, label: string): Promise<Uint8Array> {
-  const address = await s.host.openInspector();
-  const mark = `${Date.now()}-${Math.random()}`;
-  // js-debug attaches in a session of its own, and debugs the process in a child session of it
-  const sessions: vscode.DebugSession[] = [];
-  const target = new Promise<vscode.DebugSession>((resolve) => {
-    const watch = vscode.debug.onDidStartDebugSession((session) => {
-      if (markOf(session) !== mark) return;
-      sessions.push(session);
-      if (session.configuration[MARK] === mark) return;
-      watch.dispose();
-      resolve(session);
-    });
-  });
-  const config: vscode.DebugConfiguration = {
-    type: 'node',
-    request: 'attach',
-    name: visibleText(`Extism: debug ${label}`),
-    address: address.host,
-    port: address.port,
-    skipFiles: [path.join(s.extensionPath, 'dist', '**'), path.join(s.extensionPath, 'src', '**'), '<node_internals>/**'],
-    // the runtime is not the person's program: its child processes and its exit are not theirs
-    autoAttachChildProcesses: false,
-    attachExistingChildren: false,
-    continueOnAttach: true,
-    [MARK]: mark,
-  };
-  let ended = false;
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  try {
-    if (!(await vscode.debug.startDebugging(folder, config))) throw new Error(`the JavaScript debugger did not attach to the plugin runtime at ${address.host}:${address.port}`);
-    const child = await within(target, ATTACH_WAIT_MS, `the JavaScript debugger did not reach the plugin runtime at ${address.host}:${address.port}`);
-    const attachMs = await attached(child);
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      // the detached runtime resumes the call: stop it as a timeout would
-      s.host.interruptDebugCall();
-    };
-    running.set(mark, { end });
-    const watch = vscode.debug.onDidTerminateDebugSession((gone) => {
-      if (sessions.includes(gone)) end();
-    });
-    const everyEntry = vscode.workspace.getConfiguration('extismIpc').get<boolean>('debug.breakOnPluginEntry', true);
-    s.log.info(`${label}: debugging through ${address.host}:${address.port} in "${child.name}" (attached in ${attachMs} ms)${everyEntry ? ', pausing at every plugin entry' : ''}`);
-    try {
-      const output = await s.host.debugCall(plugin.id, func, input, { everyEntry }, 'command');
-      if (ended) throw new Error('debug session ended: the call was stopped');
-      s.log.info(`${label}: debugged, out ${output.byteLength} B`);
-      return output;
-    } finally {
-      running.delete(mark);
-      watch.dispose();
+/**
+ * Debugs calls on a host: the first call of a plugin file says once whether its source can be shown.
+ * The Debug Call command uses it on the extension's host, the Test Explorer's Debug profile on the
+ * host of its run.
+ */
+export class CallDebugger {
+  private readonly offered = new Set<string>();
+
+  /** `extensionPath`: the extension's folder; the runtime's own JavaScript (dist/, src/) is skipped when stepping. */
+  constructor(
+    private readonly log: Log,
+    private readonly extensionPath: string,
+  ) {}
+
+  /**
+   * One debugged call: inspector, session, call; the session and the inspector end with the call.
+   * Its output, or it rejects with the call's error ("debug session ended" when a person stopped it,
+   * or `cancel` was asked for).
+   */
+  async debug(
+    host: PluginHost,
+    plugin: PluginInfo,
+    func: string,
+    input: string | Uint8Array,
+    label: string,
+    caller: 'command' | CallFileCaller,
+    cancel?: vscode.CancellationToken,
+  ): Promise<Uint8Array> {
+    if (cancel?.isCancellationRequested) throw new vscode.CancellationError();
+    if (!this.offered.has(plugin.source)) {
+      this.offered.add(plugin.source);
+      void offerSourceLevel(plugin, this.log);
     }
-  } finally {
-    const root = sessions.find((session) => session.configuration[MARK] === mark);
-    if (root && !ended) await vscode.debug.stopDebugging(root);
-    await s.host.closeInspector().catch(() => undefined);
+    const address = await host.openInspector();
+    const mark = `${Date.now()}-${Math.random()}`;
+    // js-debug attaches in a session of its own, and debugs the process in a child session of it
+    const sessions: vscode.DebugSession[] = [];
+    const target = new Promise<vscode.DebugSession>((resolve) => {
+      const watch = vscode.debug.onDidStartDebugSession((session) => {
+        if (markOf(session) !== mark) return;
+        sessions.push(session);
+        if (session.configuration[MARK] === mark) return;
+        watch.dispose();
+        resolve(session);
+      });
+    });
+    const config: vscode.DebugConfiguration = {
+      type: 'node',
+      request: 'attach',
+      name: visibleText(`Extism: debug ${label}`),
+      address: address.host,
+      port: address.port,
+      skipFiles: skipFilesOf(this.extensionPath),
+      // the runtime is not the person's program: its child processes and its exit are not theirs
+      autoAttachChildProcesses: false,
+      attachExistingChildren: false,
+      continueOnAttach: true,
+      [MARK]: mark,
+    };
+    let ended = false;
+    const root = (): vscode.DebugSession | undefined => sessions.find((session) => session.configuration[MARK] === mark);
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    try {
+      if (!(await vscode.debug.startDebugging(folder, config))) throw new Error(`the JavaScript debugger did not attach to the plugin runtime at ${address.host}:${address.port}`);
+      const child = await within(target, ATTACH_WAIT_MS, `the JavaScript debugger did not reach the plugin runtime at ${address.host}:${address.port}`);
+      const attachMs = await attached(child);
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        // the detached runtime resumes the call: stop it as a timeout would
+        host.interruptDebugCall();
+      };
+      running.set(mark, { end });
+      const watches = [
+        vscode.debug.onDidTerminateDebugSession((gone) => {
+          if (sessions.includes(gone)) end();
+        }),
+        // a cancelled test run ends its session as Stop does
+        ...(cancel ? [cancel.onCancellationRequested(() => void stopSession(root()))] : []),
+      ];
+      const everyEntry = vscode.workspace.getConfiguration('extismIpc').get<boolean>('debug.breakOnPluginEntry', true);
+      this.log.info(`${label}: debugging through ${address.host}:${address.port} in "${child.name}" (attached in ${attachMs} ms)${everyEntry ? ', pausing at every plugin entry' : ''}`);
+      try {
+        const output = await host.debugCall(plugin.id, func, input, { everyEntry }, caller);
+        if (ended) throw new Error('debug session ended: the call was stopped');
+        this.log.info(`${label}: debugged, out ${output.byteLength} B`);
+        return output;
+      } finally {
+        running.delete(mark);
+        for (const w of watches) w.dispose();
+      }
+    } finally {
+      if (!ended) await stopSession(root());
+      await host.closeInspector().catch(() => undefined);
+    }
   }
+}
+
+/** What stepping skips: the runtime's own JavaScript (the extension's dist/ and src/) and Node's internals. */
+function skipFilesOf(extensionPath: string): string[] {
+  return [path.join(extensionPath, 'dist', '**'), path.join(extensionPath, 'src', '**'), '<node_internals>/**'];
+}
+
+async function stopSession(session: vscode.DebugSession | undefined): Promise<void> {
+  if (session) await vscode.debug.stopDebugging(session);
 }
 
 /** The mark of a debug-call session, or of the session it is a child of. */
@@ -153,35 +195,6 @@ async function attached(session: vscode.DebugSession): Promise<number> {
 }
 
 /**
- * Follows a debug-call session: a pause in the plugin entry step (a `debugger` statement just
- * before an export is entered) steps on into the export, so the session stops on its first instruction.
- */
-function stepIntoExports(session: vscode.DebugSession): vscode.DebugAdapterTracker {
-  return {
-    onWillReceiveMessage: (message: { type?: string; command?: string }) => {
-      if (message.type === 'request' && (message.command === 'disconnect' || message.command === 'terminate')) running.get(String(markOf(session)))?.end();
-    },
-    onDidSendMessage: (message: { type?: string; event?: string; body?: { threadId?: number } }) => {
-      if (message.type !== 'event' || message.event !== 'stopped') return;
-      const threadId = message.body?.threadId;
-      if (threadId === undefined) return;
-      void stepOnIfAtEntry(session, threadId);
-    },
-  };
-}
-
-async function stepOnIfAtEntry(session: vscode.DebugSession, threadId: number): Promise<void> {
-  try {
-    const trace = (await session.customRequest('stackTrace', { threadId, startFrame: 0, levels: 1 })) as { stackFrames: { source?: { name?: string; path?: string } }[] };
-    const source = trace.stackFrames[0]?.source;
-    if (!source || ![source.name, source.path].some((n) => n?.endsWith(PLUGIN_ENTRY_FILE))) return;
-    await session.customRequest('stepIn', { threadId });
-  } catch {
-    // the session ended meanwhile
-  }
-}
-
-/**
  * Source-level debugging: a module with DWARF needs the DWARF extension (offered once, opened in
  * the Extensions view); a module without says which build flag of its PDK keeps debug info.
  */
@@ -206,27 +219,6 @@ async function offerSourceLevel(plugin: PluginInfo, log: Log): Promise<void> {
   }
   log.info(`${plugin.name} has no DWARF debug info: the debugger shows its WebAssembly disassembly. ${keepDebugInfo(summary.pdk?.language)}`);
   void showInformation(`Extism: ${plugin.name} has no DWARF debug info, so the debugger shows its disassembly. ${keepDebugInfo(summary.pdk?.language)}`);
-}
-
-/** Which build flag of a PDK keeps DWARF in the module. */
-export function keepDebugInfo(language: string | undefined): string {
-  switch (language) {
-    case 'Rust':
-      return 'Rust: build with `debug = true` in the release profile (or `-g` / a debug build).';
-    case 'C':
-    case 'C++':
-      return `${language}: compile with \`-g\` and do not strip (no \`-s\`, no \`wasm-opt --strip-debug\`).`;
-    case 'Go':
-      return 'Go: build without `-ldflags=-w`.';
-    case 'TinyGo':
-      return 'TinyGo: build without `-no-debug`.';
-    case 'Zig':
-      return 'Zig: build with `-O Debug` or `-O ReleaseSafe`, not `-O ReleaseSmall` or `--strip`.';
-    case 'AssemblyScript':
-      return 'AssemblyScript: `--debug` keeps function names; it emits a source map, not DWARF.';
-    default:
-      return 'Build it with its compiler\'s debug-info flag (`-g` for C, C++, Zig and Rust).';
-  }
 }
 
 /** The live plugin a command argument names, registering a path or name that is not live. */
