@@ -54,9 +54,18 @@ function stats(samples: number[]): Stats {
   return { median: at(0.5), min: s[0], max: s[s.length - 1], p95: at(0.95) };
 }
 
-/** Microseconds per operation: `rounds` samples, each the mean of `n` operations, after a warm-up. */
+/** Warm-up: at least this long, so that V8 has compiled the hot wasm optimised (and inlined the kernel). */
+const WARM_UP_MS = 150;
+
+/**
+ * Microseconds per operation: `rounds` samples, each the mean of `n` operations, after a warm-up
+ * of n/4 operations (at least 3) and at least WARM_UP_MS: V8 runs a wasm function first as baseline
+ * code and compiles it optimised in the background once it is hot, so a case measured too soon
+ * measures that compile's timing, not the code.
+ */
 async function measure(n: number, op: () => unknown | Promise<unknown>, rounds = ROUNDS): Promise<number[]> {
-  for (let i = 0; i < Math.max(3, n / 4); i++) await op();
+  const warm = performance.now() + WARM_UP_MS;
+  for (let i = 0; i < Math.max(3, n / 4) || performance.now() < warm; i++) await op();
   const samples: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();

@@ -11,9 +11,6 @@ if (!mod.validate()) {
   console.error('kernel.wat does not validate');
   process.exit(1);
 }
-// A function with one caller stays out of line unless tiny: input_load_u64's fast path must stay a
-// small body (V8 inlines it into a PDK's loop where the kernel is merged), its checked path apart.
-binaryen.setOneCallerInlineMaxSize(4);
 mod.optimize();
 const bytes = mod.emitBinary();
 writeFileSync(out, bytes);
