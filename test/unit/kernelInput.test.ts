@@ -42,6 +42,22 @@ const WAT = `(module
     (call $store_u64 (i64.add (local.get $q) (i64.const 8)) (local.get $after))
     (call $output_set (local.get $q) (i64.const 16))
     (i32.const 0))
+  ;; a block that ends where memory ends (its size the input's u64), an input across that end, then
+  ;; memory grown past it: outputs the input's u64 at 0 and at 8 (the first bytes of the new page)
+  (func (export "at_memory_end") (result i32) (local $end i64) (local $a i64) (local $b i64) (local $q i64)
+    (drop (call $alloc (call $input_load_u64 (i64.const 0))))
+    (local.set $end (i64.const 65536))
+    (call $store_u64 (i64.sub (local.get $end) (i64.const 8)) (i64.const 0x1122334455667788))
+    (call $input_set (i64.sub (local.get $end) (i64.const 8)) (i64.const 16))
+    (local.set $a (call $input_load_u64 (i64.const 0)))
+    (drop (call $alloc (i64.const 65536)))
+    (call $store_u64 (local.get $end) (i64.const 0x0102030405060708))
+    (local.set $b (call $input_load_u64 (i64.const 8)))
+    (local.set $q (call $alloc (i64.const 16)))
+    (call $store_u64 (local.get $q) (local.get $a))
+    (call $store_u64 (i64.add (local.get $q) (i64.const 8)) (local.get $b))
+    (call $output_set (local.get $q) (i64.const 16))
+    (i32.const 0))
   ;; The input: steps of four u64 (offset, length, index, dirty). Each step leaves dirty bytes past the
   ;; top when asked (before or after input_set, by the step's parity), then compares the input loads
   ;; with the checked loads they must equal, the input load first (a checked load past the top zeroes
@@ -191,5 +207,17 @@ describe(`kernel: input_load_u64 through its window equals the checked loads (${
       assert.equal(out.readBigUInt64LE(0), 0x5c5c5c5c5c5c5c5cn, `${n} bytes: the input before the free`);
       assert.equal(out.readBigUInt64LE(8), 0n, `${n} bytes: the input after the free`);
     }
+  });
+
+  it('an input across the end of memory reads the bytes memory grows to hold', async () => {
+    const host = startHost({ logLevel: 'error' });
+    const p = await host.register(file);
+    // this call's input (8 bytes) is the block at 80, so the heap top is 88: a block of 65,432 bytes
+    // (its header at 88) ends where the first page does, with the top there
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(65_536n - 88n - 16n);
+    const out = Buffer.from(await host.call(p.id, 'at_memory_end', new Uint8Array(size)));
+    assert.equal(out.readBigUInt64LE(0), 0x1122334455667788n, 'the input inside memory');
+    assert.equal(out.readBigUInt64LE(8), 0x0102030405060708n, 'the input in the page grown since');
   });
 });

@@ -34,12 +34,15 @@
   ;; Where input_load_u64 reads: index i, i + 8 <= input_length, reads Extism memory at
   ;; input_offset + i modulo 2^64, or gives 0 when those 8 bytes are not all in memory. The indices that
   ;; read memory are [0, $input_fast), at $input_base + i, and [$input_wrap_from, + $input_wrap_count)
-  ;; (an input_offset near 2^64 wraps), at i - $input_wrap_from; $input_window keeps them whenever the input, the
-  ;; top or the memory's size changes, and zeroes what of them would read as zeros.
+  ;; (an input_offset near 2^64 wraps), at i - $input_wrap_from. $input_window keeps them when the
+  ;; input changes or the top moves below its end, and zeroes what of them would read as zeros.
   (global $input_fast (mut i64) (i64.const 0))
   (global $input_wrap_from (mut i64) (i64.const 0))
   (global $input_wrap_count (mut i64) (i64.const 0))
   (global $input_base (mut i32) (i32.const 0))
+  ;; Where the input ends, or all ones when it reaches past the top (or wraps): a top that moves below
+  ;; it needs $input_window again, any other move of the top (or growth of memory) does not.
+  (global $input_reach (mut i64) (i64.const 0))
 
   (func $capacity (param $p i32) (result i32)
     (i32.load (i32.sub (local.get $p) (i32.const 12))))
@@ -99,6 +102,7 @@
     (local $last i64) (local $room i64)
     (global.set $input_fast (i64.const 0))
     (global.set $input_wrap_count (i64.const 0))
+    (global.set $input_reach (i64.const 0))
     (if (i64.lt_u (global.get $input_length) (i64.const 8)) (then (return)))
     (local.set $last (i64.sub (global.get $input_length) (i64.const 8)))
     ;; the last offset an 8-byte load may start at
@@ -118,12 +122,20 @@
             (global.set $input_wrap_count (i64.add (i64.const 1)
               (select (i64.sub (local.get $last) (global.get $input_wrap_from)) (local.get $room)
                 (i64.lt_u (i64.sub (local.get $last) (global.get $input_wrap_from)) (local.get $room)))))))))
+    ;; where the input ends (all ones if it wraps)
+    (global.set $input_reach
+      (select (i64.const -1) (i64.add (global.get $input_offset) (global.get $input_length))
+        (i64.gt_u (global.get $input_offset) (i64.sub (i64.const -1) (global.get $input_length)))))
     ;; an input not wholly below the top (a plugin set it there, or freed its block): what of it
     ;; would read as zeros is zeroed now, as a load past the top does (see $reach)
-    (if (i32.or (i64.ne (global.get $input_wrap_count) (i64.const 0))
-                (i64.gt_u (i64.add (global.get $input_offset) (i64.add (global.get $input_fast) (i64.const 7)))
-                          (i64.extend_i32_u (global.get $top))))
-      (then (if (i32.lt_u (global.get $top) (global.get $dirty_top)) (then (call $zero_dirty))))))
+    (if (i64.gt_u (global.get $input_reach) (i64.extend_i32_u (global.get $top)))
+      (then
+        (global.set $input_reach (i64.const -1))
+        (if (i32.lt_u (global.get $top) (global.get $dirty_top)) (then (call $zero_dirty))))))
+
+  ;; After the top moved: the input's window again if the top is now below where its bytes end.
+  (func $input_window_at_top
+    (if (i64.gt_u (global.get $input_reach) (i64.extend_i32_u (global.get $top))) (then (call $input_window))))
 
   (func $zero_dirty
     (memory.fill (global.get $top) (i32.const 0) (i32.sub (global.get $dirty_top) (global.get $top)))
@@ -206,7 +218,7 @@
     (call $set_header (local.get $p) (global.get $used_magic) (local.get $cap) (local.get $n))
     (global.set $top (local.get $end))
     (if (i32.gt_u (local.get $end) (global.get $dirty_top)) (then (global.set $dirty_top (local.get $end))))
-    (call $input_window)
+    (call $input_window_at_top)
     (local.get $p))
 
   (func (export "free") (param $offs i64)
@@ -217,7 +229,7 @@
     (if (i32.eq (i32.add (local.get $p) (call $capacity (local.get $p))) (global.get $top))
       (then
         (global.set $top (i32.sub (local.get $p) (i32.const 16)))
-        (call $input_window)
+        (call $input_window_at_top)
         (return)))
     (i32.store (i32.sub (local.get $p) (i32.const 16)) (global.get $free_magic))
     (call $push_free (local.get $p)))
@@ -306,7 +318,8 @@
     (global.set $output_length (i64.const 0))
     (global.set $error (i64.const 0))
     (global.set $input_fast (i64.const 0))
-    (global.set $input_wrap_count (i64.const 0)))
+    (global.set $input_wrap_count (i64.const 0))
+    (global.set $input_reach (i64.const 0)))
 
   ;; The host's side, in i32 (an offset or length below 4 GiB, read as unsigned) so that no BigInt is
   ;; made per call. Not importable by a plugin: the host offers only the names above.
