@@ -340,7 +340,12 @@
     (local.set $p (call $alloc_block (i64.extend_i32_u (local.get $n)) (local.get $n)))
     (global.set $input_offset (i64.extend_i32_u (local.get $p)))
     (global.set $input_length (i64.extend_i32_u (local.get $n)))
-    (call $input_window)
+    ;; $input_window for a block wholly below the top, as this one is (0 when n is 0)
+    (if (i32.and (i32.ge_u (local.get $n) (i32.const 8)) (i32.ne (local.get $p) (i32.const 0)))
+      (then
+        (global.set $input_base (local.get $p))
+        (global.set $input_fast (i64.extend_i32_u (i32.sub (local.get $n) (i32.const 7))))
+        (global.set $input_reach (i64.extend_i32_u (i32.add (local.get $p) (local.get $n))))))
     (local.get $p))
 
   ;; A call ended: the offset of its output (0 when empty) when no error is set and the output is
