@@ -31,6 +31,18 @@
   (global $output_offset (mut i64) (i64.const 0))
   (global $output_length (mut i64) (i64.const 0))
   (global $error (mut i64) (i64.const 0))
+  ;; Where input_load_u64 reads: index i, i + 8 <= input_length, reads Extism memory at
+  ;; input_offset + i modulo 2^64, or gives 0 when those 8 bytes are not all in memory. The indices that
+  ;; read memory are [0, $input_fast), at $input_base + i, and [$input_wrap_from, + $input_wrap_count)
+  ;; (an input_offset near 2^64 wraps), at i - $input_wrap_from. $input_window keeps them when the
+  ;; input changes or the top moves below its end, and zeroes what of them would read as zeros.
+  (global $input_fast (mut i64) (i64.const 0))
+  (global $input_wrap_from (mut i64) (i64.const 0))
+  (global $input_wrap_count (mut i64) (i64.const 0))
+  (global $input_base (mut i32) (i32.const 0))
+  ;; Where the input ends, or all ones when it reaches past the top (or wraps): a top that moves below
+  ;; it needs $input_window again, any other move of the top (or growth of memory) does not.
+  (global $input_reach (mut i64) (i64.const 0))
 
   (func $capacity (param $p i32) (result i32)
     (i32.load (i32.sub (local.get $p) (i32.const 12))))
@@ -85,6 +97,45 @@
                  (i64.lt_u (local.get $offs) (i64.extend_i32_u (global.get $dirty_top))))
       (then (call $zero_dirty)))
     (i32.const 1))
+
+  (func $input_window
+    (local $last i64) (local $room i64)
+    (global.set $input_fast (i64.const 0))
+    (global.set $input_wrap_count (i64.const 0))
+    (global.set $input_reach (i64.const 0))
+    (if (i64.lt_u (global.get $input_length) (i64.const 8)) (then (return)))
+    (local.set $last (i64.sub (global.get $input_length) (i64.const 8)))
+    ;; the last offset an 8-byte load may start at
+    (local.set $room (i64.sub (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)) (i64.const 8)))
+    (global.set $input_base (i32.wrap_i64 (global.get $input_offset)))
+    (if (i64.le_u (global.get $input_offset) (local.get $room))
+      (then
+        (global.set $input_fast (i64.add (i64.const 1)
+          (select (local.get $last) (i64.sub (local.get $room) (global.get $input_offset))
+            (i64.lt_u (local.get $last) (i64.sub (local.get $room) (global.get $input_offset))))))))
+    ;; the indices past 2^64 - input_offset, where the offset wraps to the memory's start
+    (if (i64.ne (global.get $input_offset) (i64.const 0))
+      (then
+        (global.set $input_wrap_from (i64.sub (i64.const 0) (global.get $input_offset)))
+        (if (i64.le_u (global.get $input_wrap_from) (local.get $last))
+          (then
+            (global.set $input_wrap_count (i64.add (i64.const 1)
+              (select (i64.sub (local.get $last) (global.get $input_wrap_from)) (local.get $room)
+                (i64.lt_u (i64.sub (local.get $last) (global.get $input_wrap_from)) (local.get $room)))))))))
+    ;; where the input ends (all ones if it wraps)
+    (global.set $input_reach
+      (select (i64.const -1) (i64.add (global.get $input_offset) (global.get $input_length))
+        (i64.gt_u (global.get $input_offset) (i64.sub (i64.const -1) (global.get $input_length)))))
+    ;; an input not wholly below the top (a plugin set it there, or freed its block): what of it
+    ;; would read as zeros is zeroed now, as a load past the top does (see $reach)
+    (if (i64.gt_u (global.get $input_reach) (i64.extend_i32_u (global.get $top)))
+      (then
+        (global.set $input_reach (i64.const -1))
+        (if (i32.lt_u (global.get $top) (global.get $dirty_top)) (then (call $zero_dirty))))))
+
+  ;; After the top moved: the input's window again if the top is now below where its bytes end.
+  (func $input_window_at_top
+    (if (i64.gt_u (global.get $input_reach) (i64.extend_i32_u (global.get $top))) (then (call $input_window))))
 
   (func $zero_dirty
     (memory.fill (global.get $top) (i32.const 0) (i32.sub (global.get $dirty_top) (global.get $top)))
@@ -167,6 +218,7 @@
     (call $set_header (local.get $p) (global.get $used_magic) (local.get $cap) (local.get $n))
     (global.set $top (local.get $end))
     (if (i32.gt_u (local.get $end) (global.get $dirty_top)) (then (global.set $dirty_top (local.get $end))))
+    (call $input_window_at_top)
     (local.get $p))
 
   (func (export "free") (param $offs i64)
@@ -177,6 +229,7 @@
     (if (i32.eq (i32.add (local.get $p) (call $capacity (local.get $p))) (global.get $top))
       (then
         (global.set $top (i32.sub (local.get $p) (i32.const 16)))
+        (call $input_window_at_top)
         (return)))
     (i32.store (i32.sub (local.get $p) (i32.const 16)) (global.get $free_magic))
     (call $push_free (local.get $p)))
@@ -197,10 +250,10 @@
       (then (return (i32.load8_u (i32.wrap_i64 (local.get $offs))))))
     (if (i32.eqz (call $reach (local.get $offs) (i64.const 1))) (then (return (i32.const 0))))
     (i32.load8_u (i32.wrap_i64 (local.get $offs))))
+  ;; load_u64 and store_u64: the fast path falls through (V8 lays a taken branch out of line)
   (func (export "load_u64") (param $offs i64) (result i64)
-    (if (i64.le_u (local.get $offs) (i64.extend_i32_u (i32.sub (global.get $top) (i32.const 8))))
-      (then (return (i64.load (i32.wrap_i64 (local.get $offs))))))
-    (if (i32.eqz (call $reach (local.get $offs) (i64.const 8))) (then (return (i64.const 0))))
+    (if (i64.gt_u (local.get $offs) (i64.extend_i32_u (i32.sub (global.get $top) (i32.const 8))))
+      (then (if (i32.eqz (call $reach (local.get $offs) (i64.const 8))) (then (return (i64.const 0))))))
     (i64.load (i32.wrap_i64 (local.get $offs))))
   (func (export "store_u8") (param $offs i64) (param $v i32)
     (if (i64.lt_u (local.get $offs) (i64.extend_i32_u (global.get $top)))
@@ -208,14 +261,14 @@
     (if (i32.eqz (call $reach (local.get $offs) (i64.const 1))) (then (return)))
     (i32.store8 (i32.wrap_i64 (local.get $offs)) (local.get $v)))
   (func (export "store_u64") (param $offs i64) (param $v i64)
-    (if (i64.le_u (local.get $offs) (i64.extend_i32_u (i32.sub (global.get $top) (i32.const 8))))
-      (then (i64.store (i32.wrap_i64 (local.get $offs)) (local.get $v)) (return)))
-    (if (i32.eqz (call $reach (local.get $offs) (i64.const 8))) (then (return)))
+    (if (i64.gt_u (local.get $offs) (i64.extend_i32_u (i32.sub (global.get $top) (i32.const 8))))
+      (then (if (i32.eqz (call $reach (local.get $offs) (i64.const 8))) (then (return)))))
     (i64.store (i32.wrap_i64 (local.get $offs)) (local.get $v)))
 
   (func (export "input_set") (param $offs i64) (param $n i64)
     (global.set $input_offset (local.get $offs))
-    (global.set $input_length (local.get $n)))
+    (global.set $input_length (local.get $n))
+    (call $input_window))
   (func (export "input_length") (result i64) (global.get $input_length))
   (func (export "input_offset") (result i64) (global.get $input_offset))
   ;; Past the input (or outside memory, if a plugin set it there) a load gives 0, as natively.
@@ -227,15 +280,19 @@
       (then (return (i32.load8_u (i32.wrap_i64 (local.get $at))))))
     (if (i32.eqz (call $reach (local.get $at) (i64.const 1))) (then (return (i32.const 0))))
     (i32.load8_u (i32.wrap_i64 (local.get $at))))
+  ;; What a PDK reads its input with, 8 bytes a call. Where the kernel is merged into the plugin, V8
+  ;; inlines this into the PDK's loop: it is small, its fast path one compare, and no path makes a
+  ;; call (a call on any path, however cold, makes V8 keep the loop's values on the stack on every
+  ;; turn, and keeps the loop from being unrolled). $input_window did the checks.
   (func (export "input_load_u64") (param $i i64) (result i64)
-    (local $at i64)
-    (if (i64.lt_u (global.get $input_length) (i64.const 8)) (then (return (i64.const 0))))
-    (if (i64.gt_u (local.get $i) (i64.sub (global.get $input_length) (i64.const 8))) (then (return (i64.const 0))))
-    (local.set $at (i64.add (global.get $input_offset) (local.get $i)))
-    (if (i64.le_u (local.get $at) (i64.extend_i32_u (i32.sub (global.get $top) (i32.const 8))))
-      (then (return (i64.load (i32.wrap_i64 (local.get $at))))))
-    (if (i32.eqz (call $reach (local.get $at) (i64.const 8))) (then (return (i64.const 0))))
-    (i64.load (i32.wrap_i64 (local.get $at))))
+    ;; the fast path falls through: V8 lays the taken branch out of line
+    (if (i64.ge_u (local.get $i) (global.get $input_fast))
+      (then
+        (local.set $i (i64.sub (local.get $i) (global.get $input_wrap_from)))
+        (if (i64.lt_u (local.get $i) (global.get $input_wrap_count))
+          (then (return (i64.load (i32.wrap_i64 (local.get $i))))))
+        (return (i64.const 0))))
+    (i64.load (i32.add (global.get $input_base) (i32.wrap_i64 (local.get $i)))))
 
   (func (export "output_set") (param $offs i64) (param $n i64)
     (global.set $output_offset (local.get $offs))
@@ -259,7 +316,10 @@
     (global.set $input_length (i64.const 0))
     (global.set $output_offset (i64.const 0))
     (global.set $output_length (i64.const 0))
-    (global.set $error (i64.const 0)))
+    (global.set $error (i64.const 0))
+    (global.set $input_fast (i64.const 0))
+    (global.set $input_wrap_count (i64.const 0))
+    (global.set $input_reach (i64.const 0)))
 
   ;; The host's side, in i32 (an offset or length below 4 GiB, read as unsigned) so that no BigInt is
   ;; made per call. Not importable by a plugin: the host offers only the names above.
@@ -280,6 +340,12 @@
     (local.set $p (call $alloc_block (i64.extend_i32_u (local.get $n)) (local.get $n)))
     (global.set $input_offset (i64.extend_i32_u (local.get $p)))
     (global.set $input_length (i64.extend_i32_u (local.get $n)))
+    ;; $input_window for a block wholly below the top, as this one is (0 when n is 0)
+    (if (i32.and (i32.ge_u (local.get $n) (i32.const 8)) (i32.ne (local.get $p) (i32.const 0)))
+      (then
+        (global.set $input_base (local.get $p))
+        (global.set $input_fast (i64.extend_i32_u (i32.sub (local.get $n) (i32.const 7))))
+        (global.set $input_reach (i64.extend_i32_u (i32.add (local.get $p) (local.get $n))))))
     (local.get $p))
 
   ;; A call ended: the offset of its output (0 when empty) when no error is set and the output is
