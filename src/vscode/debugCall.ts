@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { keepDebugInfo, readFileChecked, summarizeModule, visibleText } from '../core';
+import { DEBUG_CALL_STOPPED, isStoppedBeforeEntry, keepDebugInfo, readFileChecked, summarizeModule, visibleText } from '../core';
 import type { CallFileCaller, PluginHost, PluginInfo } from '../core';
 import { runCommand } from './commands';
 import { followDebugCall } from './debugStepping';
@@ -142,8 +142,12 @@ export class CallDebugger {
       const everyEntry = vscode.workspace.getConfiguration('extismIpc').get<boolean>('debug.breakOnPluginEntry', true);
       this.log.info(`${label}: debugging through ${address.host}:${address.port} in "${child.name}" (attached in ${attachMs} ms)${everyEntry ? ', pausing at every plugin entry' : ''}`);
       try {
-        const output = await host.debugCall(plugin.id, func, input, { everyEntry }, caller);
-        if (ended) throw new Error('debug session ended: the call was stopped');
+        const output = await debugCallOnce(
+          () => host.debugCall(plugin.id, func, input, { everyEntry }, caller),
+          () => ended,
+          () => this.log.info(`${label}: stopped before it entered ${func} by a stop meant for the call before; calling again`),
+        );
+        if (ended) throw new Error(DEBUG_CALL_STOPPED);
         this.log.info(`${label}: debugged, out ${output.byteLength} B`);
         return output;
       } finally {
@@ -154,6 +158,22 @@ export class CallDebugger {
       if (!ended) await stopSession(root());
       await host.closeInspector().catch(() => undefined);
     }
+  }
+}
+
+/**
+ * A debugged call, called again when it was stopped before it entered its export by a stop that was
+ * not its own (its session had not ended): Node's SIGINT watchdog can keep the SIGINT that stopped
+ * the call before and give it to the next one as it starts. Once more at most: a stale SIGINT is one.
+ */
+async function debugCallOnce(call: () => Promise<Uint8Array>, ended: () => boolean, again: () => void): Promise<Uint8Array> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!isStoppedBeforeEntry(error)) throw error;
+    if (ended()) throw new Error(DEBUG_CALL_STOPPED);
+    again();
+    return call();
   }
 }
 

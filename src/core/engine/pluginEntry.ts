@@ -12,6 +12,7 @@ const PAUSE_SOURCE = `(function extismPluginEntry(callExport) {
 })`;
 
 let pause: Enter | undefined;
+let entered = false;
 
 /**
  * Until `enterDirectly`, the next export entered pauses in an attached debugger first, and so does
@@ -20,11 +21,22 @@ let pause: Enter | undefined;
 export function pauseOnEntry(everyEntry: boolean): void {
   const enter = (pause ??= vm.runInThisContext(PAUSE_SOURCE, { filename: PLUGIN_ENTRY_FILE }) as Enter);
   let first = true;
+  entered = false;
   pluginEntry.through = (callExport) => {
     if (!first && !everyEntry) return callExport();
+    if (!first) return enter(callExport);
     first = false;
-    return enter(callExport);
+    // set past the pause: a stop that reaches the call while it is paused there ends it before this
+    return enter(() => {
+      entered = true;
+      return callExport();
+    });
   };
+}
+
+/** Whether the debugged call (since `pauseOnEntry`) has gone on past its first entry pause into its export. */
+export function enteredAnExport(): boolean {
+  return entered;
 }
 
 export function enterDirectly(): void {

@@ -1,5 +1,6 @@
 import * as vm from 'node:vm';
 import { isMainThread, Worker } from 'node:worker_threads';
+import { DEBUG_CALL_STOPPED } from '../model/debugging';
 import { IpcError } from '../model/errors';
 import { STACK_TRACE_LIMIT } from './pluginStack';
 
@@ -375,7 +376,7 @@ export class TimeoutGuard {
     try {
       return this.script.runInContext(this.context, { breakOnSigint: true }) as T;
     } catch (error) {
-      if (codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') throw new IpcError('host', 'debug session ended: the call was stopped');
+      if (codeOf(error) === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') throw new IpcError('host', DEBUG_CALL_STOPPED);
       throw error;
     } finally {
       this.context.job = undefined;

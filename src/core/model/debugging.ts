@@ -63,3 +63,15 @@ export function keepDebugInfo(language: string | undefined): string {
       return 'Build it with its compiler\'s debug-info flag (`-g` for C, C++, Zig and Rust).';
   }
 }
+
+/** How a debugged call that was stopped (its session ended) fails. */
+export const DEBUG_CALL_STOPPED = 'debug session ended: the call was stopped';
+/**
+ * How a debugged call fails that was stopped before it entered its export: by a stop that was not
+ * its own (a SIGINT Node's watchdog kept from the call before), unless its session ended.
+ */
+export const DEBUG_CALL_STOPPED_BEFORE_ENTRY = 'debugged call stopped before it entered its export';
+
+export function isStoppedBeforeEntry(error: unknown): boolean {
+  return error instanceof Error && error.message.includes(DEBUG_CALL_STOPPED_BEFORE_ENTRY);
+}

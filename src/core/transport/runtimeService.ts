@@ -11,8 +11,9 @@ import type { StackFrame } from '../model/stackFrames';
 import type { EventsMessage, Outgoing, ReplyMessage, RequestHandlers, RequestMessage, RuntimeEvent, RuntimeMessage } from './protocol';
 import { cutName, describePlugin } from '../model/registry';
 import { boundSpan, MAX_ERROR_CHARS, SpanEncoder } from './spanCodec';
-import { enterDirectly, pauseOnEntry } from '../engine/pluginEntry';
+import { enteredAnExport, enterDirectly, pauseOnEntry } from '../engine/pluginEntry';
 import { closeInspector, openInspector } from './runtimeInspector';
+import { DEBUG_CALL_STOPPED, DEBUG_CALL_STOPPED_BEFORE_ENTRY } from '../model/debugging';
 
 const FLUSH_INTERVAL_MS = 100;
 /** Failed calls whose stacks the runtime keeps for the trace panel. */
@@ -119,6 +120,12 @@ export class RuntimeService {
         engine.debugging = true;
         try {
           return runtime.call(caller, id, func, input, hostContext, seq, callerName);
+        } catch (error) {
+          // Node's SIGINT watchdog can keep a SIGINT that came as the previous debugged call ended
+          // and give it to the next one as it starts: stopped before it entered its export, the
+          // call says so, and the face (which knows whether it sent a SIGINT for it) calls again
+          if (!enteredAnExport() && error instanceof Error && error.message.includes(DEBUG_CALL_STOPPED)) throw new IpcError('host', DEBUG_CALL_STOPPED_BEFORE_ENTRY);
+          throw error;
         } finally {
           engine.debugging = false;
           enterDirectly();
