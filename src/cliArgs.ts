@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PROFILE_INTERVAL_US, defaultPolicy, FileRefusal, formatBytes, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, wholeNumberIn } from './core';
+import { DEFAULT_PROFILE_INTERVAL_US, defaultPolicy, FileRefusal, LOG_LEVELS, parseImport, parseTarget, POLICY_RANGES, READ_ONLY_PREFIX, readFileChecked, wholeNumberIn } from './core';
 import type { BindingOptions, Range } from './core';
 import type { HostOptions, LoadOptions, LogThreshold, SnapshotMode } from './core';
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { closeHosts, pluginsDir, rejects, startHost, text } from './helpers';
+import { closeHosts, rejects, startHost, text } from './helpers';
 
 describe('calls between plugins', () => {
   afterEach(closeHosts);

@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CallFileError, parseAllowedPath, parseCallFile, PluginHost } from '../../src/core';
-import { cli, closeHosts, pluginsDir, rejects, root, startHost, text } from './helpers';
+import { parseAllowedPath, parseCallFile, PluginHost } from '../../src/core';
+import { cli, closeHosts, pluginsDir, root, startHost, text } from './helpers';
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd: root });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { appendRecordedCall, CallFileError, readCallFile } from '../../src/core';
-import { cli, pluginsDir, root } from './helpers';
+import { cli, pluginsDir } from './helpers';
 
 describe('recording calls into a call file', () => {
   let dir: string;

@@ -42,7 +42,6 @@ export interface InstanceOptions {
  */
 export class WasmInstance implements PluginInstance {
   // the parts of one instantiation: all rebuilt when a command module's `_start` has run
-  private kernel!: Kernel;
   private k!: KernelExports;
   private exportsByName!: Record<string, unknown>;
   /** The export looked up last: a caller calls the same one again and again. */
@@ -111,7 +110,6 @@ export class WasmInstance implements PluginInstance {
   }
 
   private useKernel(kernel: Kernel): void {
-    this.kernel = kernel;
     this.k = kernel.exports;
     this.mem = new ExtismMemory(kernel, () => `${this.label}.${this.func}`);
   }

@@ -89,7 +89,6 @@ export interface ToolchainHints {
   functionNames: readonly string[];
 }
 
-const has = (list: readonly string[], name: string) => list.includes(name);
 const producer = (p: Producers | null, field: string, re: RegExp) => (p?.[field] ?? []).find((v) => re.test(v));
 
 /**

@@ -1,6 +1,6 @@
 import { visibleText } from './displayText';
 import { Emitter } from './events';
-import { calleeLabel, callerText, LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
+import { calleeLabel, callerText, Span, TraceRecord } from '../../shared/traceRecords';
 
 export type { LifeEvent, Span, TraceRecord } from '../../shared/traceRecords';
 export { PREVIEW_BYTES } from '../../shared/traceRecords';

@@ -5,7 +5,7 @@ suite('refusals and failures surface as errors', () => {
   setup(reset);
 
   test('a missing export rejects naming plugin, function and reason', async () => {
-    const api = await reset();
+    await reset();
     const id = await cmd<number>('extismIpc.registerPlugin', 'count_vowels');
     const message = await rejects(cmd('extismIpc.callPlugin', id, 'nope', 'x'), /has no export "nope"/);
     assert.match(message, new RegExp(`#${id} \\(count_vowels\\)`));

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { cmd, hooks, rejects, reset, waitFor } from './helpers';
+import { cmd, hooks, reset, waitFor } from './helpers';
 
 /** An export name that would be a command link, an image fetched on hover, HTML and an icon, were it Markdown. */
 const NAME = '[x](command:workbench.action.quit) ![i](http://127.0.0.1:9/x.png) `a` $(gear) <b>b</b>';
