@@ -2,55 +2,14 @@ import * as vm from 'node:vm';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { DEBUG_CALL_STOPPED } from '../model/debugging';
 import { IpcError } from '../model/errors';
-import { STACK_TRACE_LIMIT } from './pluginStack';
-
-/** The key of the hook the watchdog has the inspector call, on the guarded thread, when a job is out of time. */
-const HOOK_KEY = 'extism-ipc.deadlineStack';
-/** How long a job out of time may take to give its stack before it is stopped without one. */
-const STACK_WAIT_MS = 200;
-
-/**
- * The hook, on the main thread's global object under HOOK_KEY: one per process (however many
- * copies of this module are loaded), with what it took last and the bell it rings then, which the
- * watchdogs of the main thread's guards wait on. It makes an error and nothing else: what the job
- * was doing goes on unchanged.
- */
-interface StackHook {
-  (guard: number, seq: number): void;
-  bell: Int32Array;
-  taken: { guard: number; seq: number; stack: Error } | null;
-  nextGuardId: number;
-}
-
-/** The inspector reaches only a process's main thread from another, so only guards there take stacks. */
-function stackHook(): StackHook {
-  const key = Symbol.for(HOOK_KEY);
-  const existing = (globalThis as unknown as Record<symbol, unknown>)[key];
-  if (typeof existing === 'function') return existing as StackHook;
-  const hook: StackHook = Object.assign(
-    (guard: number, seq: number): void => {
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = STACK_TRACE_LIMIT;
-      try {
-        hook.taken = { guard, seq, stack: new Error('out of time') };
-      } finally {
-        Error.stackTraceLimit = limit;
-        Atomics.add(hook.bell, 0, 1);
-        Atomics.notify(hook.bell, 0);
-      }
-    },
-    { bell: new Int32Array(new SharedArrayBuffer(4)), taken: null, nextGuardId: 1 },
-  );
-  Object.defineProperty(globalThis, key, { value: hook });
-  return hook;
-}
+import { HOOK_KEY, newGuardId, STACK_WAIT_MS, stackBell, takeStack } from './deadlineStack';
 
 // The watchdog thread: while a job is armed (an odd sequence number), it waits until the job's
 // deadline, or until the job is cancelled, and then interrupts it with SIGINT. It sits inside a
 // `breakOnSigint` script itself, so Node's SIGINT watchdog stays started and arming a job costs a
 // few µs instead of a thread. A SIGINT it did not send (a person's Ctrl-C) makes it step aside and
 // raise it again, so the process reacts as it would have without it. On the main thread, it first
-// has the inspector take the stack of a job out of time (see stackHook).
+// has the inspector take the stack of a job out of time (see deadlineStack.ts).
 const WATCHDOG = `
 const vm = require('node:vm');
 const { workerData } = require('node:worker_threads');
@@ -187,7 +146,7 @@ class Watchdog {
     Atomics.store(state, READY, 0);
     Atomics.store(state, QUIT, 0);
     this.deadline[1] = Infinity;
-    const workerData = { state: this.state, deadline: this.deadline, guardId, stackBell: isMainThread ? stackHook().bell : null };
+    const workerData = { state: this.state, deadline: this.deadline, guardId, stackBell: stackBell() };
     this.worker = new Worker(WATCHDOG, { eval: true, workerData });
     this.worker.on('exit', onExit);
     this.worker.on('error', () => undefined);
@@ -276,7 +235,7 @@ export class TimeoutGuard {
   private lastTimedOut = false;
   private lastCancelled = false;
   private lastStack: Error | null = null;
-  private readonly id = isMainThread ? stackHook().nextGuardId++ : 0;
+  private readonly id = newGuardId();
   private readonly state: Int32Array;
   /**
    * While a debugger is attached, a job paused at a breakpoint is not out of time: no deadline is
@@ -328,11 +287,8 @@ export class TimeoutGuard {
         if (interrupted && !ours) watchdog.passOn();
         this.lastCancelled = ours && watchdog.cancelled(seq);
         this.lastTimedOut = ours && !this.lastCancelled;
-        if (isMainThread) {
-          const hook = stackHook();
-          if (this.lastTimedOut && hook.taken?.guard === this.id && hook.taken.seq === seq) this.lastStack = hook.taken.stack;
-          hook.taken = null;
-        }
+        const stack = takeStack(this.id, seq);
+        if (this.lastTimedOut) this.lastStack = stack;
         throw error;
       } finally {
         watchdog.disarm();
