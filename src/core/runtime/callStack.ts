@@ -91,7 +91,7 @@ export class CallStack {
    * `bound` names the import when the call comes through a binding; `callerName` names a top-level caller.
    */
   invoke(policy: Policy, caller: Caller, callee: LivePlugin, func: string, input: Uint8Array, bound?: string, callerName?: string): Uint8Array {
-    const who = bound !== undefined ? `bound ${bound}` : typeof caller === 'number' ? 'call_plugin' : 'call';
+    const who = howCalled(caller, bound);
     if (this.isOnStack(callee)) {
       throw new PolicyError(
         `${who}: ${describePlugin(callee)} is already on the call stack (${this.chain()} -> #${callee.id}); a plugin cannot be re-entered`,
@@ -187,7 +187,7 @@ export class CallStack {
       this.plugins[depth].instance.claimFrames(failure, stack);
       const span = this.spans[depth];
       if (failure.frames?.length) span.frames = failure.frames.slice();
-      if (depth > 0) noteCrossing(failure, span.bound !== undefined ? `bound ${span.bound}` : 'call_plugin');
+      if (depth > 0) noteCrossing(failure, howCalled(span.caller, span.bound));
     }
   }
 
@@ -251,6 +251,11 @@ export class CallStack {
     }
     return plugins;
   }
+}
+
+/** How a call was made, as errors and crossings name it: `bound <import>`, `call_plugin`, or `call` (from a face). */
+function howCalled(caller: Caller, bound: string | undefined): string {
+  return bound !== undefined ? `bound ${bound}` : typeof caller === 'number' ? 'call_plugin' : 'call';
 }
 
 function checkSize(policy: Policy, who: string, what: string, bytes: number, callee: LivePlugin, func: string): void {
