@@ -78,12 +78,7 @@ export class DwarfLines {
   }
 
   private readProgram(r: Reader, s: DwarfSections, compDir: string | undefined): boolean {
-    let unitLength = r.u32();
-    let offsetSize = 4;
-    if (unitLength === 0xffffffff) {
-      unitLength = r.u64();
-      offsetSize = 8;
-    }
+    const { unitLength, offsetSize } = r.unitLength();
     const end = r.pos + unitLength;
     if (unitLength === 0 || end > r.bytes.length) return false;
     const version = r.u16();
@@ -255,12 +250,7 @@ function compilationDirs(s: DwarfSections): Map<number, string> {
   const r = new Reader(s.info);
   while (r.pos < s.info.length) {
     try {
-      let unitLength = r.u32();
-      let offsetSize = 4;
-      if (unitLength === 0xffffffff) {
-        unitLength = r.u64();
-        offsetSize = 8;
-      }
+      const { unitLength, offsetSize } = r.unitLength();
       const end = r.pos + unitLength;
       if (unitLength === 0) break;
       const version = r.u16();
@@ -329,6 +319,12 @@ function joinPath(dir: string, name: string): string {
 class Reader {
   pos = 0;
   constructor(readonly bytes: Uint8Array) {}
+
+  /** A unit's length: 32-bit DWARF, or 64-bit DWARF after the 0xffffffff escape, with its offsets' size. */
+  unitLength(): { unitLength: number; offsetSize: 4 | 8 } {
+    const length = this.u32();
+    return length === 0xffffffff ? { unitLength: this.u64(), offsetSize: 8 } : { unitLength: length, offsetSize: 4 };
+  }
 
   u8(): number {
     if (this.pos >= this.bytes.length) throw new RangeError('DWARF: past the end');
