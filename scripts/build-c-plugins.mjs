@@ -4,7 +4,7 @@
 //   clang --target=wasm32 -nostdlib -O1 -g -Wl,--no-entry -Wl,--export-dynamic
 // (caller.c with -gdwarf-5, the others with clang's default DWARF 4), then two copies of
 // callee.wasm: callee.stripped.wasm (the .debug_* sections removed, the name section kept) and
-// callee.nonames.wasm (every custom section removed).
+// callee.nonames.wasm (every custom section removed); from hot.wasm: hot.stripped.wasm.
 //
 //   node scripts/build-c-plugins.mjs [--force] [--require]
 //
@@ -67,6 +67,7 @@ for (const file of readdirSync(srcDir).filter((f) => f.endsWith('.c')).sort()) {
     writeFileSync(path.join(outDir, 'callee.stripped.wasm'), withoutCustomSections(bytes, (n) => n.startsWith('.debug_')));
     writeFileSync(path.join(outDir, 'callee.nonames.wasm'), withoutCustomSections(bytes, () => true));
   }
+  if (name === 'hot') writeFileSync(path.join(outDir, 'hot.stripped.wasm'), withoutCustomSections(readFileSync(out), (n) => n.startsWith('.debug_')));
 }
 console.log(`c plugins: ${built} built -> ${path.relative(root, outDir)}`);
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { kernelPath } from '../../src/core';
+import { IpcError, kernelPath } from '../../src/core';
 import kernelWasm from '../../src/core/engine/kernel.wasm';
 import { KERNEL_EXPORT, KERNEL_MODULE, mergeKernel } from '../../src/core/engine/kernelMerge';
 import { ModuleCache } from '../../src/core/engine/moduleCache';
@@ -11,22 +11,50 @@ import { writeModule } from './wat';
 type Binaryen = {
   parseText(wat: string): BinaryenModule;
   readBinary(bytes: Uint8Array): BinaryenModule;
+  setDebugInfo(on: boolean): void;
   Features: { All: number };
 };
 type BinaryenModule = { setFeatures(f: number): void; validate(): number; emitBinary(): Uint8Array; emitText(): string; dispose(): void };
 
 let binaryen: Binaryen;
 
-/** Assembles WAT with every feature on (reference types for the funcref global and elements). */
-function assembleAll(wat: string): Uint8Array {
+/** Assembles WAT with every feature on (reference types for the funcref global and elements); with a name section when asked. */
+function assembleAll(wat: string, names = false): Uint8Array {
   const mod = binaryen.parseText(wat);
   try {
     mod.setFeatures(binaryen.Features.All);
     assert.ok(mod.validate(), 'test module validates');
+    binaryen.setDebugInfo(names);
     return mod.emitBinary();
   } finally {
+    binaryen.setDebugInfo(false);
     mod.dispose();
   }
+}
+
+/**
+ * Traps two calls deep after calls to the kernel, past 200 functions: merged, each call to the
+ * kernel needs a longer index than the import it replaces, so the code after it moves.
+ */
+const MANY_FUNCTIONS_WAT = `(module
+  (import "extism:host/env" "input_length" (func $input_length (result i64)))
+  (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
+  (memory (export "memory") 1)
+  ${Array.from({ length: 200 }, (_, i) => `(func $f${i} (export "f${i}") (param i64) (result i64) (i64.add (local.get 0) (i64.const ${i})))`).join('\n  ')}
+  (func $deep (param $n i64) (result i64)
+    ${Array.from({ length: 6 }, () => '(local.set $n (i64.add (local.get $n) (call $input_load_u64 (local.get $n))))').join('\n    ')}
+    (drop (call $f199 (local.get $n)))
+    (if (i64.eqz (call $input_length)) (then unreachable))
+    (local.get $n))
+  (func (export "boom") (result i32)
+    (drop (call $input_load_u64 (i64.const 0)))
+    (drop (call $deep (call $input_length)))
+    (i32.const 0)))`;
+
+/** Each wasm frame of a trap's stack, innermost first, as V8 names it: [function name or null, function index, module offset]. */
+function rawFrames(error: unknown): [string | null, number, number][] {
+  assert.ok(error instanceof Error && error.stack);
+  return [...error.stack.matchAll(/at (?:(\S+) \()?wasm:\/\/wasm\/[0-9a-f]+:wasm-function\[(\d+)\]:0x([0-9a-f]+)/g)].map((m) => [m[1] ?? null, Number(m[2]), parseInt(m[3], 16)]);
 }
 
 /** Validated by Binaryen with every feature on: multi-memory too, which Node 20's V8 lacks. */
@@ -145,6 +173,35 @@ describe('the kernel merged into plugin modules', () => {
     const libraries = ['math_lib.wasm', 'vowels_raw.wasm'];
     assert.deepEqual(merged, multiMemory ? files.filter((f) => !libraries.includes(f)) : []);
   });
+
+  for (const names of [true, false]) {
+    it(`names a trap's frames by the file's offsets and function indices through a merge (${names ? 'a name section' : 'no names'})`, async () => {
+      const bytes = assembleAll(MANY_FUNCTIONS_WAT, names);
+      // what V8 gives for the file itself, its kernel imports answered by hand
+      const file = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+        'extism:host/env': { input_length: () => 0n, input_load_u64: () => 0n },
+      }).exports as { boom(): number };
+      let thrown: unknown;
+      try {
+        file.boom();
+      } catch (error) {
+        thrown = error;
+      }
+      const want = rawFrames(thrown);
+      assert.equal(want.length, 2);
+      const source = writeModule(`merge_frames_${names}`, bytes);
+      const compiled = new ModuleCache().get({ key: source, stamp: '1', source, read: () => bytes }, 16, 'frames');
+      assert.equal(compiled.merged !== null, multiMemory, 'merged where the runtime merges');
+      const host = startHost();
+      const p = await host.register(source);
+      const error = await host.call(p.id, 'boom', '').then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof IpcError && error.frames, String(error));
+      assert.deepEqual(
+        error.frames.map((f) => [f.function, f.offset]),
+        want.map(([name, index, offset]) => [name ?? `wasm-function[${index}]`, offset]),
+      );
+    });
+  }
 
   it('falls back to a kernel instance of its own, saying why, for an import of another type than the kernel\'s', async () => {
     const wat = `(module (import "extism:host/env" "input_length" (func (result i32))) (memory (export "memory") 1)

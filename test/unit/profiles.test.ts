@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { CpuProfile, CpuProfileNode, PluginHost } from '../../src/core';
 import { cli, closeHosts, startHost, transports } from './helpers';
 import { cDir, cPlugin, lineOf, relayInput } from './cPlugins';
+import { recordModule, symbolsOf } from '../../src/core/engine/moduleSymbols';
 
 /** Self time by node, and each node's path of names from the root. */
 function paths(profile: CpuProfile): { path: string[]; node: CpuProfileNode }[] {
@@ -41,6 +42,25 @@ describe('profiles of a call tree', () => {
     const ids = new Set(profile.nodes.map((n) => n.id));
     assert.ok((profile.samples ?? []).every((s) => ids.has(s)));
     assert.equal(profile.samples?.length, profile.timeDeltas?.length);
+  });
+
+  it('names the file\'s functions at the file\'s offsets, with no kernel frame, in a module without DWARF (merged where V8 can)', async () => {
+    const file = cPlugin('hot.stripped');
+    const host = startHost();
+    const p = await host.register(file);
+    const { profile } = await host.profileCall(p.id, 'work', 'x');
+    assert.deepEqual(hottest(profile).path, ['(root)', 'work', 'spin']);
+    // the file's own function starts, as V8 compiles the file as it is
+    const own = new WebAssembly.Module(fs.readFileSync(file));
+    recordModule(own, fs.readFileSync(file));
+    const symbols = symbolsOf(own);
+    assert.ok(symbols);
+    const wasmNodes = paths(profile).filter(({ node }) => node.callFrame.url.startsWith('wasm://'));
+    assert.ok(wasmNodes.length >= 2);
+    for (const { node } of wasmNodes) {
+      assert.ok(symbols.hasFunctionAt(node.callFrame.columnNumber), `${node.callFrame.functionName} at 0x${node.callFrame.columnNumber.toString(16)} starts no function of the file`);
+      assert.doesNotMatch(node.callFrame.functionName, /extism:host\/env\.|extism:kernel/);
+    }
   });
 
   it('nests the callee under a frame of its own for the crossing, in the child-process runtime', async () => {

@@ -1,5 +1,6 @@
 import { ModuleEnded, ModuleReader } from './moduleReader';
-import { IndexMap, rewriteCode, skipValType, Unmergeable } from './wasmCode';
+import { CodeOrigin, CodeOriginBuilder } from './codeOrigin';
+import { CodeMoved, IndexMap, rewriteCode, skipValType, Unmergeable } from './wasmCode';
 import { WasmWriter } from './wasmWriter';
 
 /**
@@ -21,7 +22,8 @@ export const KERNEL_MODULE = 'extism:host/kernel';
 export const KERNEL_EXPORT = '\0extism:kernel/';
 
 export type MergeResult =
-  | { merged: Uint8Array; imports: WebAssembly.ModuleImportDescriptor[] }
+  /** `origin`: where the merged module's code came from in the plugin's. */
+  | { merged: Uint8Array; imports: WebAssembly.ModuleImportDescriptor[]; origin: CodeOrigin }
   /** `notable`: a module that could have used the kernel merged in (not a library that imports none of it). */
   | { merged: null; reason: string; notable: boolean };
 
@@ -411,17 +413,25 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult
   const codeW = new WasmWriter(Math.max(256, (byId.get(10)?.end ?? 0) - (byId.get(10)?.start ?? 0) + k.bytes.length));
   codeW.u32(defined + kernelDefined);
   const codeSection = byId.get(10);
+  const origin = new CodeOriginBuilder();
+  const fileCodeStart = codeSection?.start ?? 0;
   if (codeSection) {
     const r = at(bytes, codeSection.start, codeSection.end);
     const n = r.u32();
     const body = new WasmWriter(4096);
+    const anchors: number[] = [];
+    const moved: CodeMoved = (outAt, inAt) => anchors.push(outAt, inAt - fileCodeStart);
     for (let i = 0; i < n; i++) {
       const size = r.u32();
       const end = r.pos + size;
       if (end > codeSection.end) throw new ModuleEnded();
       body.length = 0;
-      rewriteBody(bytes, r, end, body, pluginMap);
+      anchors.length = 0;
+      const fileStart = r.pos - fileCodeStart;
+      rewriteBody(bytes, r, end, body, pluginMap, moved);
       codeW.u32(body.length);
+      origin.anchor(codeW.length, fileStart);
+      for (let a = 0; a < anchors.length; a += 2) origin.anchor(codeW.length + anchors[a], anchors[a + 1]);
       codeW.bytes(body.done());
     }
   }
@@ -430,6 +440,7 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult
     body.length = 0;
     rewriteBody(k.bytes, at(k.bytes, b.start), b.end, body, kernelMap);
     codeW.u32(body.length);
+    origin.anchor(codeW.length, -1);
     codeW.bytes(body.done());
   }
   out.set(10, codeW);
@@ -459,11 +470,12 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult
     }
   }
   const declared = imports.map((i) => ({ module: i.module, name: i.name, kind: KINDS[i.kind] as WebAssembly.ImportExportKind }));
-  return { merged: result.done(), imports: declared };
+  const functions = { first: pluginBase, count: defined, fileFirst: funcImports.length };
+  return { merged: result.done(), imports: declared, origin: origin.done(functions) };
 }
 
 /** A function body: its locals as they are, its code rewritten. */
-function rewriteBody(bytes: Uint8Array, r: ModuleReader, end: number, out: WasmWriter, map: IndexMap): void {
+function rewriteBody(bytes: Uint8Array, r: ModuleReader, end: number, out: WasmWriter, map: IndexMap, moved?: CodeMoved): void {
   const start = r.pos;
   const groups = r.u32();
   if (groups > end - r.pos) throw new ModuleEnded();
@@ -472,7 +484,7 @@ function rewriteBody(bytes: Uint8Array, r: ModuleReader, end: number, out: WasmW
     skipValType(r);
   }
   out.bytes(bytes.subarray(start, r.pos));
-  rewriteCode(bytes, r, end, out, map);
+  rewriteCode(bytes, r, end, out, map, moved);
 }
 
 function rewriteElements(bytes: Uint8Array, s: Section, map: IndexMap): WasmWriter {

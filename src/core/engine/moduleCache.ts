@@ -5,10 +5,10 @@ import { FUEL_MODULE, meterFuel } from './fuelRewrite';
 import { functionImportTypes, importKey } from './importTypes';
 import { kernelBytes } from './kernel';
 import { kernelPath } from './kernelPath';
+import type { CodeOrigin } from './codeOrigin';
 import { mergeKernel } from './kernelMerge';
 import { limitMemory } from './memoryLimit';
-import { ModuleEnded, ModuleReader } from './moduleReader';
-import { recordModule, symbolsOf } from './moduleSymbols';
+import { customSection, recordModule, symbolsOf } from './moduleSymbols';
 
 interface Entry {
   stamp: string;
@@ -24,6 +24,7 @@ export class WasmModule implements CompiledModule {
   private plain: WebAssembly.Module | null;
   /** The bytes the plain module is compiled from when first asked for (a merged one was compiled instead). */
   private limited: Uint8Array | null;
+  private placesIn: Uint8Array | null;
   /** Why this module was not merged with the kernel where it could have been; told once. */
   private note: string | null;
   private readonly metered: boolean;
@@ -33,6 +34,7 @@ export class WasmModule implements CompiledModule {
     this.plain = compiled.plain;
     this.metered = compiled.metered;
     this.limited = compiled.plain ? null : compiled.limited;
+    this.placesIn = compiled.plain ? null : compiled.placesIn;
     this.merged = compiled.merged;
     this.note = compiled.note;
     // the fuel meter's import is the engine's business, not the plugin's
@@ -49,10 +51,16 @@ export class WasmModule implements CompiledModule {
   get module(): WebAssembly.Module {
     if (!this.plain) {
       this.plain = new WebAssembly.Module(this.limited as Uint8Array);
-      symbolize(this.plain, this.limited as Uint8Array, this.metered);
+      symbolize(this.plain, this.limited as Uint8Array, { bytes: this.placesIn as Uint8Array, origin: null }, this.metered);
       this.limited = null;
+      this.placesIn = null;
     }
     return this.plain;
+  }
+
+  /** The modules compiled so far (merged, plain or both), as instances of it run them. */
+  compiled(): WebAssembly.Module[] {
+    return [this.merged, this.plain].filter((m): m is WebAssembly.Module => m !== null);
   }
 
   importType(module: string, name: string): string | null {
@@ -76,6 +84,8 @@ interface Compiled {
   note: string | null;
   /** Rewritten for fuel: its code moved, so its DWARF lines no longer hold. */
   metered: boolean;
+  /** The bytes its frames tell places in: the file's, or when metered the metered module's. */
+  placesIn: Uint8Array;
 }
 
 /**
@@ -121,16 +131,17 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     }
   }
   let note: string | null = null;
-  // a module with DWARF or a name section keeps its kernel apart: merging moves its code and
-  // renumbers its functions, and its traps are to show the file's names, offsets and source lines
-  // (frames do not map back through a merge yet)
-  if (kernelPath().path === 'merged' && !hasCustomSection(limited, '.debug_line') && !hasCustomSection(limited, 'name')) {
+  // frames name places in the file; in a metered module, whose code moved, places in that module
+  const placesIn = fuel ? limited : bytes;
+  // a module with DWARF keeps its kernel apart: a debugger reads the DWARF of the module V8
+  // compiled, whose code must then be the file's (a merge moves it)
+  if (kernelPath().path === 'merged' && !customSection(limited, '.debug_line')) {
     const result = mergeKernel(limited, kernelBytes(), maxPages);
     if (result.merged) {
       try {
         const merged = new WebAssembly.Module(result.merged);
-        symbolize(merged, result.merged, true);
-        return { plain: null, merged, imports: result.imports, limited, note, metered: fuel };
+        symbolize(merged, result.merged, { bytes: placesIn, origin: result.origin }, fuel);
+        return { plain: null, merged, imports: result.imports, limited, note, metered: fuel, placesIn };
       } catch (error) {
         note = `the module with the kernel merged in did not compile (${error instanceof Error ? error.message : String(error)})`;
       }
@@ -138,8 +149,8 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
   }
   try {
     const plain = new WebAssembly.Module(limited);
-    symbolize(plain, limited, fuel);
-    return { plain, merged: null, imports: [], limited, note, metered: fuel };
+    symbolize(plain, limited, { bytes: placesIn, origin: null }, fuel);
+    return { plain, merged: null, imports: [], limited, note, metered: fuel, placesIn };
   } catch (error) {
     throw invalid(label, file, error);
   }
@@ -150,28 +161,12 @@ function invalid(label: string, file: string, error: unknown): PluginError {
   return new PluginError(`${label}: ${file} is not a valid WebAssembly module (${reason})`);
 }
 
-/** Records where a module's code is, for its stacks and profiles; its DWARF lines only where they hold. */
-function symbolize(module: WebAssembly.Module, bytes: Uint8Array, moved: boolean): void {
-  recordModule(module, bytes);
-  if (moved) symbolsOf(module)?.withoutLines();
+/**
+ * Records where a module's code is and the file its places are told in, for its stacks and
+ * profiles; its DWARF lines only where they hold (metering moves the file's code).
+ */
+function symbolize(module: WebAssembly.Module, bytes: Uint8Array, file: { bytes: Uint8Array; origin: CodeOrigin | null }, metered: boolean): void {
+  recordModule(module, bytes, file);
+  if (metered) symbolsOf(module)?.withoutLines();
 }
 
-/** Whether a module (already validated) has a custom section of that name: its section headers, read bounded. */
-function hasCustomSection(bytes: Uint8Array, wanted: string): boolean {
-  const r = new ModuleReader(bytes);
-  try {
-    while (!r.atEnd()) {
-      const id = r.byte();
-      const size = r.u32();
-      const end = r.pos + size;
-      if (id === 0) {
-        const { text, cut } = r.nameCut(wanted.length + 1);
-        if (!cut && text === wanted) return true;
-      }
-      r.pos = end;
-    }
-  } catch (error) {
-    if (!(error instanceof ModuleEnded)) throw error;
-  }
-  return false;
-}

@@ -1,9 +1,24 @@
+import { CodeOrigin } from './codeOrigin';
 import { DwarfLines, SourcePosition } from './dwarfLines';
+import { ModuleEnded, ModuleReader } from './moduleReader';
 
 /**
- * What turns a module's byte offsets into source positions, kept with the compiled module: where
- * its code section is (recorded when it is compiled, from the bytes compiled), and its DWARF line
- * table, read on the first failure that needs it.
+ * The bytes a compiled module's places are told in (the plugin's file, or the module metered for
+ * fuel, whose code moved), where their code section starts, and, for a module whose code was
+ * rewritten from them (the kernel merged in), where its code came from. Code that is not theirs
+ * (the merged kernel) has no place.
+ */
+export interface CodeFile {
+  bytes: Uint8Array;
+  codeStart: number;
+  origin: CodeOrigin | null;
+}
+
+/**
+ * What turns a module's byte offsets into places in its file and source positions, kept with the
+ * compiled module: where its code section is (recorded when it is compiled, from the bytes
+ * compiled), the file its places are told in, and its DWARF line table, read on the first failure
+ * that needs it.
  */
 export class ModuleSymbols {
   /** The `wasm://wasm/<hash>` V8 names the module by in stack frames, once a frame showed it. */
@@ -15,7 +30,13 @@ export class ModuleSymbols {
    * `functionStarts`: the module offset of each function body's first byte after its size (where
    * V8's profiles place a function), ascending.
    */
-  constructor(readonly module: WebAssembly.Module, readonly codeStart: number, readonly codeEnd: number, readonly functionStarts: Uint32Array = new Uint32Array(0)) {}
+  constructor(
+    readonly module: WebAssembly.Module,
+    readonly codeStart: number,
+    readonly codeEnd: number,
+    readonly functionStarts: Uint32Array = new Uint32Array(0),
+    private readonly file: CodeFile | null = null,
+  ) {}
 
   /** This module's code was moved (rewritten for fuel, merged with the kernel): its DWARF lines no longer hold. */
   withoutLines(): void {
@@ -39,7 +60,25 @@ export class ModuleSymbols {
   /** The source position of a function that starts at a module offset: its first line row. */
   functionPosition(offset: number): SourcePosition | null {
     const lines = this.dwarf();
-    return lines ? lines.lookupFrom(offset - this.codeStart) : null;
+    const at = this.fileCodeOffset(offset);
+    return lines && at !== null ? lines.lookupFrom(at) : null;
+  }
+
+  /** The file's module offset of a module offset; null in code that is not the file's (the merged kernel). */
+  fileOffset(offset: number): number | null {
+    const at = this.fileCodeOffset(offset);
+    return at === null ? null : at + (this.file ? this.file.codeStart : this.codeStart);
+  }
+
+  /** The file's index of a function; null for one that is not the file's. */
+  fileFunction(index: number): number | null {
+    return this.file?.origin ? this.file.origin.functionIndex(index) : index;
+  }
+
+  /** The offset in the file's code section contents (where DWARF counts from). */
+  private fileCodeOffset(offset: number): number | null {
+    const origin = this.file?.origin;
+    return origin ? origin.codeOffset(offset - this.codeStart) : offset - this.codeStart;
   }
 
   /** Whether a module byte offset is in this module's code section. */
@@ -50,7 +89,8 @@ export class ModuleSymbols {
   /** The source position of a module byte offset, from DWARF; null without DWARF or a row for it. */
   position(offset: number): SourcePosition | null {
     const lines = this.dwarf();
-    return lines ? lines.lookup(offset - this.codeStart) : null;
+    const at = this.fileCodeOffset(offset);
+    return lines && at !== null ? lines.lookup(at) : null;
   }
 
   hasDwarf(): boolean {
@@ -59,10 +99,7 @@ export class ModuleSymbols {
 
   private dwarf(): DwarfLines | null {
     if (this.lines !== undefined) return this.lines;
-    const section = (name: string) => {
-      const found = WebAssembly.Module.customSections(this.module, name);
-      return found.length ? new Uint8Array(found[0]) : undefined;
-    };
+    const section = (name: string) => this.customSection(name);
     const line = section('.debug_line');
     let lines: DwarfLines | null = null;
     if (line) {
@@ -76,8 +113,8 @@ export class ModuleSymbols {
   /** The toolchain that built the module, from its `producers` section or its function names. */
   producer(names: readonly (string | null)[]): string {
     if (this.language === undefined) {
-      const producers = WebAssembly.Module.customSections(this.module, 'producers');
-      this.language = producers.length ? Buffer.from(producers[0]).toString('latin1') : '';
+      const producers = this.customSection('producers');
+      this.language = producers ? Buffer.from(producers).toString('latin1') : '';
     }
     const p = this.language;
     if (/rustc|\bRust\b/.test(p) || names.some((n) => n !== null && /^(_ZN|_R[0-9A-Za-z_])/.test(n))) return 'rust';
@@ -87,6 +124,35 @@ export class ModuleSymbols {
     if (names.some((n) => n !== null && n.startsWith('~lib/'))) return 'assemblyscript';
     return '';
   }
+
+  /** A custom section of the file (a rewrite keeps only the name section). */
+  private customSection(name: string): Uint8Array | undefined {
+    if (this.file) return customSection(this.file.bytes, name);
+    const found = WebAssembly.Module.customSections(this.module, name);
+    return found.length ? new Uint8Array(found[0]) : undefined;
+  }
+}
+
+/** The contents of a module's first custom section of that name: its section headers, read bounded. */
+export function customSection(bytes: Uint8Array, wanted: string): Uint8Array | undefined {
+  const r = new ModuleReader(bytes);
+  try {
+    if (!r.hasHeader()) return undefined;
+    while (!r.atEnd()) {
+      const id = r.byte();
+      const size = r.u32();
+      const end = r.pos + size;
+      if (end > bytes.length) return undefined;
+      if (id === 0) {
+        const { text, cut } = r.nameCut(wanted.length + 1);
+        if (!cut && text === wanted) return bytes.subarray(r.pos, end);
+      }
+      r.pos = end;
+    }
+  } catch (error) {
+    if (!(error instanceof ModuleEnded)) throw error;
+  }
+  return undefined;
 }
 
 const HINTS = new Map([
@@ -105,8 +171,20 @@ export function debugInfoNote(label: string, producer: string): string {
 
 const symbols = new WeakMap<WebAssembly.Module, ModuleSymbols>();
 
-/** Records where the code section of a module compiled from `bytes` is: a walk over its section headers. */
-export function recordModule(module: WebAssembly.Module, bytes: Uint8Array): void {
+/**
+ * Records where the code section of a module compiled from `bytes` is, and the file its places are
+ * told in when those are other bytes (`origin`: where rewritten code came from in them).
+ */
+export function recordModule(module: WebAssembly.Module, bytes: Uint8Array, file?: { bytes: Uint8Array; origin: CodeOrigin | null }): void {
+  const code = codeSection(bytes);
+  if (!code) return;
+  const fileCode = file && file.bytes !== bytes ? codeSection(file.bytes) : null;
+  const codeFile = file && fileCode ? { bytes: file.bytes, codeStart: fileCode.start, origin: file.origin } : null;
+  symbols.set(module, new ModuleSymbols(module, code.start, code.end, functionStarts(bytes, code.start, code.end), codeFile));
+}
+
+/** Where a module's code section contents are: a walk over its section headers. */
+function codeSection(bytes: Uint8Array): { start: number; end: number } | null {
   let at = 8;
   while (at < bytes.length) {
     const id = bytes[at++];
@@ -118,12 +196,10 @@ export function recordModule(module: WebAssembly.Module, bytes: Uint8Array): voi
       shift += 7;
       if (b < 0x80 || at >= bytes.length) break;
     }
-    if (id === 10) {
-      symbols.set(module, new ModuleSymbols(module, at, at + size, functionStarts(bytes, at, at + size)));
-      return;
-    }
+    if (id === 10) return { start: at, end: at + size };
     at += size;
   }
+  return null;
 }
 
 export function symbolsOf(module: WebAssembly.Module): ModuleSymbols | undefined {

@@ -63,7 +63,10 @@ export function claimFrames(result: FramedError, cause: unknown, owner: StackOwn
     for (const raw of segment) {
       const symbols = raw.url === main?.url ? main : linkedFor(raw, linked);
       if (!symbols) continue; // the kernel's, or a module this host compiled for itself
-      const frame: StackFrame = { plugin: owner.label, function: raw.name !== null ? demangle(raw.name) : `wasm-function[${raw.index}]`, offset: raw.position };
+      const offset = symbols.fileOffset(raw.position);
+      if (offset === null) continue; // the kernel's, merged into the plugin's module
+      const name = raw.name !== null ? demangle(raw.name) : `wasm-function[${symbols.fileFunction(raw.index) ?? raw.index}]`;
+      const frame: StackFrame = { plugin: owner.label, function: name, offset };
       const at = symbols.position(raw.position);
       if (at) {
         frame.file = at.file;
@@ -74,7 +77,7 @@ export function claimFrames(result: FramedError, cause: unknown, owner: StackOwn
     }
     const all = result.frames ?? [];
     const crossing = takeCrossing(result);
-    if (crossing !== null) all.push({ plugin: owner.label, function: crossing, offset: segment[0]?.position ?? 0, crossing });
+    if (crossing !== null) all.push({ plugin: owner.label, function: crossing, offset: frames[0]?.offset ?? 0, crossing });
     all.push(...frames);
     result.frames = all;
     if (noDwarf && !state.noted.has(owner.label)) {

@@ -63,20 +63,21 @@ export function symbolicateProfile(profile: CpuProfile, plugins: readonly Profil
     const owner = frame.url.startsWith('wasm://') ? owners.get(frame.url) ?? null : null;
     let next: Context;
     let self: CpuProfileNode;
-    if (owner && !frame.functionName.startsWith('js-to-wasm') && !frame.functionName.startsWith('wasm-to-js')) {
+    const fileOffset = owner ? owner.symbols.fileOffset(frame.columnNumber) : null;
+    if (owner && fileOffset !== null && !frame.functionName.startsWith('js-to-wasm') && !frame.functionName.startsWith('wasm-to-js')) {
       let parent = ctx.into;
       if (ctx.owner && ctx.passedHost && ctx.owner.plugin !== owner.plugin) {
         const via = ctx.viaImport ?? 'call_plugin';
-        const name = `${via} → #${owner.plugin.id} ${owner.plugin.name}.${functionName(frame.functionName, frame.columnNumber)}`;
+        const name = `${via} → #${owner.plugin.id} ${owner.plugin.name}.${functionName(frame.functionName, fileOffset)}`;
         parent = add(parent, { functionName: name, scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 });
       }
       const at = owner.symbols.functionPosition(frame.columnNumber);
       self = add(parent, {
-        functionName: functionName(frame.functionName, frame.columnNumber),
+        functionName: functionName(frame.functionName, fileOffset),
         scriptId: frame.scriptId,
         url: at ? at.file : frame.url,
         lineNumber: at ? at.line - 1 : frame.lineNumber,
-        columnNumber: at ? Math.max(0, at.column - 1) : frame.columnNumber,
+        columnNumber: at ? Math.max(0, at.column - 1) : fileOffset,
       });
       next = { into: self, owner, viaImport: null, passedHost: false };
     } else if (node === root || (!frame.url && frame.functionName.startsWith('('))) {
@@ -84,7 +85,8 @@ export function symbolicateProfile(profile: CpuProfile, plugins: readonly Profil
       self = add(node === root ? null : ctx.into, { ...frame });
       next = { into: self, owner: null, viaImport: null, passedHost: false };
     } else {
-      // the kernel's wasm, the runtime's and the host's JavaScript: folded into the frame above
+      // the kernel's wasm (merged into a plugin's module or not), the runtime's and the host's
+      // JavaScript: folded into the frame above
       const isImport = ctx.owner !== null && !frame.url.startsWith('wasm://') && ctx.owner.imports.has(frame.functionName);
       const viaImport = ctx.viaImport ?? (isImport ? frame.functionName : null);
       self = ctx.into;

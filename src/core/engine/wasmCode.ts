@@ -23,20 +23,31 @@ export function skipValType(r: ModuleReader): void {
 }
 
 /**
+ * Where rewritten code came from: told after each immediate the rewrite replaced, with the length
+ * of `out` and the reader's position there (from there on, until the next, the code is copied).
+ */
+export type CodeMoved = (outAt: number, inAt: number) => void;
+
+/**
  * Copies code from `r.pos` to `end` (a function body's instructions) or, with `end` < 0, one
  * constant expression through its `end`, into `out`, rewriting the indices `map` changes.
  */
-export function rewriteCode(bytes: Uint8Array, r: ModuleReader, end: number, out: WasmWriter, map: IndexMap): void {
+export function rewriteCode(bytes: Uint8Array, r: ModuleReader, end: number, out: WasmWriter, map: IndexMap, moved?: CodeMoved): void {
   let from = r.pos;
   const flush = (upTo: number) => {
     if (upTo > from) out.bytes(bytes.subarray(from, upTo));
+  };
+  /** Copying goes on from the reader's position, after an immediate written anew. */
+  const resume = () => {
+    from = r.pos;
+    moved?.(out.length, r.pos);
   };
   const replaceU32 = (value: (old: number) => number) => {
     const at = r.pos;
     const v = value(r.u32());
     flush(at);
     out.u32(v);
-    from = r.pos;
+    resume();
   };
   const memarg = () => {
     if (map.memory < 0) {
@@ -51,7 +62,7 @@ export function rewriteCode(bytes: Uint8Array, r: ModuleReader, end: number, out
     flush(at);
     out.u32(align | 0x40);
     out.u32(map.memory);
-    from = r.pos;
+    resume();
     r.leb();
   };
   const memIndex = () => (map.memory < 0 ? void r.u32() : replaceU32(() => map.memory));
@@ -64,7 +75,7 @@ export function rewriteCode(bytes: Uint8Array, r: ModuleReader, end: number, out
       const t = readS33(r);
       flush(at);
       out.u32(map.type(t));
-      from = r.pos;
+      resume();
     } else r.leb();
   };
   const typeIndex = () => (map.type ? replaceU32(map.type) : void r.u32());

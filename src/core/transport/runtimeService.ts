@@ -258,6 +258,6 @@ function profiledPlugins(runtime: Runtime): ProfiledPlugin[] {
   return runtime.liveModules().map((p) => ({
     id: p.id,
     name: p.name,
-    modules: p.modules.filter((m): m is WasmModule => m instanceof WasmModule).map((m) => m.module),
+    modules: p.modules.filter((m): m is WasmModule => m instanceof WasmModule).flatMap((m) => m.compiled()),
   }));
 }
