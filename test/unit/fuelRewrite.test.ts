@@ -70,7 +70,7 @@ describe('fuel: the rewriter', () => {
 
   before(async () => {
     original = await assemble(WAT);
-    const rewritten = meterFuel(original);
+    const rewritten = meterFuel(original).metered;
     assert.ok(WebAssembly.validate(rewritten), 'the rewritten module validates');
     metered = instantiate(rewritten);
   });
@@ -148,9 +148,9 @@ describe('fuel: the rewriter', () => {
 
   it('adds an import section to a module without one', async () => {
     const bytes = await assemble('(module (func (export "f") (result i32) (i32.const 4)))');
-    const m = instantiate(meterFuel(bytes));
+    const m = instantiate(meterFuel(bytes).metered);
     assert.deepEqual(m.run('f'), { result: 4, spent: 1 });
-    assert.deepEqual(WebAssembly.Module.imports(new WebAssembly.Module(meterFuel(bytes))), [{ module: FUEL_MODULE, name: FUEL_NAME, kind: 'global' }]);
+    assert.deepEqual(WebAssembly.Module.imports(new WebAssembly.Module(meterFuel(bytes).metered)), [{ module: FUEL_MODULE, name: FUEL_NAME, kind: 'global' }]);
   });
 
   it('refuses a module that already imports the meter name', async () => {
@@ -164,7 +164,7 @@ describe('fuel: generated modules', () => {
     for (let seed = 1; seed <= 150; seed++) {
       const wat = randomProgram(seed);
       const bytes = await assemble(wat);
-      const rewritten = meterFuel(bytes);
+      const rewritten = meterFuel(bytes).metered;
       assert.ok(WebAssembly.validate(rewritten), `seed ${seed} validates`);
       const plain = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { g: new WebAssembly.Global({ value: 'i32' }, 37), h: (v: number) => v * 2 } });
       // two metered instances run the same calls: the same results as the original, the same counts as each other

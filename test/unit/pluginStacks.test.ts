@@ -80,6 +80,28 @@ describe('stacks of failures inside plugins', () => {
     assert.match(notes[0], /plugin #1 \(callee\.stripped\) has no DWARF line table.*clang keeps them with `-g`/);
   });
 
+  it('names a trap in a module metered for fuel at the same places as unmetered (its code moved)', async () => {
+    const unmetered = startHost();
+    const q = await unmetered.register(cPlugin('callee'));
+    const plain = framesOf(await rejects(unmetered.call(q.id, 'boom', ''), 'PluginError', /trapped/));
+    const host = startHost({ fuel: 1e12 });
+    const p = await host.register(cPlugin('callee'));
+    const metered = framesOf(await rejects(host.call(p.id, 'boom', ''), 'PluginError', /trapped/));
+    const places = (frames: StackFrame[]) => frames.map((f) => [f.function, f.file, f.line, f.column, f.offset]);
+    assert.deepEqual(places(metered), places(plain));
+    assert.equal(metered[0].line, lineOf('callee.c', '__builtin_trap'));
+  });
+
+  it('names where a call ran out of fuel: a line of the function that was running', async () => {
+    const host = startHost({ fuel: 5_000_000 });
+    const p = await host.register(cPlugin('hot'));
+    const frames = framesOf(await rejects(host.call(p.id, 'work', 'x'), 'PluginError', /ran out of fuel/));
+    assert.deepEqual(frames.map((f) => [f.function, f.file]), [['spin', path.join(cDir, 'hot.c')], ['work', path.join(cDir, 'hot.c')]]);
+    const first = lineOf('hot.c', 'static u64 spin(');
+    assert.ok(frames[0].line !== undefined && frames[0].line >= first && frames[0].line < first + 8, `line ${frames[0].line} is not in spin`);
+    assert.equal(frames[1].line, lineOf('hot.c', 'x = spin(x, 1000000)'));
+  });
+
   it('names a function of a module without a name section by its index', async () => {
     const host = startHost();
     const p = await host.register(cPlugin('callee.nonames'));

@@ -12,7 +12,7 @@ export class CodeOrigin {
   constructor(
     private readonly at: Uint32Array,
     private readonly from: Int32Array,
-    private readonly functions: { first: number; count: number; fileFirst: number },
+    private readonly functions: { first: number; count: number; fileFirst: number } | null,
   ) {}
 
   /** The file's code offset of a rewritten code offset; null in code that is not the file's. */
@@ -33,6 +33,7 @@ export class CodeOrigin {
 
   /** The file's index of a rewritten module's function; null for one that is not the file's. */
   functionIndex(index: number): number | null {
+    if (!this.functions) return index;
     const { first, count, fileFirst } = this.functions;
     return index >= first && index < first + count ? fileFirst + index - first : null;
   }
@@ -58,7 +59,7 @@ export class CodeOriginBuilder {
     this.from.push(file);
   }
 
-  done(functions: { first: number; count: number; fileFirst: number }): CodeOrigin {
+  done(functions: { first: number; count: number; fileFirst: number } | null = null): CodeOrigin {
     return new CodeOrigin(Uint32Array.from(this.at), Int32Array.from(this.from), functions);
   }
 }

@@ -1,4 +1,5 @@
 import { COSTS, ENDS_RUN, FuelRefused, GLOBAL_ACCESS, OperatorReader } from './fuelOperators';
+import { CodeOrigin, CodeOriginBuilder } from './codeOrigin';
 import { ModuleEnded, ModuleReader } from './moduleReader';
 
 /** The import that gives a metered module the fuel left: one mutable i64 global the whole runtime shares. */
@@ -22,9 +23,11 @@ const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13
  * No function is added, so function indices stay. A module with an operator this meter does not
  * know is refused (`FuelRefused`) rather than counted wrongly.
  */
-export function meterFuel(bytes: Uint8Array): Uint8Array {
+export function meterFuel(bytes: Uint8Array): { metered: Uint8Array; origin: CodeOrigin } {
   try {
-    return new FuelRewriter(bytes).rewrite();
+    const rewriter = new FuelRewriter(bytes);
+    const metered = rewriter.rewrite();
+    return { metered, origin: rewriter.origin.done() };
   } catch (error) {
     if (error instanceof ModuleEnded) throw new FuelRefused('its sections end where their counts say more follows');
     throw error;
@@ -98,6 +101,10 @@ class FuelRewriter {
   /** The fuel global's index: the module's own globals come after it. */
   private fuel = 0;
   private readonly out: Out;
+  /** Where the metered code came from; a charge's `unreachable` is placed at the run it charges for. */
+  readonly origin = new CodeOriginBuilder();
+  /** The current body's anchors: its offset, then the file's code offset. */
+  private readonly anchors: number[] = [];
 
   constructor(private readonly bytes: Uint8Array) {
     this.out = new Out(bytes.length + (bytes.length >> 1) + 64);
@@ -387,20 +394,28 @@ class FuelRewriter {
       if (size > r.end - r.pos) throw new ModuleEnded();
       const end = r.pos + size;
       body.len = 0;
+      this.anchors.length = 0;
+      const fileStart = r.pos - s.contentStart;
       try {
-        this.functionBody(body, this.reader(r.pos, end));
+        this.functionBody(body, this.reader(r.pos, end), s.contentStart);
       } catch (error) {
         if (error instanceof FuelRefused) throw new FuelRefused(`function ${i} of its code section: ${error.message}`);
         throw error;
       }
       r.pos = end;
       o.u32(body.len);
+      this.origin.anchor(o.len, fileStart);
+      for (let a = 0; a < this.anchors.length; a += 2) this.origin.anchor(o.len + this.anchors[a], this.anchors[a + 1]);
       o.bytes(body.view());
     }
   }
 
-  /** One function's body: its locals as they are, then each run of operators after what it costs. */
-  private functionBody(o: Out, r: ModuleReader): void {
+  /**
+   * One function's body: its locals as they are, then each run of operators after what it costs.
+   * `codeStart`: where the code section's contents start, which the anchors count from.
+   */
+  private functionBody(o: Out, r: ModuleReader, codeStart: number): void {
+    const anchor = (at: number, file: number) => this.anchors.push(at, file - codeStart);
     const ops = new OperatorReader(r);
     const localsStart = r.pos;
     const groups = r.u32();
@@ -414,12 +429,18 @@ class FuelRewriter {
     let cost = 0;
     const patches: number[] = [];
     const flush = (runEnd: number) => {
-      if (cost > 0) this.charge(o, cost);
+      if (cost > 0) {
+        this.charge(o, cost);
+        // its unreachable (then end): where a run out of fuel stops, named as the run's first operator
+        anchor(o.len - 2, runStart);
+        anchor(o.len, runStart);
+      }
       let from = runStart;
       for (let p = 0; p < patches.length; p += 3) {
         this.copy(o, from, patches[p]);
         o.u32(this.shift(patches[p + 2]));
         from = patches[p + 1];
+        anchor(o.len, from);
       }
       this.copy(o, from, runEnd);
       patches.length = 0;

@@ -8,7 +8,7 @@ import { kernelPath } from './kernelPath';
 import type { CodeOrigin } from './codeOrigin';
 import { mergeKernel } from './kernelMerge';
 import { limitMemory } from './memoryLimit';
-import { customSection, recordModule, symbolsOf } from './moduleSymbols';
+import { customSection, recordModule } from './moduleSymbols';
 
 interface Entry {
   stamp: string;
@@ -24,17 +24,15 @@ export class WasmModule implements CompiledModule {
   private plain: WebAssembly.Module | null;
   /** The bytes the plain module is compiled from when first asked for (a merged one was compiled instead). */
   private limited: Uint8Array | null;
-  private placesIn: Uint8Array | null;
+  private file: CompiledFrom | null;
   /** Why this module was not merged with the kernel where it could have been; told once. */
   private note: string | null;
-  private readonly metered: boolean;
 
   /** `source` is the file it was read from (a manifest's, for inline `data`), for messages. */
   constructor(compiled: Compiled, bytes: Uint8Array, readonly source = '') {
     this.plain = compiled.plain;
-    this.metered = compiled.metered;
     this.limited = compiled.plain ? null : compiled.limited;
-    this.placesIn = compiled.plain ? null : compiled.placesIn;
+    this.file = compiled.plain ? null : compiled.file;
     this.merged = compiled.merged;
     this.note = compiled.note;
     // the fuel meter's import is the engine's business, not the plugin's
@@ -51,9 +49,9 @@ export class WasmModule implements CompiledModule {
   get module(): WebAssembly.Module {
     if (!this.plain) {
       this.plain = new WebAssembly.Module(this.limited as Uint8Array);
-      symbolize(this.plain, this.limited as Uint8Array, { bytes: this.placesIn as Uint8Array, origin: null }, this.metered);
+      recordModule(this.plain, this.limited as Uint8Array, this.file as CompiledFrom);
       this.limited = null;
-      this.placesIn = null;
+      this.file = null;
     }
     return this.plain;
   }
@@ -82,10 +80,14 @@ interface Compiled {
   imports: WebAssembly.ModuleImportDescriptor[];
   limited: Uint8Array;
   note: string | null;
-  /** Rewritten for fuel: its code moved, so its DWARF lines no longer hold. */
-  metered: boolean;
-  /** The bytes its frames tell places in: the file's, or when metered the metered module's. */
-  placesIn: Uint8Array;
+  /** The file its frames tell places in, and how the plain module's code came from it (metered for fuel, or not). */
+  file: CompiledFrom;
+}
+
+/** The plugin's file, and the rewrites of its code a module was compiled from (see `recordModule`). */
+interface CompiledFrom {
+  bytes: Uint8Array;
+  origins: readonly CodeOrigin[];
 }
 
 /**
@@ -122,17 +124,19 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     throw invalid(label, file, 'refused by WebAssembly.validate');
   }
   let limited = limitMemory(bytes, maxPages);
+  // frames name places in the file, through the code's moves: the fuel meter's charges, a merge
+  const from: CompiledFrom = { bytes, origins: [] };
   if (fuel) {
     try {
-      limited = meterFuel(limited);
+      const meter = meterFuel(limited);
+      limited = meter.metered;
+      from.origins = [meter.origin];
     } catch (error) {
       if (!(error instanceof FuelRefused)) throw error;
       throw new PluginError(`${label}: ${file} cannot be metered for fuel: ${error.message}; run it without a fuel limit or count`);
     }
   }
   let note: string | null = null;
-  // frames name places in the file; in a metered module, whose code moved, places in that module
-  const placesIn = fuel ? limited : bytes;
   // a module with DWARF keeps its kernel apart: a debugger reads the DWARF of the module V8
   // compiled, whose code must then be the file's (a merge moves it)
   if (kernelPath().path === 'merged' && !customSection(limited, '.debug_line')) {
@@ -140,8 +144,8 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     if (result.merged) {
       try {
         const merged = new WebAssembly.Module(result.merged);
-        symbolize(merged, result.merged, { bytes: placesIn, origin: result.origin }, fuel);
-        return { plain: null, merged, imports: result.imports, limited, note, metered: fuel, placesIn };
+        recordModule(merged, result.merged, { bytes, origins: [result.origin, ...from.origins] });
+        return { plain: null, merged, imports: result.imports, limited, note, file: from };
       } catch (error) {
         note = `the module with the kernel merged in did not compile (${error instanceof Error ? error.message : String(error)})`;
       }
@@ -149,8 +153,8 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
   }
   try {
     const plain = new WebAssembly.Module(limited);
-    symbolize(plain, limited, { bytes: placesIn, origin: null }, fuel);
-    return { plain, merged: null, imports: [], limited, note, metered: fuel, placesIn };
+    recordModule(plain, limited, from);
+    return { plain, merged: null, imports: [], limited, note, file: from };
   } catch (error) {
     throw invalid(label, file, error);
   }
@@ -160,13 +164,3 @@ function invalid(label: string, file: string, error: unknown): PluginError {
   const reason = error instanceof Error ? error.message.replace(/^WebAssembly\.Module\(\): /, '') : String(error);
   return new PluginError(`${label}: ${file} is not a valid WebAssembly module (${reason})`);
 }
-
-/**
- * Records where a module's code is and the file its places are told in, for its stacks and
- * profiles; its DWARF lines only where they hold (metering moves the file's code).
- */
-function symbolize(module: WebAssembly.Module, bytes: Uint8Array, file: { bytes: Uint8Array; origin: CodeOrigin | null }, metered: boolean): void {
-  recordModule(module, bytes, file);
-  if (metered) symbolsOf(module)?.withoutLines();
-}
-

@@ -3,15 +3,15 @@ import { DwarfLines, SourcePosition } from './dwarfLines';
 import { ModuleEnded, ModuleReader } from './moduleReader';
 
 /**
- * The bytes a compiled module's places are told in (the plugin's file, or the module metered for
- * fuel, whose code moved), where their code section starts, and, for a module whose code was
- * rewritten from them (the kernel merged in), where its code came from. Code that is not theirs
- * (the merged kernel) has no place.
+ * The plugin's file, which a compiled module's places are told in: where its code section starts,
+ * and for a module whose code was rewritten from it, where that code came from, a rewrite at a time
+ * (the kernel merged in, then the fuel meter's charges). Code that is not the file's (the merged
+ * kernel) has no place.
  */
 export interface CodeFile {
   bytes: Uint8Array;
   codeStart: number;
-  origin: CodeOrigin | null;
+  origins: readonly CodeOrigin[];
 }
 
 /**
@@ -37,11 +37,6 @@ export class ModuleSymbols {
     readonly functionStarts: Uint32Array = new Uint32Array(0),
     private readonly file: CodeFile | null = null,
   ) {}
-
-  /** This module's code was moved (rewritten for fuel, merged with the kernel): its DWARF lines no longer hold. */
-  withoutLines(): void {
-    this.lines = null;
-  }
 
   /** Whether a function body starts at this module offset. */
   hasFunctionAt(offset: number): boolean {
@@ -72,13 +67,16 @@ export class ModuleSymbols {
 
   /** The file's index of a function; null for one that is not the file's. */
   fileFunction(index: number): number | null {
-    return this.file?.origin ? this.file.origin.functionIndex(index) : index;
+    let at: number | null = index;
+    for (const origin of this.file?.origins ?? []) if (at !== null) at = origin.functionIndex(at);
+    return at;
   }
 
   /** The offset in the file's code section contents (where DWARF counts from). */
   private fileCodeOffset(offset: number): number | null {
-    const origin = this.file?.origin;
-    return origin ? origin.codeOffset(offset - this.codeStart) : offset - this.codeStart;
+    let at: number | null = offset - this.codeStart;
+    for (const origin of this.file?.origins ?? []) if (at !== null) at = origin.codeOffset(at);
+    return at;
   }
 
   /** Whether a module byte offset is in this module's code section. */
@@ -175,11 +173,11 @@ const symbols = new WeakMap<WebAssembly.Module, ModuleSymbols>();
  * Records where the code section of a module compiled from `bytes` is, and the file its places are
  * told in when those are other bytes (`origin`: where rewritten code came from in them).
  */
-export function recordModule(module: WebAssembly.Module, bytes: Uint8Array, file?: { bytes: Uint8Array; origin: CodeOrigin | null }): void {
+export function recordModule(module: WebAssembly.Module, bytes: Uint8Array, file?: { bytes: Uint8Array; origins: readonly CodeOrigin[] }): void {
   const code = codeSection(bytes);
   if (!code) return;
   const fileCode = file && file.bytes !== bytes ? codeSection(file.bytes) : null;
-  const codeFile = file && fileCode ? { bytes: file.bytes, codeStart: fileCode.start, origin: file.origin } : null;
+  const codeFile = file && fileCode ? { bytes: file.bytes, codeStart: fileCode.start, origins: file.origins } : null;
   symbols.set(module, new ModuleSymbols(module, code.start, code.end, functionStarts(bytes, code.start, code.end), codeFile));
 }
 
