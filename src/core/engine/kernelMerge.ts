@@ -1,5 +1,7 @@
-import { ModuleEnded, ModuleReader } from './moduleReader';
 import { CodeOrigin, CodeOriginBuilder } from './codeOrigin';
+import { at, ENV, KernelParts, readKernel, readTypes, Section, sections, skipLimits } from './kernelParts';
+import { rewriteElements, rewriteNames } from './mergeIndices';
+import { ModuleEnded, ModuleReader } from './moduleReader';
 import { CodeMoved, IndexMap, rewriteCode, skipValType, Unmergeable } from './wasmCode';
 import { WasmWriter } from './wasmWriter';
 
@@ -32,25 +34,6 @@ const KINDS = ['function', 'table', 'memory', 'global', 'tag'];
 /** Thrown for a module that needs no kernel merged in. */
 class NothingToMerge extends Unmergeable {}
 
-interface Section {
-  id: number;
-  start: number;
-  end: number;
-}
-
-interface KernelParts {
-  types: Uint8Array[];
-  /** The type index of each function (imported ones first). */
-  funcTypes: number[];
-  importedFuncs: number;
-  globals: Uint8Array;
-  globalCount: number;
-  exports: { name: string; func: number }[];
-  bodies: { start: number; end: number }[];
-  bytes: Uint8Array;
-}
-
-const ENV = 'extism:host/env';
 /** Module sections in the order the binary format requires. */
 const ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
 
@@ -69,112 +52,6 @@ export function mergeKernel(plugin: Uint8Array, kernel: Uint8Array, maxPages: nu
     if (error instanceof ModuleEnded) return { merged: null, reason: 'a section ends before its contents', notable: true };
     throw error;
   }
-}
-
-function sections(bytes: Uint8Array): Section[] {
-  const r = new ModuleReader(bytes);
-  if (!r.hasHeader()) throw new Unmergeable('no wasm header');
-  const list: Section[] = [];
-  while (!r.atEnd()) {
-    const id = r.byte();
-    const size = r.u32();
-    if (size > r.end - r.pos) throw new ModuleEnded();
-    list.push({ id, start: r.pos, end: r.pos + size });
-    r.pos += size;
-  }
-  return list;
-}
-
-function at(bytes: Uint8Array, pos: number, end = bytes.length): ModuleReader {
-  const r = new ModuleReader(bytes.subarray(0, end));
-  r.pos = pos;
-  return r;
-}
-
-function readTypes(bytes: Uint8Array, s: Section | undefined): Uint8Array[] {
-  if (!s) return [];
-  const r = at(bytes, s.start, s.end);
-  const n = r.u32();
-  const types: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = r.pos;
-    if (r.byte() !== 0x60) throw new Unmergeable('a type that is not a function type (GC)');
-    for (let k = 0; k < 2; k++) {
-      const count = r.u32();
-      if (count > r.end - r.pos) throw new ModuleEnded();
-      for (let j = 0; j < count; j++) skipValType(r);
-    }
-    types.push(bytes.subarray(start, r.pos));
-  }
-  return types;
-}
-
-function readKernel(bytes: Uint8Array): KernelParts {
-  const list = sections(bytes);
-  const find = (id: number) => list.find((s) => s.id === id);
-  const types = readTypes(bytes, find(1));
-  const funcTypes: number[] = [];
-  let importedFuncs = 0;
-  const imports = find(2);
-  if (imports) {
-    const r = at(bytes, imports.start, imports.end);
-    const n = r.u32();
-    for (let i = 0; i < n; i++) {
-      r.name();
-      const name = r.name();
-      const kind = r.byte();
-      if (kind === 0) {
-        if (name !== 'out_of_memory' || importedFuncs) throw new Error('kernel: an unexpected function import');
-        funcTypes.push(r.u32());
-        importedFuncs++;
-      } else if (kind === 2) skipLimits(r);
-      else throw new Error('kernel: an unexpected import');
-    }
-  }
-  const funcs = find(3);
-  if (funcs) {
-    const r = at(bytes, funcs.start, funcs.end);
-    const n = r.u32();
-    for (let i = 0; i < n; i++) funcTypes.push(r.u32());
-  }
-  const g = find(6);
-  let globals: Uint8Array = new Uint8Array(0);
-  let globalCount = 0;
-  if (g) {
-    const r = at(bytes, g.start, g.end);
-    globalCount = r.u32();
-    globals = bytes.subarray(r.pos, g.end);
-  }
-  const exports: { name: string; func: number }[] = [];
-  const e = find(7);
-  if (e) {
-    const r = at(bytes, e.start, e.end);
-    const n = r.u32();
-    for (let i = 0; i < n; i++) {
-      const name = r.name();
-      if (r.byte() !== 0) throw new Error('kernel: an export that is not a function');
-      exports.push({ name, func: r.u32() });
-    }
-  }
-  const bodies: { start: number; end: number }[] = [];
-  const code = find(10);
-  if (code) {
-    const r = at(bytes, code.start, code.end);
-    const n = r.u32();
-    for (let i = 0; i < n; i++) {
-      const size = r.u32();
-      bodies.push({ start: r.pos, end: r.pos + size });
-      r.pos += size;
-    }
-  }
-  for (const s of list) if (![1, 2, 3, 6, 7, 10, 0].includes(s.id)) throw new Error(`kernel: an unexpected section ${s.id}`);
-  return { types, funcTypes, importedFuncs, globals, globalCount, exports, bodies, bytes };
-}
-
-function skipLimits(r: ModuleReader): void {
-  const flags = r.byte();
-  r.leb();
-  if (flags & 1) r.leb();
 }
 
 interface Import {
@@ -485,97 +362,4 @@ function rewriteBody(bytes: Uint8Array, r: ModuleReader, end: number, out: WasmW
   }
   out.bytes(bytes.subarray(start, r.pos));
   rewriteCode(bytes, r, end, out, map, moved);
-}
-
-function rewriteElements(bytes: Uint8Array, s: Section, map: IndexMap): WasmWriter {
-  const r = at(bytes, s.start, s.end);
-  const w = new WasmWriter();
-  const n = r.u32();
-  w.u32(n);
-  for (let i = 0; i < n; i++) {
-    const flags = r.u32();
-    w.u32(flags);
-    if (flags > 7) throw new Unmergeable(`an element segment of kind ${flags}`);
-    const copyFrom = (start: number) => w.bytes(bytes.subarray(start, r.pos));
-    if (flags === 2 || flags === 6) w.u32(r.u32()); // table
-    if (!(flags & 1)) rewriteCode(bytes, r, -1, w, map); // active: offset
-    if (flags & 4) {
-      if (flags !== 4) {
-        const start = r.pos;
-        skipValType(r);
-        copyFrom(start);
-      }
-      const count = r.u32();
-      w.u32(count);
-      for (let j = 0; j < count; j++) rewriteCode(bytes, r, -1, w, map);
-    } else {
-      if (flags !== 0) w.byte(r.byte()); // elemkind
-      const count = r.u32();
-      if (count > r.end - r.pos) throw new ModuleEnded();
-      w.u32(count);
-      for (let j = 0; j < count; j++) w.u32(map.func(r.u32()));
-    }
-  }
-  return w;
-}
-
-/**
- * The name section with function indices remapped (function, local and label names), the kernel's
- * exported functions named `extism:host/env.<name>`; null (dropped) when it cannot be read.
- */
-function rewriteNames(bytes: Uint8Array, s: Section, map: IndexMap, dropped: (index: number) => boolean, k: KernelParts, kernelMap: IndexMap): Uint8Array | null {
-  try {
-    const r = at(bytes, s.start, s.end);
-    const w = new WasmWriter();
-    while (!r.atEnd()) {
-      const id = r.byte();
-      const size = r.u32();
-      const end = r.pos + size;
-      if (end > s.end) return null;
-      if (id < 1 || id > 3) {
-        w.byte(id);
-        w.u32(size);
-        w.bytes(bytes.subarray(r.pos, end));
-        r.pos = end;
-        continue;
-      }
-      const n = r.u32();
-      const entries: { index: number; bytes: Uint8Array }[] = [];
-      for (let i = 0; i < n; i++) {
-        const old = r.u32();
-        const start = r.pos;
-        if (id === 1) r.name();
-        else {
-          const m = r.u32();
-          for (let j = 0; j < m; j++) {
-            r.u32();
-            r.name();
-          }
-        }
-        // a merged import's name goes; the map keeps the order of the rest
-        if (!dropped(old)) entries.push({ index: map.func(old), bytes: bytes.subarray(start, r.pos) });
-      }
-      if (r.pos !== end) return null;
-      if (id === 1) {
-        for (const e of k.exports) {
-          const text = new WasmWriter();
-          text.name(`${ENV}.${e.name}`);
-          entries.push({ index: kernelMap.func(e.func), bytes: text.done() });
-        }
-      }
-      const seen = new Set<number>();
-      const ordered = entries.filter((e) => !seen.has(e.index) && seen.add(e.index)).sort((a, b) => a.index - b.index);
-      const sub = new WasmWriter();
-      sub.u32(ordered.length);
-      for (const e of ordered) {
-        sub.u32(e.index);
-        sub.bytes(e.bytes);
-      }
-      w.section(id, sub);
-    }
-    return w.done();
-  } catch (error) {
-    if (error instanceof Unmergeable || error instanceof ModuleEnded) return null;
-    throw error;
-  }
 }
