@@ -1,6 +1,7 @@
 import { COSTS, ENDS_RUN, FuelRefused, GLOBAL_ACCESS, OperatorReader } from './fuelOperators';
 import { CodeOrigin, CodeOriginBuilder } from './codeOrigin';
 import { ModuleEnded, ModuleReader } from './moduleReader';
+import { WasmWriter } from './wasmWriter';
 
 /** The import that gives a metered module the fuel left: one mutable i64 global the whole runtime shares. */
 export const FUEL_MODULE = 'extism-ipc:fuel';
@@ -34,62 +35,6 @@ export function meterFuel(bytes: Uint8Array): { metered: Uint8Array; origin: Cod
   }
 }
 
-/** A byte buffer that grows. */
-class Out {
-  buf: Uint8Array;
-  len = 0;
-
-  constructor(size: number) {
-    this.buf = new Uint8Array(Math.max(64, size));
-  }
-
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.room(1);
-    this.buf[this.len++] = b;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-
-  u32(n: number): void {
-    do {
-      let b = n & 0x7f;
-      n = Math.floor(n / 128);
-      if (n) b |= 0x80;
-      this.byte(b);
-    } while (n);
-  }
-
-  /** A positive number as a signed LEB128. */
-  positive(n: number): void {
-    for (;;) {
-      const b = n & 0x7f;
-      n = Math.floor(n / 128);
-      if (n === 0 && !(b & 0x40)) {
-        this.byte(b);
-        return;
-      }
-      this.byte(b | 0x80);
-    }
-  }
-
-  view(): Uint8Array {
-    return this.buf.subarray(0, this.len);
-  }
-}
-
 interface Section {
   id: number;
   start: number;
@@ -100,14 +45,14 @@ interface Section {
 class FuelRewriter {
   /** The fuel global's index: the module's own globals come after it. */
   private fuel = 0;
-  private readonly out: Out;
+  private readonly out: WasmWriter;
   /** Where the metered code came from; a charge's `unreachable` is placed at the run it charges for. */
   readonly origin = new CodeOriginBuilder();
   /** The current body's anchors: its offset, then the file's code offset. */
   private readonly anchors: number[] = [];
 
   constructor(private readonly bytes: Uint8Array) {
-    this.out = new Out(bytes.length + (bytes.length >> 1) + 64);
+    this.out = new WasmWriter(bytes.length + (bytes.length >> 1) + 64);
   }
 
   private reader(from: number, to: number): ModuleReader {
@@ -172,18 +117,18 @@ class FuelRewriter {
       }
     }
     if (!importsWritten) this.writeSection(2, (o) => this.importSection(o, null));
-    return out.view().slice();
+    return out.done().slice();
   }
 
-  private writeSection(id: number, write: (o: Out) => void): void {
-    const content = new Out(1024);
+  private writeSection(id: number, write: (o: WasmWriter) => void): void {
+    const content = new WasmWriter(1024);
     write(content);
     this.out.byte(id);
-    this.out.u32(content.len);
-    this.out.bytes(content.view());
+    this.out.u32(content.length);
+    this.out.bytes(content.done());
   }
 
-  private copy(o: Out, from: number, to: number): void {
+  private copy(o: WasmWriter, from: number, to: number): void {
     o.bytes(this.bytes.subarray(from, to));
   }
 
@@ -225,7 +170,7 @@ class FuelRewriter {
     return globals;
   }
 
-  private importSection(o: Out, s: Section | null): void {
+  private importSection(o: WasmWriter, s: Section | null): void {
     let n = 0;
     let body = 0;
     if (s) {
@@ -248,7 +193,7 @@ class FuelRewriter {
   }
 
   /** Copies a constant expression up to its `end`, moving the globals it reads. */
-  private constExpr(o: Out, r: ModuleReader): void {
+  private constExpr(o: WasmWriter, r: ModuleReader): void {
     const ops = new OperatorReader(r);
     for (;;) {
       const start = r.pos;
@@ -264,7 +209,7 @@ class FuelRewriter {
     }
   }
 
-  private globalSection(o: Out, s: Section): void {
+  private globalSection(o: WasmWriter, s: Section): void {
     const r = this.reader(s.contentStart, s.end);
     const ops = new OperatorReader(r);
     const n = r.u32();
@@ -278,7 +223,7 @@ class FuelRewriter {
     }
   }
 
-  private exportSection(o: Out, s: Section): void {
+  private exportSection(o: WasmWriter, s: Section): void {
     const r = this.reader(s.contentStart, s.end);
     const n = r.u32();
     o.u32(n);
@@ -292,7 +237,7 @@ class FuelRewriter {
     }
   }
 
-  private elementSection(o: Out, s: Section): void {
+  private elementSection(o: WasmWriter, s: Section): void {
     const r = this.reader(s.contentStart, s.end);
     const ops = new OperatorReader(r);
     const n = r.u32();
@@ -322,7 +267,7 @@ class FuelRewriter {
     }
   }
 
-  private dataSection(o: Out, s: Section): void {
+  private dataSection(o: WasmWriter, s: Section): void {
     const r = this.reader(s.contentStart, s.end);
     const n = r.u32();
     o.u32(n);
@@ -348,7 +293,7 @@ class FuelRewriter {
   }
 
   /** The `name` section with the global names (subsection 7) moved up one index. */
-  private nameSection(o: Out, s: Section): void {
+  private nameSection(o: WasmWriter, s: Section): void {
     const r = this.reader(s.contentStart, s.end);
     r.name();
     this.copy(o, s.contentStart, r.pos);
@@ -364,7 +309,7 @@ class FuelRewriter {
           r.pos = end;
           continue;
         }
-        const sub = new Out(size + 16);
+        const sub = new WasmWriter(size + 16);
         const n = r.u32();
         sub.u32(n);
         for (let i = 0; i < n; i++) {
@@ -375,8 +320,8 @@ class FuelRewriter {
         }
         r.pos = end;
         o.byte(7);
-        o.u32(sub.len);
-        o.bytes(sub.view());
+        o.u32(sub.length);
+        o.bytes(sub.done());
       }
     } catch (error) {
       // a malformed name section is the producer's word: what was read stays, the rest goes
@@ -384,16 +329,16 @@ class FuelRewriter {
     }
   }
 
-  private codeSection(o: Out, s: Section): void {
+  private codeSection(o: WasmWriter, s: Section): void {
     const r = this.reader(s.contentStart, s.end);
     const n = r.u32();
     o.u32(n);
-    const body = new Out(4096);
+    const body = new WasmWriter(4096);
     for (let i = 0; i < n; i++) {
       const size = r.u32();
       if (size > r.end - r.pos) throw new ModuleEnded();
       const end = r.pos + size;
-      body.len = 0;
+      body.length = 0;
       this.anchors.length = 0;
       const fileStart = r.pos - s.contentStart;
       try {
@@ -403,10 +348,10 @@ class FuelRewriter {
         throw error;
       }
       r.pos = end;
-      o.u32(body.len);
-      this.origin.anchor(o.len, fileStart);
-      for (let a = 0; a < this.anchors.length; a += 2) this.origin.anchor(o.len + this.anchors[a], this.anchors[a + 1]);
-      o.bytes(body.view());
+      o.u32(body.length);
+      this.origin.anchor(o.length, fileStart);
+      for (let a = 0; a < this.anchors.length; a += 2) this.origin.anchor(o.length + this.anchors[a], this.anchors[a + 1]);
+      o.bytes(body.done());
     }
   }
 
@@ -414,7 +359,7 @@ class FuelRewriter {
    * One function's body: its locals as they are, then each run of operators after what it costs.
    * `codeStart`: where the code section's contents start, which the anchors count from.
    */
-  private functionBody(o: Out, r: ModuleReader, codeStart: number): void {
+  private functionBody(o: WasmWriter, r: ModuleReader, codeStart: number): void {
     const anchor = (at: number, file: number) => this.anchors.push(at, file - codeStart);
     const ops = new OperatorReader(r);
     const localsStart = r.pos;
@@ -432,15 +377,15 @@ class FuelRewriter {
       if (cost > 0) {
         this.charge(o, cost);
         // its unreachable (then end): where a run out of fuel stops, named as the run's first operator
-        anchor(o.len - 2, runStart);
-        anchor(o.len, runStart);
+        anchor(o.length - 2, runStart);
+        anchor(o.length, runStart);
       }
       let from = runStart;
       for (let p = 0; p < patches.length; p += 3) {
         this.copy(o, from, patches[p]);
         o.u32(this.shift(patches[p + 2]));
         from = patches[p + 1];
-        anchor(o.len, from);
+        anchor(o.length, from);
       }
       this.copy(o, from, runEnd);
       patches.length = 0;
@@ -457,7 +402,7 @@ class FuelRewriter {
   }
 
   /** `fuel -= cost; if (fuel < 0) unreachable`: stack-neutral, so valid anywhere, dead code included. */
-  private charge(o: Out, cost: number): void {
+  private charge(o: WasmWriter, cost: number): void {
     const g = this.fuel;
     o.byte(0x23);
     o.u32(g);

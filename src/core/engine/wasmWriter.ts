@@ -9,7 +9,7 @@ export class WasmWriter {
 
   private room(n: number): void {
     if (this.length + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(64, this.buf.length * 2);
     while (size < this.length + n) size *= 2;
     const grown = new Uint8Array(size);
     grown.set(this.buf.subarray(0, this.length));
@@ -29,6 +29,19 @@ export class WasmWriter {
       if (n) b |= 0x80;
       this.buf[this.length++] = b;
     } while (n);
+  }
+
+  /** A positive number as a signed LEB128. */
+  positive(n: number): void {
+    for (;;) {
+      const b = n & 0x7f;
+      n = Math.floor(n / 128);
+      if (n === 0 && !(b & 0x40)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
   }
 
   bytes(data: Uint8Array): void {
