@@ -1,31 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isKernelDisassembly, isKernelFrameName, keepDebugInfo, readCallFile, runCallFile, summarizeModule } from '../../src/core';
 import type { CallFileCaller, CallOutcome, DebuggedCall } from '../../src/core';
 import { cPlugin } from './cPlugins';
 import { closeHosts, pluginsDir, rejects, startHost, text, transports, wasm } from './helpers';
+import { accepts } from '../tcpProbe';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether something accepts TCP connections at host:port. */
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.setTimeout(2000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
 
 describe('debug calls', () => {
   afterEach(closeHosts);

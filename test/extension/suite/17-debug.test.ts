@@ -1,12 +1,12 @@
 // Debug Call…: VS Code's JavaScript debugger attached to the runtime process, pausing in wasm frames.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { cmd, getApi, hooks, postedSpans, REPO, showPanel, sleep, waitFor } from './helpers';
 import { canAct, clearNotifications, clickNotificationButton, notifications, texts, waitForScreen } from './workbench';
+import { accepts } from '../../tcpProbe';
 
 const shot = require(path.join(REPO, 'test', 'extension', 'runner', 'shot.js')) as (file: string) => Promise<string | null>;
 const SHOTS = path.join(REPO, 'test', 'screenshots');
@@ -64,22 +64,6 @@ async function resume(stop: { session: vscode.DebugSession; threadId: number }):
 
 function describe(frames: Frame[]): string {
   return frames.map((f) => `${f.name} @ ${f.source?.name ?? '?'}:${f.line}:${f.column}`).join(' < ');
-}
-
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.setTimeout(2000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }
 
 suite('Debug Call: the JavaScript debugger in the runtime process, from plugin to plugin', function () {
