@@ -149,10 +149,10 @@ class FuelRewriter {
           break;
         case 1: // table: reference type, limits
           ops.readValueType();
-          limits(r);
+          r.skipLimits();
           break;
         case 2: // memory
-          limits(r);
+          r.skipLimits();
           break;
         case 3: // global
           ops.readValueType();
@@ -421,10 +421,4 @@ class FuelRewriter {
     o.byte(0x00); // unreachable
     o.byte(0x0b);
   }
-}
-
-function limits(r: ModuleReader): void {
-  const flags = r.byte();
-  r.leb();
-  if (flags & 1) r.leb();
 }

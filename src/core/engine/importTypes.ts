@@ -41,32 +41,12 @@ function read(r: ModuleReader, out: Map<string, string>): void {
         if (kind === 0) {
           const index = r.u32();
           if (index < types.length) out.set(importKey(module, name), types[index]);
-        } else skipImport(r, kind);
+        } else r.skipImportDescription(kind);
       }
       return;
     }
     r.pos = end;
   }
-}
-
-/** A table, memory, global or tag import: read past it. */
-function skipImport(r: ModuleReader, kind: number): void {
-  const limits = () => {
-    const flags = r.byte();
-    r.leb();
-    if (flags & 1) r.leb();
-  };
-  if (kind === 1) {
-    r.byte();
-    limits();
-  } else if (kind === 2) limits();
-  else if (kind === 3) {
-    r.byte();
-    r.byte();
-  } else if (kind === 4) {
-    r.byte();
-    r.u32();
-  } else throw new ModuleEnded();
 }
 
 function funcType(r: ModuleReader): string {

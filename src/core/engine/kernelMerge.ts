@@ -1,5 +1,5 @@
 import { CodeOrigin, CodeOriginBuilder } from './codeOrigin';
-import { at, ENV, KernelParts, readKernel, readTypes, Section, sections, skipLimits } from './kernelParts';
+import { at, ENV, KernelParts, readKernel, readTypes, Section, sections } from './kernelParts';
 import { rewriteElements, rewriteNames } from './mergeIndices';
 import { ModuleEnded, ModuleReader } from './moduleReader';
 import { CodeMoved, IndexMap, rewriteCode, skipValType, Unmergeable } from './wasmCode';
@@ -113,20 +113,10 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult
       const kind = r.byte();
       let type = -1;
       if (kind === 0) type = r.u32();
-      else if (kind === 1) {
-        skipValType(r);
-        skipLimits(r);
-      } else if (kind === 2) {
-        skipLimits(r);
-        memories++;
-      } else if (kind === 3) {
-        skipValType(r);
-        r.byte();
-        globals++;
-      } else if (kind === 4) {
-        r.byte();
-        r.u32();
-      } else throw new Unmergeable(`an import of kind ${kind}`);
+      else if (kind <= 4) r.skipImportDescription(kind);
+      else throw new Unmergeable(`an import of kind ${kind}`);
+      if (kind === 2) memories++;
+      if (kind === 3) globals++;
       if (module === KERNEL_MODULE) throw new Unmergeable(`it imports from "${KERNEL_MODULE}"`);
       imports.push({ start, end: r.pos, module, name, kind, type });
     }

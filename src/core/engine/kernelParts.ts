@@ -80,7 +80,7 @@ export function readKernel(bytes: Uint8Array): KernelParts {
         if (name !== 'out_of_memory' || importedFuncs) throw new Error('kernel: an unexpected function import');
         funcTypes.push(r.u32());
         importedFuncs++;
-      } else if (kind === 2) skipLimits(r);
+      } else if (kind === 2) r.skipLimits();
       else throw new Error('kernel: an unexpected import');
     }
   }
@@ -122,10 +122,4 @@ export function readKernel(bytes: Uint8Array): KernelParts {
   }
   for (const s of list) if (![1, 2, 3, 6, 7, 10, 0].includes(s.id)) throw new Error(`kernel: an unexpected section ${s.id}`);
   return { types, funcTypes, importedFuncs, globals, globalCount, exports, bodies, bytes };
-}
-
-export function skipLimits(r: ModuleReader): void {
-  const flags = r.byte();
-  r.leb();
-  if (flags & 1) r.leb();
 }

@@ -59,6 +59,34 @@ export class ModuleReader {
     return { text: cut ? `${text}…` : text, cut };
   }
 
+  /** Reads past limits: flags, a minimum, and a maximum when bit 0 of the flags says so. */
+  skipLimits(): void {
+    const flags = this.byte();
+    this.leb();
+    if (flags & 1) this.leb();
+  }
+
+  /** Reads past a value type: one byte, or a reference type with its heap type (`ref null? ht`). */
+  skipValueType(): void {
+    const b = this.byte();
+    if (b === 0x63 || b === 0x64) this.leb();
+  }
+
+  /** Reads past the description of an imported table, memory, global or tag (kinds 1 to 4). */
+  skipImportDescription(kind: number): void {
+    if (kind === 1) {
+      this.skipValueType();
+      this.skipLimits();
+    } else if (kind === 2) this.skipLimits();
+    else if (kind === 3) {
+      this.skipValueType();
+      this.byte();
+    } else if (kind === 4) {
+      this.byte();
+      this.u32();
+    } else throw new ModuleEnded();
+  }
+
   name(): string {
     const n = this.u32();
     if (n > this.end - this.pos) throw new ModuleEnded();

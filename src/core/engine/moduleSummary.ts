@@ -113,7 +113,7 @@ function read(bytes: Uint8Array): ModuleSummary {
         imports.push({ module, name: field, kind: KINDS[kind] ?? 'function', type: kind === 0 ? (types.get(importKey(module, field)) ?? null) : null });
         if (kind === 0) r.u32();
         else if (kind === 2) memories.push({ ...limits(r), imported: `${module}.${field}`, exportedAs: [] });
-        else skipImport(r, kind);
+        else r.skipImportDescription(kind);
       }
     } else if (id === 3) {
       functions = r.u32();
@@ -164,19 +164,6 @@ function bigLeb(r: ModuleReader): number {
     if (!(b & 0x80)) return result;
   }
   throw new ModuleEnded();
-}
-
-function skipImport(r: ModuleReader, kind: number): void {
-  if (kind === 1) {
-    r.byte();
-    limits(r);
-  } else if (kind === 3) {
-    r.byte();
-    r.byte();
-  } else if (kind === 4) {
-    r.byte();
-    r.u32();
-  } else throw new ModuleEnded();
 }
 
 /** A custom section's contents are the producer's word, not validated: a bad one is skipped. */
