@@ -84,7 +84,8 @@ describe('transports', () => {
     const seen = stops(host);
     const looping = await host.register('loop');
     const stuck = host.call(looping.id, 'spin');
-    await sleep(150);
+    // killed once the call runs (its span is open), however long a loaded machine takes to start it
+    for (let waited = 0; host.trace.runningSpans().length === 0 && waited < 3000; waited += 20) await sleep(20);
     process.kill(runtimePid(), 'SIGKILL');
     await rejects(stuck, 'HostError', /the plugin runtime stopped \(killed by SIGKILL; the system may have run out of memory\)/);
     assert.equal(seen.length, 1);
