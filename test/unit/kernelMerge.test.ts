@@ -5,6 +5,10 @@ import { IpcError, kernelPath } from '../../src/core';
 import kernelWasm from '../../src/core/engine/kernel.wasm';
 import { KERNEL_EXPORT, KERNEL_MODULE, mergeKernel } from '../../src/core/engine/kernelMerge';
 import { ModuleCache } from '../../src/core/engine/moduleCache';
+import { ModuleReader } from '../../src/core/engine/moduleReader';
+import { customSection } from '../../src/core/engine/moduleSymbols';
+import { WasmWriter } from '../../src/core/engine/wasmWriter';
+import { cPlugin } from './cPlugins';
 import { closeHosts, startHost, text } from './helpers';
 import { writeModule } from './wat';
 
@@ -50,6 +54,28 @@ const MANY_FUNCTIONS_WAT = `(module
     (drop (call $input_load_u64 (i64.const 0)))
     (drop (call $deep (call $input_length)))
     (i32.const 0)))`;
+
+/** Each function body of a module: where it starts in the code section's contents, and its size. */
+function bodies(bytes: Uint8Array): [number, number][] {
+  const r = new ModuleReader(bytes);
+  while (!r.atEnd()) {
+    const id = r.byte();
+    const size = r.u32();
+    if (id !== 10) {
+      r.pos += size;
+      continue;
+    }
+    const start = r.pos;
+    const out: [number, number][] = [];
+    for (let n = r.u32(); n > 0; n--) {
+      const length = r.u32();
+      out.push([r.pos - start, length]);
+      r.pos += length;
+    }
+    return out;
+  }
+  return [];
+}
 
 /** Each wasm frame of a trap's stack, innermost first, as V8 names it: [function name or null, function index, module offset]. */
 function rawFrames(error: unknown): [string | null, number, number][] {
@@ -202,6 +228,37 @@ describe('the kernel merged into plugin modules', () => {
       );
     });
   }
+
+  it('merges a module with DWARF keeping every byte of its code where it was, its DWARF with it', () => {
+    const file = fs.readFileSync(cPlugin('callee'));
+    const result = mergeKernel(file, kernelWasm, 16, true);
+    assert.ok(result.merged, result.merged ? '' : result.reason);
+    const fileBodies = bodies(file);
+    // the plugin's bodies first, at the same offsets in the code section, the same size; the kernel's after
+    assert.deepEqual(bodies(result.merged).slice(0, fileBodies.length), fileBodies);
+    for (const name of ['.debug_line', '.debug_info', '.debug_abbrev']) {
+      const kept = customSection(result.merged, name);
+      assert.ok(kept && kept.length > 0, name);
+      assert.deepEqual(Buffer.from(kept), Buffer.from(customSection(file, name) ?? []), name);
+    }
+    const compiled = new ModuleCache().get({ key: 'callee', stamp: '1', source: 'callee', read: () => file }, 16, 'callee');
+    assert.equal(compiled.merged !== null, multiMemory, 'merged where the runtime merges');
+  });
+
+  it('leaves a module with DWARF apart when a rewritten index needs more bytes than the file gave it', () => {
+    const plain = assembleAll(MANY_FUNCTIONS_WAT);
+    const section = new WasmWriter();
+    section.name('.debug_line');
+    section.bytes(new Uint8Array(4));
+    const out = new WasmWriter();
+    out.bytes(plain);
+    out.section(0, section);
+    const withDwarf = out.done();
+    const result = mergeKernel(withDwarf, kernelWasm, 16, true);
+    assert.equal(result.merged, null);
+    assert.match(result.merged === null ? result.reason : '', /its code would move: index \d+ needs more bytes than the file gave/);
+    assert.ok(mergeKernel(plain, kernelWasm, 16).merged, 'merged when its code may move');
+  });
 
   it('falls back to a kernel instance of its own, saying why, for an import of another type than the kernel\'s', async () => {
     const wat = `(module (import "extism:host/env" "input_length" (func (result i32))) (memory (export "memory") 1)

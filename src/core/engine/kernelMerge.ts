@@ -17,7 +17,8 @@ import { WasmWriter } from './wasmWriter';
  * kernel's under `KERNEL_EXPORT` + name (the host's side, Extism memory as `memory`, and the
  * plugin's start function as `start`: the host runs it once it holds Extism memory). Function
  * indices are remapped everywhere they occur (code, exports, elements, globals, names). Custom
- * sections but `name` are dropped (their offsets into the code no longer hold).
+ * sections but `name` are dropped (their offsets into the code no longer hold), unless the merge
+ * keeps the code's offsets (`keepOffsets`), for DWARF.
  */
 export const KERNEL_MODULE = 'extism:host/kernel';
 /** Exports the host reads the kernel through; not a name any toolchain gives an export. */
@@ -42,11 +43,14 @@ let kernelParts: KernelParts | undefined;
 /**
  * The plugin module (valid, its memory already capped) with the kernel merged in, or null and why
  * not (it imports none of the kernel's functions, or has a form this merger leaves alone).
+ * `keepOffsets`: the plugin's code keeps every byte offset in its code section, so its DWARF (kept,
+ * with every custom section) still holds for a debugger; a module whose rewritten indices need more
+ * bytes than the file gave them is left alone. Linkers leave relocated indices padded to 5 bytes.
  */
-export function mergeKernel(plugin: Uint8Array, kernel: Uint8Array, maxPages: number): MergeResult {
+export function mergeKernel(plugin: Uint8Array, kernel: Uint8Array, maxPages: number, keepOffsets = false): MergeResult {
   try {
     kernelParts ??= readKernel(kernel);
-    return merge(plugin, kernelParts, maxPages);
+    return merge(plugin, kernelParts, maxPages, keepOffsets);
   } catch (error) {
     if (error instanceof Unmergeable) return { merged: null, reason: error.message, notable: !(error instanceof NothingToMerge) };
     if (error instanceof ModuleEnded) return { merged: null, reason: 'a section ends before its contents', notable: true };
@@ -63,14 +67,16 @@ interface Import {
   type: number;
 }
 
-function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult {
+function merge(bytes: Uint8Array, k: KernelParts, maxPages: number, keepOffsets: boolean): MergeResult {
   const list = sections(bytes);
   const byId = new Map<number, Section>();
   let nameSection: Section | undefined;
+  const customs: Section[] = [];
   for (const s of list) {
     if (s.id === 0) {
       const r = at(bytes, s.start, s.end);
       if (r.name() === 'name') nameSection = { id: 0, start: r.pos, end: s.end };
+      else if (keepOffsets) customs.push(s);
     } else if (ORDER.includes(s.id)) byId.set(s.id, s);
     else throw new Unmergeable(`section ${s.id}`);
   }
@@ -160,6 +166,7 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult
     globalBase: 0,
     memory: -1,
     type: null,
+    keepWidth: keepOffsets,
   };
 
   // sections this rewrite builds
@@ -278,25 +285,33 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult
 
   // code: the plugin's bodies (calls remapped), then the kernel's (memory, globals, calls remapped)
   const codeW = new WasmWriter(Math.max(256, (byId.get(10)?.end ?? 0) - (byId.get(10)?.start ?? 0) + k.bytes.length));
-  codeW.u32(defined + kernelDefined);
   const codeSection = byId.get(10);
   const origin = new CodeOriginBuilder();
   const fileCodeStart = codeSection?.start ?? 0;
-  if (codeSection) {
+  // a count or size written as wide as the file's, when the code is not to move
+  const writeU32 = (w: WasmWriter, value: number, fileWidth: number) => {
+    if (!keepOffsets) w.u32(value);
+    else if (!w.u32Width(value, fileWidth)) throw new Unmergeable('its code would move: the function count needs more bytes');
+  };
+  if (!codeSection) codeW.u32(defined + kernelDefined);
+  else {
     const r = at(bytes, codeSection.start, codeSection.end);
     const n = r.u32();
+    writeU32(codeW, defined + kernelDefined, r.pos - codeSection.start);
     const body = new WasmWriter(4096);
     const anchors: number[] = [];
     const moved: CodeMoved = (outAt, inAt) => anchors.push(outAt, inAt - fileCodeStart);
     for (let i = 0; i < n; i++) {
+      const sizeAt = r.pos;
       const size = r.u32();
+      const sizeWidth = r.pos - sizeAt;
       const end = r.pos + size;
       if (end > codeSection.end) throw new ModuleEnded();
       body.length = 0;
       anchors.length = 0;
       const fileStart = r.pos - fileCodeStart;
       rewriteBody(bytes, r, end, body, pluginMap, moved);
-      codeW.u32(body.length);
+      writeU32(codeW, body.length, sizeWidth);
       origin.anchor(codeW.length, fileStart);
       for (let a = 0; a < anchors.length; a += 2) origin.anchor(codeW.length + anchors[a], anchors[a + 1]);
       codeW.bytes(body.done());
@@ -335,6 +350,11 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number): MergeResult
       w.bytes(names);
       result.section(0, w);
     }
+  }
+  for (const s of customs) {
+    result.byte(0);
+    result.u32(s.end - s.start);
+    result.bytes(bytes.subarray(s.start, s.end));
   }
   const declared = imports.map((i) => ({ module: i.module, name: i.name, kind: KINDS[i.kind] as WebAssembly.ImportExportKind }));
   const functions = { first: pluginBase, count: defined, fileFirst: funcImports.length };

@@ -137,10 +137,11 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     }
   }
   let note: string | null = null;
-  // a module with DWARF keeps its kernel apart: a debugger reads the DWARF of the module V8
-  // compiled, whose code must then be the file's (a merge moves it)
-  if (kernelPath().path === 'merged' && !customSection(limited, '.debug_line')) {
-    const result = mergeKernel(limited, kernelBytes(), maxPages);
+  // a debugger reads the DWARF of the module V8 compiled: a module with DWARF merges only where
+  // its code keeps its offsets (and its DWARF goes with it), else keeps its kernel apart
+  if (kernelPath().path === 'merged') {
+    const dwarf = customSection(limited, '.debug_line') !== undefined;
+    const result = mergeKernel(limited, kernelBytes(), maxPages, dwarf);
     if (result.merged) {
       try {
         const merged = new WebAssembly.Module(result.merged);
@@ -149,7 +150,7 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
       } catch (error) {
         note = `the module with the kernel merged in did not compile (${error instanceof Error ? error.message : String(error)})`;
       }
-    } else if (result.notable) note = result.reason;
+    } else if (result.notable) note = dwarf ? `it has DWARF, whose offsets must hold for a debugger, and ${result.reason}` : result.reason;
   }
   try {
     const plain = new WebAssembly.Module(limited);

@@ -13,6 +13,11 @@ export interface IndexMap {
   memory: number;
   /** Type indices (block types, call_indirect), or null to keep them. */
   type: ((index: number) => number) | null;
+  /**
+   * Every index rewritten keeps the width its LEB128 had (so the code does not move), or the
+   * rewrite fails (`Unmergeable`) where it does not fit.
+   */
+  keepWidth?: boolean;
 }
 
 /** A value type: one byte, or a reference type with its heap type (`ref null? ht`). */
@@ -46,7 +51,8 @@ export function rewriteCode(bytes: Uint8Array, r: ModuleReader, end: number, out
     const at = r.pos;
     const v = value(r.u32());
     flush(at);
-    out.u32(v);
+    if (!map.keepWidth) out.u32(v);
+    else if (!out.u32Width(v, r.pos - at)) throw new Unmergeable(`its code would move: index ${v} needs more bytes than the file gave the one it replaces`);
     resume();
   };
   const memarg = () => {

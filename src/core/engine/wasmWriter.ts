@@ -31,6 +31,21 @@ export class WasmWriter {
     } while (n);
   }
 
+  /**
+   * A u32 LEB128 in exactly `width` bytes (padded with continuation bytes, as linkers leave
+   * relocated indices), or false, writing nothing, when it needs more.
+   */
+  u32Width(n: number, width: number): boolean {
+    if (width < 1 || width > 5 || (width < 5 && n >= 2 ** (7 * width))) return false;
+    this.room(width);
+    for (let i = 0; i < width; i++) {
+      const b = n & 0x7f;
+      n = Math.floor(n / 128);
+      this.buf[this.length++] = i < width - 1 ? b | 0x80 : b;
+    }
+    return true;
+  }
+
   /** A positive number as a signed LEB128. */
   positive(n: number): void {
     for (;;) {

@@ -255,21 +255,31 @@ suite('Debug Call: the JavaScript debugger in the runtime process, from plugin t
     }
   });
 
-  test('a C plugin with DWARF, its kernel a module of its own: Step Into on its host call lands in the callee', async () => {
-    const build = path.join(REPO, 'test', 'fixtures', 'c', 'build');
-    assert.ok(fs.existsSync(path.join(build, 'caller.wasm')), `${build}: npm run build builds the C plugins`);
-    const caller = await cmd<number>('extismIpc.registerPlugin', path.join(build, 'caller.wasm'));
-    const echo = await cmd<number>('extismIpc.registerPlugin', 'echo');
-    const input = Buffer.alloc(12);
-    input.writeBigUInt64LE(BigInt(echo), 0);
-    input.write('echo', 8, 'latin1');
-    const inEcho = (frames: Frame[]) => /echo/.test(frames[0].name);
-    const { at, ended } = await stepIntoTheHostCall([caller, 'relay', new Uint8Array(input)], inEcho, /call \$forward\b/);
-    assert.match(at.frames[0].name, /echo/, `Step Into landed in the callee: ${describe(at.frames)}`);
-    assert.ok(at.frames.slice(1).some((f) => /forward/.test(f.name)), `the caller's function below: ${describe(at.frames)}`);
-    await resume(at);
-    assert.equal(await outputOf(ended), 'x');
-  });
+  // merged where V8 has multi-memory (its DWARF kept), and with a kernel of its own: a plugin with a
+  // linked module keeps its kernel apart
+  for (const kernel of ['merged in', 'of its own'] as const) {
+    test(`a C plugin with DWARF, its kernel ${kernel}: Step Into on its host call lands in the callee`, async () => {
+      const build = path.join(REPO, 'test', 'fixtures', 'c', 'build');
+      assert.ok(fs.existsSync(path.join(build, 'caller.wasm')), `${build}: npm run build builds the C plugins`);
+      let target: string | vscode.Uri = path.join(build, 'caller.wasm');
+      if (kernel === 'of its own') {
+        const manifest = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-debug-')), 'caller_linked.json');
+        fs.writeFileSync(manifest, JSON.stringify({ wasm: [{ path: path.join(REPO, 'plugins', 'math_lib.wasm'), name: 'math' }, { path: path.join(build, 'caller.wasm'), name: 'main' }] }));
+        target = vscode.Uri.file(manifest);
+      }
+      const caller = await cmd<number>('extismIpc.registerPlugin', target);
+      const echo = await cmd<number>('extismIpc.registerPlugin', 'echo');
+      const input = Buffer.alloc(12);
+      input.writeBigUInt64LE(BigInt(echo), 0);
+      input.write('echo', 8, 'latin1');
+      const inEcho = (frames: Frame[]) => /echo/.test(frames[0].name);
+      const { at, ended } = await stepIntoTheHostCall([caller, 'relay', new Uint8Array(input)], inEcho, /call \$forward\b/);
+      assert.match(at.frames[0].name, /echo/, `Step Into landed in the callee: ${describe(at.frames)}`);
+      assert.ok(at.frames.slice(1).some((f) => /forward/.test(f.name)), `the caller's function below: ${describe(at.frames)}`);
+      await resume(at);
+      assert.equal(await outputOf(ended), 'x');
+    });
+  }
 
   test('debugCall registers a name or a path, takes bytes, gives UTF-8, rejects with the call\'s error; DWARF offered once, or the PDK\'s flag named', async () => {
     const api = await getApi();
