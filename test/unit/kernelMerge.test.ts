@@ -55,6 +55,71 @@ const MANY_FUNCTIONS_WAT = `(module
     (drop (call $deep (call $input_length)))
     (i32.const 0)))`;
 
+/** A small seeded generator (mulberry32). */
+function random(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+/**
+ * A module whose export `boom` calls down a chain of functions, among others, to a trap (unreachable
+ * or a division by zero); every function calls the kernel here and there, so a merge moves its code.
+ */
+function trapChainWat(seed: number): string {
+  const pick = random(seed);
+  const count = 3 + pick(300);
+  const depth = 1 + pick(Math.min(4, count));
+  const chain = new Set<number>();
+  while (chain.size < depth) chain.add(pick(count));
+  const order = [...chain];
+  const kernelCalls = () =>
+    Array.from({ length: pick(4) }, () =>
+      ['(local.set $x (i64.add (local.get $x) (call $input_load_u64 (local.get $x))))', '(local.set $x (i64.xor (local.get $x) (call $load_u64 (local.get $x))))', '(drop (call $alloc (i64.const 8)))'][pick(3)],
+    ).join('\n    ');
+  const funcs = Array.from({ length: count }, (_, i) => {
+    const at = order.indexOf(i);
+    const next = at >= 0 && at + 1 < order.length ? `(local.set $x (call $f${order[at + 1]} (local.get $x)))` : '';
+    const trap = at === order.length - 1 ? (pick(2) ? 'unreachable' : '(local.set $x (i64.div_s (local.get $x) (call $input_length)))') : '';
+    return `(func $f${i} (param $x i64) (result i64)
+    ${kernelCalls()}
+    ${next}
+    ${trap}
+    ${kernelCalls()}
+    (local.get $x))`;
+  });
+  return `(module
+  (import "extism:host/env" "input_length" (func $input_length (result i64)))
+  (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
+  (import "extism:host/env" "load_u64" (func $load_u64 (param i64) (result i64)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (memory (export "memory") 1)
+  ${funcs.join('\n  ')}
+  (func (export "boom") (result i32) (local $x i64)
+    ${kernelCalls()}
+    (drop (call $f${order[0]} (local.get $x)))
+    (i32.const 0)))`;
+}
+
+/** The frames V8 gives for `boom` of the module itself, its kernel imports answered by hand: [name or wasm-function[index], offset]. */
+function fileFrames(bytes: Uint8Array): [string, number][] {
+  const zero = () => 0n;
+  const file = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    'extism:host/env': { input_length: zero, input_load_u64: zero, load_u64: zero, alloc: zero },
+  }).exports as { boom(): number };
+  try {
+    file.boom();
+  } catch (error) {
+    return rawFrames(error).map(([name, index, offset]) => [name ?? `wasm-function[${index}]`, offset]);
+  }
+  throw new Error('boom did not trap');
+}
+
 /** Each function body of a module: where it starts in the code section's contents, and its size. */
 function bodies(bytes: Uint8Array): [number, number][] {
   const r = new ModuleReader(bytes);
@@ -228,6 +293,22 @@ describe('the kernel merged into plugin modules', () => {
       );
     });
   }
+
+  it('gives the file\'s frames through a merge, with fuel or without, with names or without: 8 generated trap chains', async () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const names = seed % 2 === 0;
+      const bytes = assembleAll(trapChainWat(seed), names);
+      const want = fileFrames(bytes);
+      const source = writeModule(`merge_chain_${seed}`, bytes);
+      for (const fuel of [false, true]) {
+        const host = startHost(fuel ? { fuel: 1e12 } : {});
+        const p = await host.register(source);
+        const error = await host.call(p.id, 'boom', '').then(() => null, (e: unknown) => e);
+        assert.ok(error instanceof IpcError && error.frames, String(error));
+        assert.deepEqual(error.frames.map((f) => [f.function, f.offset]), want, `seed ${seed}, ${names ? 'names' : 'no names'}, fuel ${fuel ? 'on' : 'off'}`);
+      }
+    }
+  });
 
   it('merges a module with DWARF keeping every byte of its code where it was, its DWARF with it', () => {
     const file = fs.readFileSync(cPlugin('callee'));
