@@ -17,8 +17,8 @@ import { WasmWriter } from './wasmWriter';
  * kernel's under `KERNEL_EXPORT` + name (the host's side, Extism memory as `memory`, and the
  * plugin's start function as `start`: the host runs it once it holds Extism memory). Function
  * indices are remapped everywhere they occur (code, exports, elements, globals, names). Custom
- * sections but `name` are dropped (their offsets into the code no longer hold), unless the merge
- * keeps the code's offsets (`keepOffsets`), for DWARF.
+ * sections but `name` and `producers` are dropped (their offsets into the code no longer hold),
+ * unless the merge keeps the code's offsets (`keepOffsets`), for DWARF.
  */
 export const KERNEL_MODULE = 'extism:host/kernel';
 /** Exports the host reads the kernel through; not a name any toolchain gives an export. */
@@ -75,8 +75,10 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number, keepOffsets:
   for (const s of list) {
     if (s.id === 0) {
       const r = at(bytes, s.start, s.end);
-      if (r.name() === 'name') nameSection = { id: 0, start: r.pos, end: s.end };
-      else if (keepOffsets) customs.push(s);
+      const name = r.name();
+      if (name === 'name') nameSection = { id: 0, start: r.pos, end: s.end };
+      // code moved: only a section that counts no offsets into it holds (the toolchain's names)
+      else if (keepOffsets || name === 'producers') customs.push(s);
     } else if (ORDER.includes(s.id)) byId.set(s.id, s);
     else throw new Unmergeable(`section ${s.id}`);
   }

@@ -8,7 +8,7 @@ import { kernelPath } from './kernelPath';
 import type { CodeOrigin } from './codeOrigin';
 import { mergeKernel } from './kernelMerge';
 import { limitMemory } from './memoryLimit';
-import { customSection, recordModule } from './moduleSymbols';
+import { CodeFile, codeSection, customSection, recordModule } from './moduleSymbols';
 
 interface Entry {
   stamp: string;
@@ -24,7 +24,7 @@ export class WasmModule implements CompiledModule {
   private plain: WebAssembly.Module | null;
   /** The bytes the plain module is compiled from when first asked for (a merged one was compiled instead). */
   private limited: Uint8Array | null;
-  private file: CompiledFrom | null;
+  private file: CodeFile | null;
   /** Why this module was not merged with the kernel where it could have been; told once. */
   private note: string | null;
 
@@ -49,7 +49,7 @@ export class WasmModule implements CompiledModule {
   get module(): WebAssembly.Module {
     if (!this.plain) {
       this.plain = new WebAssembly.Module(this.limited as Uint8Array);
-      recordModule(this.plain, this.limited as Uint8Array, this.file as CompiledFrom);
+      recordModule(this.plain, this.limited as Uint8Array, this.file as CodeFile);
       this.limited = null;
       this.file = null;
     }
@@ -81,14 +81,10 @@ interface Compiled {
   limited: Uint8Array;
   note: string | null;
   /** The file its frames tell places in, and how the plain module's code came from it (metered for fuel, or not). */
-  file: CompiledFrom;
+  file: CodeFile;
 }
 
-/** The plugin's file, and the rewrites of its code a module was compiled from (see `recordModule`). */
-interface CompiledFrom {
-  bytes: Uint8Array;
-  origins: readonly CodeOrigin[];
-}
+
 
 /**
  * Compiled modules, by where they come from, the memory limit they were compiled with (the limit is
@@ -125,7 +121,7 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
   }
   let limited = limitMemory(bytes, maxPages);
   // frames name places in the file, through the code's moves: the fuel meter's charges, a merge
-  const from: CompiledFrom = { bytes, origins: [] };
+  const from: { codeStart: number; origins: CodeOrigin[] } = { codeStart: codeSection(bytes)?.start ?? 0, origins: [] };
   if (fuel) {
     try {
       const meter = meterFuel(limited);
@@ -145,7 +141,7 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     if (result.merged) {
       try {
         const merged = new WebAssembly.Module(result.merged);
-        recordModule(merged, result.merged, { bytes, origins: [result.origin, ...from.origins] });
+        recordModule(merged, result.merged, { codeStart: from.codeStart, origins: [result.origin, ...from.origins] });
         return { plain: null, merged, imports: result.imports, limited, note, file: from };
       } catch (error) {
         note = `the module with the kernel merged in did not compile (${error instanceof Error ? error.message : String(error)})`;

@@ -6,10 +6,10 @@ import { ModuleEnded, ModuleReader } from './moduleReader';
  * The plugin's file, which a compiled module's places are told in: where its code section starts,
  * and for a module whose code was rewritten from it, where that code came from, a rewrite at a time
  * (the kernel merged in, then the fuel meter's charges). Code that is not the file's (the merged
- * kernel) has no place.
+ * kernel) has no place. The compiled module keeps the file's custom sections that its places need
+ * (DWARF, producers): a rewrite that moves code keeps none that counts offsets into it.
  */
 export interface CodeFile {
-  bytes: Uint8Array;
   codeStart: number;
   origins: readonly CodeOrigin[];
 }
@@ -123,9 +123,7 @@ export class ModuleSymbols {
     return '';
   }
 
-  /** A custom section of the file (a rewrite keeps only the name section). */
   private customSection(name: string): Uint8Array | undefined {
-    if (this.file) return customSection(this.file.bytes, name);
     const found = WebAssembly.Module.customSections(this.module, name);
     return found.length ? new Uint8Array(found[0]) : undefined;
   }
@@ -171,18 +169,16 @@ const symbols = new WeakMap<WebAssembly.Module, ModuleSymbols>();
 
 /**
  * Records where the code section of a module compiled from `bytes` is, and the file its places are
- * told in when those are other bytes (`origin`: where rewritten code came from in them).
+ * told in when those are other bytes.
  */
-export function recordModule(module: WebAssembly.Module, bytes: Uint8Array, file?: { bytes: Uint8Array; origins: readonly CodeOrigin[] }): void {
+export function recordModule(module: WebAssembly.Module, bytes: Uint8Array, file: CodeFile | null = null): void {
   const code = codeSection(bytes);
   if (!code) return;
-  const fileCode = file && file.bytes !== bytes ? codeSection(file.bytes) : null;
-  const codeFile = file && fileCode ? { bytes: file.bytes, codeStart: fileCode.start, origins: file.origins } : null;
-  symbols.set(module, new ModuleSymbols(module, code.start, code.end, functionStarts(bytes, code.start, code.end), codeFile));
+  symbols.set(module, new ModuleSymbols(module, code.start, code.end, functionStarts(bytes, code.start, code.end), file));
 }
 
 /** Where a module's code section contents are: a walk over its section headers. */
-function codeSection(bytes: Uint8Array): { start: number; end: number } | null {
+export function codeSection(bytes: Uint8Array): { start: number; end: number } | null {
   let at = 8;
   while (at < bytes.length) {
     const id = bytes[at++];
