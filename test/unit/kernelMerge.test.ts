@@ -120,6 +120,17 @@ function fileFrames(bytes: Uint8Array): [string, number][] {
   throw new Error('boom did not trap');
 }
 
+/** The module with a custom section added at its end. */
+function withCustomSection(bytes: Uint8Array, name: string, content: Uint8Array): Uint8Array {
+  const section = new WasmWriter();
+  section.name(name);
+  section.bytes(content);
+  const out = new WasmWriter();
+  out.bytes(bytes);
+  out.section(0, section);
+  return out.done().slice();
+}
+
 /** Each function body of a module: where it starts in the code section's contents, and its size. */
 function bodies(bytes: Uint8Array): [number, number][] {
   const r = new ModuleReader(bytes);
@@ -328,17 +339,23 @@ describe('the kernel merged into plugin modules', () => {
 
   it('leaves a module with DWARF apart when a rewritten index needs more bytes than the file gave it', () => {
     const plain = assembleAll(MANY_FUNCTIONS_WAT);
-    const section = new WasmWriter();
-    section.name('.debug_line');
-    section.bytes(new Uint8Array(4));
-    const out = new WasmWriter();
-    out.bytes(plain);
-    out.section(0, section);
-    const withDwarf = out.done();
+    const withDwarf = withCustomSection(plain, '.debug_line', new Uint8Array(4));
     const result = mergeKernel(withDwarf, kernelWasm, 16, true);
     assert.equal(result.merged, null);
     assert.match(result.merged === null ? result.reason : '', /its code would move: index \d+ needs more bytes than the file gave/);
     assert.ok(mergeKernel(plain, kernelWasm, 16).merged, 'merged when its code may move');
+  });
+
+  it('keeps the kernel apart for a module with a source map, whose offsets count from the module\'s start, saying why', async () => {
+    const bytes = withCustomSection(assembleAll(MANY_FUNCTIONS_WAT), 'sourceMappingURL', new TextEncoder().encode('\x0bboom.wasm.map'));
+    const source = writeModule('merge_source_map', bytes);
+    assert.equal(new ModuleCache().get({ key: source, stamp: '1', source, read: () => bytes }, 16, 'mapped').merged, null);
+    const host = startHost({ logLevel: 'info' });
+    const logs: string[] = [];
+    host.onLog((e) => logs.push(e.message));
+    await host.register(source);
+    if (multiMemory) assert.ok(logs.some((l) => /not merged into the module: it names a source map \(sourceMappingURL\)/.test(l)), logs.join('\n'));
+    else assert.ok(!logs.some((l) => /not merged/.test(l)), logs.join('\n'));
   });
 
   it('falls back to a kernel instance of its own, saying why, for an import of another type than the kernel\'s', async () => {

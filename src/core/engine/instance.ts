@@ -3,6 +3,7 @@ import { internalError, IpcError, keepRemedy, PluginError } from '../model/error
 import { ExtismMemory } from './extismMemory';
 import type { FuelMeter } from './fuelMeter';
 import { FUEL_MODULE } from './fuelRewrite';
+import { assemblyScriptAbort, guarded, MAX_ERROR_BYTES } from './hostCallGuard';
 import { createKernel, Kernel, KernelExports, KERNEL_FUNCTIONS, splitMergedExports } from './kernel';
 import { KERNEL_EXPORT, KERNEL_MODULE } from './kernelMerge';
 import { pluginEntry } from './pluginEntry';
@@ -10,7 +11,6 @@ import { claimFrames, FramedError, STACK_TRACE_LIMIT } from './pluginStack';
 import { WasiEnvironment, WasiExit } from './wasi';
 
 const USER_MODULES = new Set(['extism:host/user', 'env']);
-const MAX_ERROR_BYTES = 64 * 1024;
 /** The main module's key among the modules' WASI environments: not a name a linked module can have. */
 const MAIN = '\0main';
 
@@ -58,6 +58,8 @@ export class WasmInstance implements PluginInstance {
   private spent = false;
   /** The export running (or last run): an instance runs one at a time. */
   private func = '(initialization)';
+  /** What a host function's unexpected failure names: the plugin and the export running. */
+  private readonly calling = (): string => `${this.label}.${this.func}`;
 
   private readonly maxPages: number;
   private readonly linked: ReadonlyMap<string, WebAssembly.Module>;
@@ -111,7 +113,7 @@ export class WasmInstance implements PluginInstance {
 
   private useKernel(kernel: Kernel): void {
     this.k = kernel.exports;
-    this.mem = new ExtismMemory(kernel, () => `${this.label}.${this.func}`);
+    this.mem = new ExtismMemory(kernel, this.calling);
   }
 
   /**
@@ -150,12 +152,12 @@ export class WasmInstance implements PluginInstance {
         }
         if (value === undefined) throw new PluginError(`${this.label}: linked module "${imp.module}" has no export "${imp.name}" (imported by ${from})`);
       } else if (imp.kind === 'function' && imp.module !== 'extism:host/env' && table.imports && Object.hasOwn(table.imports, imp.module) && Object.hasOwn(table.imports[imp.module], imp.name)) {
-        value = this.guarded(imp.name, table.imports[imp.module]);
+        value = guarded(table.imports[imp.module], imp.name, this.calling);
       } else if (imp.kind === 'function') {
         if (imp.module === 'extism:host/env') {
-          value = KERNEL_FUNCTIONS.has(imp.name) ? kernelExports[imp.name] : this.guarded(imp.name, table.env);
+          value = KERNEL_FUNCTIONS.has(imp.name) ? kernelExports[imp.name] : guarded(table.env, imp.name, this.calling);
         } else if (USER_MODULES.has(imp.module)) {
-          value = this.guarded(imp.name, table.user) ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
+          value = guarded(table.user, imp.name, this.calling) ?? (imp.module === 'env' && imp.name === 'abort' ? this.abort : undefined);
         } else if (imp.module === 'wasi_snapshot_preview1') {
           const isMain = from === 'main' && (module === this.module || module === this.options.merged);
           const wasi = this.wasiFor(isMain ? MAIN : from);
@@ -181,54 +183,6 @@ export class WasmInstance implements PluginInstance {
     const imports = env.imports() as Record<string, WebAssembly.ImportValue>;
     this.wasiByModule.set(key, { env, imports });
     return imports;
-  }
-
-  /**
-   * A host function that turns any error it did not mean to throw into an internal failure naming it.
-   * One wrapper per arity (a rest-args one costs a spread and an array per call): a function gets
-   * the arguments it declares (`fn.length`), or all of them when it declares none.
-   */
-  private guarded(name: string, functions: HostFunctionTable['env']): WebAssembly.ImportValue | undefined {
-    if (!Object.hasOwn(functions, name)) return undefined;
-    const fn = functions[name] as (...args: unknown[]) => unknown;
-    const fail = (error: unknown): Error => {
-      if (error instanceof IpcError || (error instanceof RangeError && /call stack/i.test(error.message))) return error;
-      return internalError(`${this.label}.${this.func}: ${name}`, error);
-    };
-    switch (fn.length) {
-      case 1:
-        return (a: unknown) => {
-          try {
-            return fn(a);
-          } catch (error) {
-            throw fail(error);
-          }
-        };
-      case 2:
-        return (a: unknown, b: unknown) => {
-          try {
-            return fn(a, b);
-          } catch (error) {
-            throw fail(error);
-          }
-        };
-      case 3:
-        return (a: unknown, b: unknown, c: unknown) => {
-          try {
-            return fn(a, b, c);
-          } catch (error) {
-            throw fail(error);
-          }
-        };
-      default:
-        return (...args: unknown[]) => {
-          try {
-            return fn(...args);
-          } catch (error) {
-            throw fail(error);
-          }
-        };
-    }
   }
 
   /** A linked module's exports: instantiated once per plugin instance, with the same host functions. */
@@ -270,17 +224,7 @@ export class WasmInstance implements PluginInstance {
   }
 
   /** AssemblyScript's `env.abort(message, file, line, column)`: strings live in the plugin's own memory. */
-  private readonly abort = (message: number, file: number, line: number, column: number): never => {
-    const memory = this.exportsByName.memory;
-    const text = (ptr: number) => {
-      if (!(memory instanceof WebAssembly.Memory) || ptr < 4 || ptr >= memory.buffer.byteLength) return '?';
-      const bytes = new Uint32Array(memory.buffer.slice(ptr - 4, ptr))[0];
-      const shown = Math.min(bytes, memory.buffer.byteLength - ptr, MAX_ERROR_BYTES);
-      const cut = bytes > shown ? `… (${bytes - shown} more bytes cut)` : '';
-      return Buffer.from(memory.buffer, ptr, shown & ~1).toString('utf16le') + cut;
-    };
-    throw new PluginError(`${this.label} aborted: ${text(message)} at ${text(file)}:${line}:${column}`);
-  };
+  private readonly abort = assemblyScriptAbort(() => this.exportsByName.memory, () => this.label);
 
   exportNames(): string[] {
     return Object.keys(this.exportsByName).filter((n) => typeof this.exportsByName[n] === 'function');

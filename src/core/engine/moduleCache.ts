@@ -134,11 +134,14 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
   }
   let note: string | null = null;
   // a debugger reads the DWARF of the module V8 compiled: a module with DWARF merges only where
-  // its code keeps its offsets (and its DWARF goes with it), else keeps its kernel apart
+  // its code keeps its offsets (and its DWARF goes with it), else keeps its kernel apart; a source
+  // map counts offsets from the module's start, which any merge moves
   if (kernelPath().path === 'merged') {
     const dwarf = customSection(limited, '.debug_line') !== undefined;
     const result = mergeKernel(limited, kernelBytes(), maxPages, dwarf);
-    if (result.merged) {
+    if (result.merged && customSection(limited, 'sourceMappingURL')) {
+      note = 'it names a source map (sourceMappingURL), whose offsets a merge would move';
+    } else if (result.merged) {
       try {
         const merged = new WebAssembly.Module(result.merged);
         recordModule(merged, result.merged, { codeStart: from.codeStart, origins: [result.origin, ...from.origins] });
