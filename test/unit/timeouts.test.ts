@@ -26,6 +26,25 @@ describe('time limits', () => {
     assert.equal(text(await host.call(loop.id, 'ok')), 'ok', 'the stopped plugin has a fresh instance');
   });
 
+  it('hosts on one thread share its watchdog: one made while another\'s call runs leaves both time limits whole', async () => {
+    const a = startHost({ callTimeoutMs: 300 });
+    const loopA = await a.register('loop');
+    assert.equal(text(await a.call(loopA.id, 'ok')), 'ok');
+    for (let round = 0; round < 3; round++) {
+      // b's runtime starts with no time limit, so nothing waits for its guard's watchdog: one of
+      // its own would start while a's call runs
+      const b = startHost({ callTimeoutMs: 0 });
+      const registered = b.register('loop');
+      await rejects(a.call(loopA.id, 'spin'), 'TimeoutError', /timed out after 300 ms/);
+      const loopB = await registered;
+      await b.configure({ callTimeoutMs: 300 });
+      const t0 = Date.now();
+      await rejects(b.call(loopB.id, 'spin'), 'TimeoutError', /timed out after 300 ms/);
+      assert.ok(Date.now() - t0 < 2000, `b's call stopped after ${Date.now() - t0} ms`);
+      assert.equal(text(await b.call(loopB.id, 'ok')), 'ok');
+    }
+  });
+
   it('a call that ends in time leaves nothing armed: a later slow job is not stopped early', async () => {
     const host = startHost({ callTimeoutMs: 400 });
     const echo = await host.register('echo');

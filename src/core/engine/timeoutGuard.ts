@@ -132,6 +132,31 @@ export function takeEarlyCancel(shared: SharedArrayBuffer, tag: number): boolean
   return found;
 }
 
+/**
+ * What the guards of one thread share when none brings a state of its own: one watchdog, so that
+ * only one script of theirs listens for SIGINT (a watchdog that started listening after a job of
+ * another guard's began would take that job's SIGINT for a person's and step aside), its state,
+ * and the id stacks are taken under (a job's sequence number tells the jobs apart).
+ */
+interface WatchdogSlot {
+  state: Int32Array;
+  id: number;
+  watchdog: Watchdog | undefined;
+  /** Set by the first debugged job: no watchdog thread any more (see runDebugged). */
+  retired: boolean;
+}
+
+/** This thread's slot, on its global object: one for every copy of this module loaded on it. */
+function threadSlot(): WatchdogSlot {
+  const key = Symbol.for('extism-ipc.threadWatchdog');
+  const global = globalThis as unknown as Record<symbol, WatchdogSlot | undefined>;
+  const existing = global[key];
+  if (existing) return existing;
+  const slot: WatchdogSlot = { state: new Int32Array(guardState()), id: newGuardId(), watchdog: undefined, retired: false };
+  Object.defineProperty(globalThis, key, { value: slot });
+  return slot;
+}
+
 /** The watchdog thread and the state it shares with the guarded thread. */
 class Watchdog {
   /** The armed job's deadline, and until when the watchdog sleeps (ms since the epoch). */
@@ -231,22 +256,18 @@ class Watchdog {
 export class TimeoutGuard {
   private readonly context = vm.createContext({ job: undefined as (() => unknown) | undefined });
   private readonly script = new vm.Script('job()');
-  private watchdog: Watchdog | undefined;
   private lastTimedOut = false;
   private lastCancelled = false;
   private lastStack: Error | null = null;
-  private readonly id = newGuardId();
-  private readonly state: Int32Array;
+  /** The watchdog, its state and the id its stacks are taken under: this thread's, or this guard's own. */
+  private readonly slot: WatchdogSlot;
   /**
    * While a debugger is attached, a job paused at a breakpoint is not out of time: no deadline is
    * armed, and the job runs with `breakOnSigint` so that ending the debug session (a SIGINT) stops it.
    */
   debugging = false;
-  /** Set by the first debugged job: no watchdog thread any more (see runDebugged). */
-  private retired = false;
-
   constructor(private readonly shared?: SharedArrayBuffer) {
-    this.state = new Int32Array(shared ?? guardState());
+    this.slot = shared ? { state: new Int32Array(shared), id: newGuardId(), watchdog: undefined, retired: false } : threadSlot();
     if (shared || isMainThread) this.start();
   }
 
@@ -256,10 +277,10 @@ export class TimeoutGuard {
     this.lastCancelled = false;
     this.lastStack = null;
     if (this.debugging) return this.runDebugged(job);
-    const cancellable = this.shared !== undefined && tag > 0 && !this.retired;
+    const cancellable = this.shared !== undefined && tag > 0 && !this.slot.retired;
     if (timeoutMs <= 0 && !cancellable) return job();
     this.context.job = job;
-    if (this.retired) {
+    if (this.slot.retired) {
       try {
         return this.script.runInContext(this.context, { timeout: timeoutMs }) as T;
       } finally {
@@ -287,7 +308,7 @@ export class TimeoutGuard {
         if (interrupted && !ours) watchdog.passOn();
         this.lastCancelled = ours && watchdog.cancelled(seq);
         this.lastTimedOut = ours && !this.lastCancelled;
-        const stack = takeStack(this.id, seq);
+        const stack = takeStack(this.slot.id, seq);
         if (this.lastTimedOut) this.lastStack = stack;
         throw error;
       } finally {
@@ -321,13 +342,13 @@ export class TimeoutGuard {
    * A debugged job: only SIGINT (sent when its debug session ends) stops it. The watchdog thread
    * goes first, for good: it would take that SIGINT for a person's and raise it again, and a
    * watchdog started after one was stopped mid-wait does not get SIGINTs reliably. Later jobs of
-   * this runtime run under vm's own timeout, and a running call can no longer be cancelled here
-   * (a restart of the runtime brings both back).
+   * this runtime (of every guard sharing the thread's watchdog) run under vm's own timeout, and a
+   * running call can no longer be cancelled here (a restart of the runtime brings both back).
    */
   private runDebugged<T>(job: () => T): T {
-    this.watchdog?.stop();
-    this.watchdog = undefined;
-    this.retired = true;
+    this.slot.watchdog?.stop();
+    this.slot.watchdog = undefined;
+    this.slot.retired = true;
     this.context.job = job;
     try {
       return this.script.runInContext(this.context, { breakOnSigint: true }) as T;
@@ -340,11 +361,12 @@ export class TimeoutGuard {
   }
 
   private start(): Watchdog {
-    if (this.watchdog) return this.watchdog;
-    const watchdog: Watchdog = new Watchdog(this.state, this.id, () => {
-      if (this.watchdog === watchdog) this.watchdog = undefined;
+    const slot = this.slot;
+    if (slot.watchdog) return slot.watchdog;
+    const watchdog: Watchdog = new Watchdog(slot.state, slot.id, () => {
+      if (slot.watchdog === watchdog) slot.watchdog = undefined;
     });
-    this.watchdog = watchdog;
+    slot.watchdog = watchdog;
     return watchdog;
   }
 }
