@@ -141,6 +141,7 @@ function render(d: OverviewData, reportRenders: boolean): void {
     ['Size', `${formatBytes(d.size)} · ${d.functions} function${d.functions === 1 ? '' : 's'} defined`],
     ['Memory', d.memories.length ? d.memories.map(memoryText).join('\n') : 'none'],
     ['Debug', debug.join(' · ')],
+    ...(d.kernel ? [['Kernel', d.kernel.merged ? `merged into the module here (${d.kernel.why}): its input and output calls run inlined` : `an instance of its own here: ${d.kernel.why}`] as [string, string]] : []),
     ...d.producers.map(([field, values]): [string, string] => [`Producers: ${field}`, values.join(', ')]),
   ]);
   const custom = d.customSections.length

@@ -50,6 +50,7 @@ export { isRuntimeExport, splitExports, visibleExports } from './model/runtimeEx
 // the one reading of the engine's a face may do: pure, bytes in and plain data out, no engine state
 export { summarizeModule } from './engine/moduleSummary';
 export { kernelPath, kernelPathLine } from './engine/kernelPath';
+export { kernelPlan } from './engine/kernelPlan';
 export { DEBUG_CALL_STOPPED, isKernelDisassembly, isKernelFrameName, isStoppedBeforeEntry, keepDebugInfo, PLUGIN_ENTRY_FILE } from './model/debugging';
 export type { DebugCallOptions, InspectorAddress } from './model/debugging';
 export { guessPdk, importServed, importServer } from './model/moduleSummary';

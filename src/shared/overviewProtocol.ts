@@ -58,6 +58,11 @@ export interface OverviewData {
   pdk: { language: string; evidence: string[] } | null;
   customSections: { name: string; size: number }[];
   usesExtism: boolean;
+  /**
+   * How the runtime would reach the Extism kernel from this module: merged into it (its input and
+   * output calls inlined), or an instance of its own and why; null when it calls no kernel function.
+   */
+  kernel: { merged: boolean; why: string } | null;
 }
 
 /** Extension -> webview. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { importServed, importServer, splitExports, summarizeModule } from '../core';
+import { importServed, importServer, kernelPlan, splitExports, summarizeModule } from '../core';
 import type { ImportContext, ImportServer, ModuleSummary, PluginHost, PluginInfo, ServedImport } from '../core';
 import type { FromOverview, OverviewData, OverviewExport, ToOverview } from '../shared/overviewProtocol';
 import { dispatch, Handlers } from '../shared/protocol';
@@ -114,7 +114,7 @@ export class PluginOverviewProvider implements vscode.CustomReadonlyEditorProvid
     const file = uri.scheme === 'file' ? uri.fsPath : undefined;
     const live = file === undefined ? undefined : liveFromFile(this.host, file);
     const context = await this.importContext(fileName, live);
-    return { type: 'overview', data: overviewData(summary, fileName, shown, live, context), reportRenders };
+    return { type: 'overview', data: overviewData(summary, fileName, shown, live, context, kernelPlan(bytes)), reportRenders };
   }
 
   /** Who can serve imports here: the live plugin's own view of it, else the settings and loaded host functions. */
@@ -134,7 +134,7 @@ export class PluginOverviewProvider implements vscode.CustomReadonlyEditorProvid
 }
 
 /** The core's summary as the webview shows it: own exports first, each import with who serves it. */
-export function overviewData(s: ModuleSummary, fileName: string, shown: string, live: PluginInfo | undefined, context: ImportContext): OverviewData {
+export function overviewData(s: ModuleSummary, fileName: string, shown: string, live: PluginInfo | undefined, context: ImportContext, kernel: OverviewData['kernel']): OverviewData {
   const functions = s.exports.filter((e) => e.kind === 'function').map((e) => e.name);
   const { own, runtime } = splitExports(functions);
   const runtimeSet = new Set(runtime);
@@ -166,6 +166,7 @@ export function overviewData(s: ModuleSummary, fileName: string, shown: string, 
     pdk: s.pdk,
     customSections: s.customSections,
     usesExtism: s.usesExtism,
+    kernel,
   };
 }
 

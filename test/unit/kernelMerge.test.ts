@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IpcError, kernelPath } from '../../src/core';
+import { IpcError, kernelPath, kernelPlan } from '../../src/core';
 import kernelWasm from '../../src/core/engine/kernel.wasm';
 import { KERNEL_EXPORT, KERNEL_MODULE, mergeKernel } from '../../src/core/engine/kernelMerge';
 import { ModuleCache } from '../../src/core/engine/moduleCache';
@@ -356,6 +356,18 @@ describe('the kernel merged into plugin modules', () => {
     await host.register(source);
     if (multiMemory) assert.ok(logs.some((l) => /not merged into the module: it names a source map \(sourceMappingURL\)/.test(l)), logs.join('\n'));
     else assert.ok(!logs.some((l) => /not merged/.test(l)), logs.join('\n'));
+  });
+
+  it('tells how the runtime here would reach the kernel from a module, for the overview', () => {
+    const plugins = path.resolve(__dirname, '..', '..', '..', 'plugins');
+    const plan = (bytes: Uint8Array) => kernelPlan(bytes);
+    const noMultiMemory = { merged: false, why: kernelPath().why };
+    assert.deepEqual(plan(fs.readFileSync(path.join(plugins, 'count_vowels.wasm'))), multiMemory ? { merged: true, why: 'multi-memory' } : noMultiMemory);
+    assert.deepEqual(plan(fs.readFileSync(cPlugin('callee'))), multiMemory ? { merged: true, why: 'its code keeps every byte offset, so its DWARF holds' } : noMultiMemory);
+    const mapped = withCustomSection(assembleAll(MANY_FUNCTIONS_WAT), 'sourceMappingURL', new TextEncoder().encode('\x0bboom.wasm.map'));
+    assert.deepEqual(plan(mapped), multiMemory ? { merged: false, why: 'it names a source map (sourceMappingURL), whose offsets a merge would move' } : noMultiMemory);
+    assert.equal(plan(fs.readFileSync(path.join(plugins, 'math_lib.wasm'))), null, 'a library calls no kernel function');
+    assert.equal(plan(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff])), null, 'not a valid module');
   });
 
   it('falls back to a kernel instance of its own, saying why, for an import of another type than the kernel\'s', async () => {

@@ -3,12 +3,11 @@ import { PluginError } from '../model/errors';
 import { FuelRefused } from './fuelOperators';
 import { FUEL_MODULE, meterFuel } from './fuelRewrite';
 import { functionImportTypes, importKey } from './importTypes';
-import { kernelBytes } from './kernel';
 import { kernelPath } from './kernelPath';
 import type { CodeOrigin } from './codeOrigin';
-import { mergeKernel } from './kernelMerge';
 import { limitMemory } from './memoryLimit';
-import { CodeFile, codeSection, customSection, recordModule } from './moduleSymbols';
+import { mergePlan } from './kernelPlan';
+import { CodeFile, codeSection, recordModule } from './moduleSymbols';
 
 interface Entry {
   stamp: string;
@@ -133,23 +132,17 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     }
   }
   let note: string | null = null;
-  // a debugger reads the DWARF of the module V8 compiled: a module with DWARF merges only where
-  // its code keeps its offsets (and its DWARF goes with it), else keeps its kernel apart; a source
-  // map counts offsets from the module's start, which any merge moves
   if (kernelPath().path === 'merged') {
-    const dwarf = customSection(limited, '.debug_line') !== undefined;
-    const result = mergeKernel(limited, kernelBytes(), maxPages, dwarf);
-    if (result.merged && customSection(limited, 'sourceMappingURL')) {
-      note = 'it names a source map (sourceMappingURL), whose offsets a merge would move';
-    } else if (result.merged) {
+    const plan = mergePlan(limited, maxPages);
+    if (plan.merged) {
       try {
-        const merged = new WebAssembly.Module(result.merged);
-        recordModule(merged, result.merged, { codeStart: from.codeStart, origins: [result.origin, ...from.origins] });
-        return { plain: null, merged, imports: result.imports, limited, note, file: from };
+        const merged = new WebAssembly.Module(plan.merged.merged);
+        recordModule(merged, plan.merged.merged, { codeStart: from.codeStart, origins: [plan.merged.origin, ...from.origins] });
+        return { plain: null, merged, imports: plan.merged.imports, limited, note, file: from };
       } catch (error) {
         note = `the module with the kernel merged in did not compile (${error instanceof Error ? error.message : String(error)})`;
       }
-    } else if (result.notable) note = dwarf ? `it has DWARF, whose offsets must hold for a debugger, and ${result.reason}` : result.reason;
+    } else note = plan.note;
   }
   try {
     const plain = new WebAssembly.Module(limited);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtismIpcApi } from '../../../src/vscode/api';
 import type { FromOverview, OverviewData, ToOverview } from '../../../src/shared/overviewProtocol';
+import { kernelPath } from '../../../src/core';
 import { REPO, closeEditors, cmd, hooks, reset, setSetting, sleep, waitFor } from './helpers';
 
 const VIEW_TYPE = 'extismIpc.pluginOverview';
@@ -63,6 +64,8 @@ suite('plugin overview', function () {
     assert.equal(render.imports, data.imports.length);
     assert.equal(data.live, null);
     assert.ok(data.memories.length >= 1 && data.memories[0].exportedAs.includes('memory'));
+    // the kernel's path as the editor's runtime takes it (the extension host's V8 is the runtime's)
+    assert.deepEqual(data.kernel, kernelPath().path === 'merged' ? { merged: true, why: 'multi-memory' } : { merged: false, why: kernelPath().why });
   });
 
   test('vscode.open picks the overview for a .wasm (priority default)', async () => {
