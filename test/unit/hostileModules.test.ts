@@ -130,8 +130,13 @@ describe('hostile modules: seeded mutations of the sample plugins', function () 
     const outcomes: Outcome[] = [];
     const byKind: Record<string, Outcome[]> = Object.create(null);
     let n = 0;
-    // the samples, and a C plugin with DWARF (merged, where V8 can, keeping its code's offsets)
-    const sources = [...['count_vowels', 'echo', 'wasi_clock', 'linked_main'].map((name) => ({ name, file: wasm(name) })), { name: 'callee', file: cPlugin('callee') }];
+    // the samples, and a C plugin with DWARF (merged, where V8 can, keeping its code's offsets) and
+    // with its name section only (merged, its names remapped)
+    const sources = [
+      ...['count_vowels', 'echo', 'wasi_clock', 'linked_main'].map((name) => ({ name, file: wasm(name) })),
+      { name: 'callee', file: cPlugin('callee') },
+      { name: 'callee_named', file: cPlugin('callee.stripped') },
+    ];
     for (const { name: plugin, file: source } of sources) {
       const original = fs.readFileSync(source);
       for (const kind of MUTATIONS) {
@@ -143,7 +148,7 @@ describe('hostile modules: seeded mutations of the sample plugins', function () 
           if (outcome === 'ok') {
             const { id } = await promise;
             // a call that traps reads its frames through the merge's map of the mutated code
-            if (plugin === 'callee') await cleanOutcome(`${name}.boom`, host.call(id, 'boom', ''), new RegExp(name), 5000);
+            if (plugin.startsWith('callee')) await cleanOutcome(`${name}.boom`, host.call(id, 'boom', ''), new RegExp(name), 5000);
             await host.unregister(id);
           }
           outcomes.push(outcome);
