@@ -22,7 +22,8 @@ const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13
  * The global is imported (`extism-ipc:fuel`.`left`) after the module's own imports: every module
  * defined global moves up one index, in code, constant expressions, exports and the name section.
  * No function is added, so function indices stay. A module with an operator this meter does not
- * know is refused (`FuelRefused`) rather than counted wrongly.
+ * know is refused (`FuelRefused`) rather than counted wrongly. Custom sections that count offsets
+ * into the code (DWARF, a source map) are left out: the code moved.
  */
 export function meterFuel(bytes: Uint8Array): { metered: Uint8Array; origin: CodeOrigin } {
   try {
@@ -110,7 +111,7 @@ class FuelRewriter {
           break;
         case 0:
           if (this.isNameSection(s)) this.writeSection(0, (o) => this.nameSection(o, s));
-          else out.bytes(bytes.subarray(s.start, s.end));
+          else if (!this.countsCodeOffsets(s)) out.bytes(bytes.subarray(s.start, s.end));
           break;
         default:
           out.bytes(bytes.subarray(s.start, s.end));
@@ -281,6 +282,20 @@ class FuelRewriter {
       if (size > r.end - r.pos) throw new ModuleEnded();
       r.pos += size;
       this.copy(o, start, r.pos);
+    }
+  }
+
+  /**
+   * DWARF and a source map count offsets into the code, which metering moves: a debugger would read
+   * them wrong, so they are left out (frames read the file's DWARF through the origin).
+   */
+  private countsCodeOffsets(s: Section): boolean {
+    try {
+      const name = this.reader(s.contentStart, s.end).name();
+      return name.startsWith('.debug_') || name === 'sourceMappingURL';
+    } catch (error) {
+      if (error instanceof ModuleEnded) return false;
+      throw error;
     }
   }
 

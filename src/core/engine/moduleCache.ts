@@ -7,7 +7,7 @@ import { kernelPath } from './kernelPath';
 import type { CodeOrigin } from './codeOrigin';
 import { limitMemory } from './memoryLimit';
 import { mergePlan } from './kernelPlan';
-import { CodeFile, codeSection, recordModule } from './moduleSymbols';
+import { CodeFile, codeSection, customSection, PLACE_SECTIONS, recordModule } from './moduleSymbols';
 
 interface Entry {
   stamp: string;
@@ -120,12 +120,14 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
   }
   let limited = limitMemory(bytes, maxPages);
   // frames name places in the file, through the code's moves: the fuel meter's charges, a merge
-  const from: { codeStart: number; origins: CodeOrigin[] } = { codeStart: codeSection(bytes)?.start ?? 0, origins: [] };
+  const from: { codeStart: number; origins: CodeOrigin[]; sections?: Map<string, Uint8Array> } = { codeStart: codeSection(bytes)?.start ?? 0, origins: [] };
   if (fuel) {
     try {
       const meter = meterFuel(limited);
       limited = meter.metered;
       from.origins = [meter.origin];
+      // the meter leaves out what counts offsets into the code it moved: frames read the file's
+      from.sections = placeSections(bytes);
     } catch (error) {
       if (!(error instanceof FuelRefused)) throw error;
       throw new PluginError(`${label}: ${file} cannot be metered for fuel: ${error.message}; run it without a fuel limit or count`);
@@ -137,7 +139,7 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
     if (plan.merged) {
       try {
         const merged = new WebAssembly.Module(plan.merged.merged);
-        recordModule(merged, plan.merged.merged, { codeStart: from.codeStart, origins: [plan.merged.origin, ...from.origins] });
+        recordModule(merged, plan.merged.merged, { ...from, origins: [plan.merged.origin, ...from.origins] });
         return { plain: null, merged, imports: plan.merged.imports, limited, note, file: from };
       } catch (error) {
         note = `the module with the kernel merged in did not compile (${error instanceof Error ? error.message : String(error)})`;
@@ -151,6 +153,16 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
   } catch (error) {
     throw invalid(label, file, error);
   }
+}
+
+/** Copies of the file's sections that places are read from (DWARF, producers), those it has. */
+function placeSections(bytes: Uint8Array): Map<string, Uint8Array> {
+  const kept = new Map<string, Uint8Array>();
+  for (const name of PLACE_SECTIONS) {
+    const found = customSection(bytes, name);
+    if (found) kept.set(name, found.slice());
+  }
+  return kept;
 }
 
 function invalid(label: string, file: string, error: unknown): PluginError {

@@ -12,7 +12,12 @@ import { ModuleEnded, ModuleReader } from './moduleReader';
 export interface CodeFile {
   codeStart: number;
   origins: readonly CodeOrigin[];
+  /** The file's sections that places are read from, where the compiled module left them out (metered). */
+  sections?: ReadonlyMap<string, Uint8Array>;
 }
+
+/** The custom sections a module's places are read from: its DWARF lines and the toolchain. */
+export const PLACE_SECTIONS = ['.debug_line', '.debug_info', '.debug_abbrev', '.debug_str', '.debug_line_str', 'producers'];
 
 /**
  * What turns a module's byte offsets into places in its file and source positions, kept with the
@@ -124,6 +129,8 @@ export class ModuleSymbols {
   }
 
   private customSection(name: string): Uint8Array | undefined {
+    const kept = this.file?.sections;
+    if (kept) return kept.get(name);
     const found = WebAssembly.Module.customSections(this.module, name);
     return found.length ? new Uint8Array(found[0]) : undefined;
   }
