@@ -1,3 +1,10 @@
+/** Function indices `[first, first + count)` of a rewritten module, the file's from `fileFirst` on. */
+export interface FunctionRange {
+  first: number;
+  count: number;
+  fileFirst: number;
+}
+
 /**
  * Where a rewritten module's code came from, so that its frames and profiles name the file's places:
  * the file's byte offsets and function indices. Offsets here are from the start of a code section's
@@ -7,12 +14,12 @@ export class CodeOrigin {
   /**
    * `at`: offsets in the rewritten code where the shift from the file's code changes, ascending;
    * `from`: the file's offset at each, or -1 from there on for code that is not the file's (the
-   * merged kernel). Function indices `[first, first + count)` of the rewritten module are the file's from `fileFirst`.
+   * merged kernel). `functions`: the indices that are the file's; without it, every index is.
    */
   constructor(
     private readonly at: Uint32Array,
     private readonly from: Int32Array,
-    private readonly functions: { first: number; count: number; fileFirst: number } | null,
+    private readonly functions: FunctionRange | null,
   ) {}
 
   /** The file's code offset of a rewritten code offset; null in code that is not the file's. */
@@ -59,7 +66,7 @@ export class CodeOriginBuilder {
     this.from.push(file);
   }
 
-  done(functions: { first: number; count: number; fileFirst: number } | null = null): CodeOrigin {
+  done(functions: FunctionRange | null = null): CodeOrigin {
     return new CodeOrigin(Uint32Array.from(this.at), Int32Array.from(this.from), functions);
   }
 }

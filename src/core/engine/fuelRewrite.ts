@@ -109,10 +109,14 @@ class FuelRewriter {
         case 11:
           this.writeSection(11, (o) => this.dataSection(o, s));
           break;
-        case 0:
-          if (this.isNameSection(s)) this.writeSection(0, (o) => this.nameSection(o, s));
-          else if (!this.countsCodeOffsets(s)) out.bytes(bytes.subarray(s.start, s.end));
+        case 0: {
+          const name = this.customName(s);
+          if (name === 'name') this.writeSection(0, (o) => this.nameSection(o, s));
+          // DWARF and a source map count offsets into the code, which metering moves: a debugger
+          // would read them wrong, so they are left out (frames read the file's through the origin)
+          else if (name === null || !(name.startsWith('.debug_') || name === 'sourceMappingURL')) out.bytes(bytes.subarray(s.start, s.end));
           break;
+        }
         default:
           out.bytes(bytes.subarray(s.start, s.end));
       }
@@ -285,25 +289,13 @@ class FuelRewriter {
     }
   }
 
-  /**
-   * DWARF and a source map count offsets into the code, which metering moves: a debugger would read
-   * them wrong, so they are left out (frames read the file's DWARF through the origin).
-   */
-  private countsCodeOffsets(s: Section): boolean {
+  /** A custom section's name; null when it cannot be read. */
+  private customName(s: Section): string | null {
     try {
-      const name = this.reader(s.contentStart, s.end).name();
-      return name.startsWith('.debug_') || name === 'sourceMappingURL';
+      return this.reader(s.contentStart, s.end).name();
     } catch (error) {
-      if (error instanceof ModuleEnded) return false;
+      if (error instanceof ModuleEnded) return null;
       throw error;
-    }
-  }
-
-  private isNameSection(s: Section): boolean {
-    try {
-      return this.reader(s.contentStart, s.end).name() === 'name';
-    } catch {
-      return false;
     }
   }
 

@@ -293,7 +293,7 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number, keepOffsets:
   // a count or size written as wide as the file's, when the code is not to move
   const writeU32 = (w: WasmWriter, value: number, fileWidth: number) => {
     if (!keepOffsets) w.u32(value);
-    else if (!w.u32Width(value, fileWidth)) throw new Unmergeable('its code would move: the function count needs more bytes');
+    else if (!w.u32Width(value, fileWidth)) throw new Unmergeable('its code would move: the function count or a body size needs more bytes than the file gave it');
   };
   if (!codeSection) codeW.u32(defined + kernelDefined);
   else {
@@ -330,18 +330,17 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number, keepOffsets:
   out.set(10, codeW);
 
   const result = new WasmWriter(bytes.length + k.bytes.length + 1024);
+  const copy = (id: number, s: Section) => {
+    result.byte(id);
+    result.u32(s.end - s.start);
+    result.bytes(bytes.subarray(s.start, s.end));
+  };
   result.bytes(bytes.subarray(0, 8));
   for (const id of ORDER) {
     const built = out.get(id);
+    const s = byId.get(id);
     if (built) result.section(id, built);
-    else {
-      const s = byId.get(id);
-      if (s) {
-        result.byte(id);
-        result.u32(s.end - s.start);
-        result.bytes(bytes.subarray(s.start, s.end));
-      }
-    }
+    else if (s) copy(id, s);
   }
   if (nameSection) {
     const dropped = (i: number) => i < funcImports.length && isMerged(funcImports[i]);
@@ -353,14 +352,9 @@ function merge(bytes: Uint8Array, k: KernelParts, maxPages: number, keepOffsets:
       result.section(0, w);
     }
   }
-  for (const s of customs) {
-    result.byte(0);
-    result.u32(s.end - s.start);
-    result.bytes(bytes.subarray(s.start, s.end));
-  }
+  for (const s of customs) copy(0, s);
   const declared = imports.map((i) => ({ module: i.module, name: i.name, kind: KINDS[i.kind] as WebAssembly.ImportExportKind }));
-  const functions = { first: pluginBase, count: defined, fileFirst: funcImports.length };
-  return { merged: result.done(), imports: declared, origin: origin.done(functions) };
+  return { merged: result.done(), imports: declared, origin: origin.done({ first: pluginBase, count: defined, fileFirst: funcImports.length }) };
 }
 
 /** A function body: its locals as they are, its code rewritten. */

@@ -10,18 +10,19 @@ import { customSection } from './moduleSymbols';
 type Merged = Extract<MergeResult, { merged: Uint8Array }>;
 
 /**
- * The kernel merged into a module (its memory capped), or why it is not: `note` is null for a
+ * The kernel merged into a module (its memory capped), or why it is not (`dwarf`: whether it has a
+ * line table, which decides how it merges): `note` is null for a
  * module that calls none of the kernel's functions (a library). A debugger reads the DWARF of the
  * module V8 compiled: a module with DWARF merges only where its code keeps its offsets (and its
  * DWARF goes with it); a source map counts offsets from the module's start, which any merge moves.
  */
-export function mergePlan(limited: Uint8Array, maxPages: number): { merged: Merged; note: null } | { merged: null; note: string | null } {
+export function mergePlan(limited: Uint8Array, maxPages: number): ({ merged: Merged; note: null } | { merged: null; note: string | null }) & { dwarf: boolean } {
   const dwarf = customSection(limited, '.debug_line') !== undefined;
   const result = mergeKernel(limited, kernelBytes(), maxPages, dwarf);
-  if (result.merged && customSection(limited, 'sourceMappingURL')) return { merged: null, note: 'it names a source map (sourceMappingURL), whose offsets a merge would move' };
-  if (result.merged) return { merged: result, note: null };
-  if (!result.notable) return { merged: null, note: null };
-  return { merged: null, note: dwarf ? `it has DWARF, whose offsets must hold for a debugger, and ${result.reason}` : result.reason };
+  if (result.merged && customSection(limited, 'sourceMappingURL')) return { merged: null, note: 'it names a source map (sourceMappingURL), whose offsets a merge would move', dwarf };
+  if (result.merged) return { merged: result, note: null, dwarf };
+  if (!result.notable) return { merged: null, note: null, dwarf };
+  return { merged: null, note: dwarf ? `it has DWARF, whose offsets must hold for a debugger, and ${result.reason}` : result.reason, dwarf };
 }
 
 /**
@@ -35,7 +36,7 @@ export function kernelPlan(bytes: Uint8Array): { merged: boolean; why: string } 
   const plan = mergePlan(limitMemory(bytes, MAX_PAGES), MAX_PAGES);
   if (!plan.merged && plan.note === null) return null;
   if (path.path === 'separate') return { merged: false, why: path.why };
-  return plan.merged ? { merged: true, why: customSection(bytes, '.debug_line') ? 'its code keeps every byte offset, so its DWARF holds' : 'multi-memory' } : { merged: false, why: plan.note as string };
+  return plan.merged ? { merged: true, why: plan.dwarf ? 'its code keeps every byte offset, so its DWARF holds' : 'multi-memory' } : { merged: false, why: plan.note as string };
 }
 
 /** The most pages a memory limit can give: the merge's Extism memory maximum does not change the plan. */

@@ -4,7 +4,6 @@ import { FuelRefused } from './fuelOperators';
 import { FUEL_MODULE, meterFuel } from './fuelRewrite';
 import { functionImportTypes, importKey } from './importTypes';
 import { kernelPath } from './kernelPath';
-import type { CodeOrigin } from './codeOrigin';
 import { limitMemory } from './memoryLimit';
 import { mergePlan } from './kernelPlan';
 import { CodeFile, codeSection, customSection, PLACE_SECTIONS, recordModule } from './moduleSymbols';
@@ -83,8 +82,6 @@ interface Compiled {
   file: CodeFile;
 }
 
-
-
 /**
  * Compiled modules, by where they come from, the memory limit they were compiled with (the limit is
  * written into the module) and whether they are metered for fuel; a source whose stamp changed is
@@ -120,7 +117,7 @@ function compile(bytes: Uint8Array, maxPages: number, label: string, file: strin
   }
   let limited = limitMemory(bytes, maxPages);
   // frames name places in the file, through the code's moves: the fuel meter's charges, a merge
-  const from: { codeStart: number; origins: CodeOrigin[]; sections?: Map<string, Uint8Array> } = { codeStart: codeSection(bytes)?.start ?? 0, origins: [] };
+  const from: CodeFile = { codeStart: codeSection(bytes)?.start ?? 0, origins: [] };
   if (fuel) {
     try {
       const meter = meterFuel(limited);

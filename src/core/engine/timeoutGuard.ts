@@ -152,9 +152,13 @@ function threadSlot(): WatchdogSlot {
   const global = globalThis as unknown as Record<symbol, WatchdogSlot | undefined>;
   const existing = global[key];
   if (existing) return existing;
-  const slot: WatchdogSlot = { state: new Int32Array(guardState()), id: newGuardId(), watchdog: undefined, retired: false };
+  const slot = newSlot(guardState());
   Object.defineProperty(globalThis, key, { value: slot });
   return slot;
+}
+
+function newSlot(shared: SharedArrayBuffer): WatchdogSlot {
+  return { state: new Int32Array(shared), id: newGuardId(), watchdog: undefined, retired: false };
 }
 
 /** The watchdog thread and the state it shares with the guarded thread. */
@@ -266,8 +270,9 @@ export class TimeoutGuard {
    * armed, and the job runs with `breakOnSigint` so that ending the debug session (a SIGINT) stops it.
    */
   debugging = false;
+
   constructor(private readonly shared?: SharedArrayBuffer) {
-    this.slot = shared ? { state: new Int32Array(shared), id: newGuardId(), watchdog: undefined, retired: false } : threadSlot();
+    this.slot = shared ? newSlot(shared) : threadSlot();
     if (shared || isMainThread) this.start();
   }
 
